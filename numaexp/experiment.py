@@ -1,0 +1,292 @@
+"""Run scenarios: :func:`simulate` (one run) and :func:`compare` (one run per mode).
+
+Both validate before allocating anything, show a progress bar (tqdm.auto)
+on runs that last more than a second, and keep what finished when
+interrupted (Ctrl-C or a notebook interrupt): the partial run is returned,
+marked ``meta["finished"] = False`` and ``meta["interrupted"] = True``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from numaexp.errors import ScenarioError
+from numaexp.model.kernel import MODE_NAMES, SIMULATED_MODES
+from numaexp.model.scenario import Scenario
+from numaexp.model.units import format_size
+from numaexp.results import FRAME_NAMES, Result, build_result
+from numaexp.sim.build import estimate_bytes
+from numaexp.sim.runner import Runner
+
+MEMORY_HEADROOM = 0.8
+"""Share of the available memory a run may use for its state."""
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (``MemAvailable``)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def check_runnable(scenario: Scenario) -> None:
+    """Refuse scenarios the simulator cannot run here, before allocating anything.
+
+    Raises
+    ------
+    ScenarioError
+        For a mode that is valid but not simulated yet, or a scenario whose
+        state would not fit in the available memory (the estimate is given).
+    """
+    mode = scenario.kernel.numa_balancing
+    if mode not in SIMULATED_MODES:
+        raise ScenarioError("kernel.numa_balancing",
+                            f"mode {mode} ({MODE_NAMES[mode]}) is a valid sysctl value but is "
+                            "not simulated yet",
+                            ", ".join(f"{m} ({MODE_NAMES[m]})" for m in SIMULATED_MODES))
+    need = estimate_bytes(scenario)
+    have = available_memory()
+    if need > MEMORY_HEADROOM * have:
+        raise ScenarioError("workload",
+                            f"the simulator state would take about {format_size(need)} "
+                            f"({scenario.memory_pages:,} pages) but only {format_size(have)} "
+                            "of memory is available",
+                            "a smaller memory_scale or workload")
+
+
+def _task_arrays(runner: Runner) -> dict[str, np.ndarray]:
+    s = runner.state
+    tk = s.tk
+    groups = tk["numa_group"]
+    gfaults = np.zeros((len(groups), s.ng_faults.shape[1]), dtype=np.int64)
+    grouped = groups >= 0
+    gfaults[grouped] = s.ng_faults[groups[grouped]]
+    out = {name: tk[name].copy() for name in (
+        "numa_scan_seq", "numa_pages_migrated", "numa_preferred_nid", "total_numa_faults",
+        "numa_task_migrated", "numa_task_swapped", "numa_scan_period", "numa_scans", "finish_ns",
+        "alive", "utime", "stime", "touches")}
+    out.update({
+        "mm_scan_seq": s.mm["numa_scan_seq"][tk["mm"]],
+        "current_node": s.cpu["node"][tk["cpu"]],
+        "numa_group_id": np.where(grouped, s.ng["gid"][np.maximum(groups, 0)], 0),
+        "numa_faults": s.tk_faults.copy(),
+        "group_faults": gfaults,
+    })
+    return out
+
+
+def simulate(scenario: Scenario, *, progress: bool | None = None,
+             on_interrupt: str = "return") -> Result:
+    """Simulate one scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        What to run.
+    progress : bool, optional
+        Show a progress bar (default: on, appearing only after one second).
+    on_interrupt : {"return", "raise"}
+        On KeyboardInterrupt, return the partial result (with a warning) or
+        re-raise.
+
+    Returns
+    -------
+    Result
+    """
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError("scenario", f"expected a Scenario, got {type(scenario).__name__}")
+    if on_interrupt not in ("return", "raise"):
+        raise ScenarioError("on_interrupt", f"unknown value {on_interrupt!r}",
+                            '"return" or "raise"')
+    check_runnable(scenario)
+    wall0 = time.perf_counter()
+    runner = Runner(scenario)
+    limit = scenario.stop.limit_s
+    interval = scenario.sample_interval_s
+    samples = [runner.sample()]
+    interrupted = False
+    done = False
+    bar = tqdm(total=round(limit, 3), unit="sim s", delay=1.0, leave=False,
+               disable=progress is False, desc=f"{scenario.name} mode "
+                                               f"{scenario.kernel.numa_balancing}")
+    try:
+        t = 0.0
+        while not done and t < limit:
+            t = min(limit, t + interval)
+            done = runner.advance(t)
+            samples.append(runner.sample())
+            bar.update(round(runner.now_s - bar.n, 3))
+    except KeyboardInterrupt:
+        if on_interrupt == "raise":
+            raise
+        interrupted = True
+        warnings.warn(f"simulation of {scenario.name!r} interrupted at "
+                      f"{runner.now_s:.2f} simulated s; returning the partial result",
+                      stacklevel=2)
+    finally:
+        bar.close()
+    tasks = _task_arrays(runner)
+    sim_seconds = runner.now_s
+    if done:
+        sim_seconds = float(max(tasks["finish_ns"].max(), 0)) / 1e9 or sim_seconds
+    s = runner.state
+    final = {"vm": s.cnt.vm.copy(), "memcg": s.cnt.memcg.copy(),
+             "cg_node_pages": s.cnt.cg_node_pages.copy()}
+    meta = {
+        "scenario": scenario.name,
+        "workload": scenario.workload.name,
+        "machine": scenario.machine.name,
+        "mode_name": MODE_NAMES[scenario.kernel.numa_balancing],
+        "sim_seconds": sim_seconds,
+        "wall_seconds": time.perf_counter() - wall0,
+        "finished": bool(done),
+        "interrupted": interrupted,
+        "events_dropped": runner.events_dropped,
+        "version": _version(),
+    }
+    result = build_result(scenario, runner.layout, final, samples, runner.events(), tasks, meta)
+    result.meta["local_access_pct"] = _local_access_pct(result.task_timeseries)
+    if scenario.stop.kind == "work" and not done and not interrupted:
+        warnings.warn(f"{scenario.name!r}: not every thread finished within "
+                      f"stop.max_duration_s = {scenario.stop.max_duration_s} s", stacklevel=2)
+    return result
+
+
+def _local_access_pct(tts: pd.DataFrame) -> float:
+    """Share of all touches that hit the toucher's node, % (weighted by work per sample)."""
+    if tts.empty:
+        return float("nan")
+    frame = tts.sort_values(["pid", "time_s"])
+    done = frame.groupby("pid")["touches"].diff().fillna(0.0).clip(lower=0.0)
+    total = done.sum()
+    if total <= 0:
+        return float("nan")
+    # locality sampled at the end of each interval stands for the interval
+    return float(100.0 * (done * frame["locality"]).sum() / total)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("numaexp")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass
+class Comparison:
+    """Runs of one scenario under several settings.
+
+    Attributes
+    ----------
+    results : dict of str to Result
+        One result per label (e.g. ``"mode 1"``), in run order.
+    settings : DataFrame
+        One row per label: the settings that differ (``mode``, ...).
+    """
+
+    results: dict[str, Result]
+    settings: pd.DataFrame = field(repr=False)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """One tidy row per run: settings, summary figures and every vmstat counter."""
+        rows = []
+        for label, result in self.results.items():
+            row = {"label": label, **self._settings_of(label), **result.summary.to_dict()}
+            row.update(result.vmstat.iloc[0].to_dict())
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Frame ``name`` (e.g. ``"times"``) of every run, with the settings as columns."""
+        if name not in FRAME_NAMES:
+            raise ScenarioError("name", f"unknown frame {name!r}", ", ".join(FRAME_NAMES))
+        parts = []
+        for label, result in self.results.items():
+            part = result.frames[name].copy()
+            for key, value in reversed(list({"label": label,
+                                             **self._settings_of(label)}.items())):
+                part.insert(0, key, value)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    def _settings_of(self, label: str) -> dict:
+        row = self.settings[self.settings["label"] == label].iloc[0].to_dict()
+        row.pop("label")
+        return row
+
+    def save(self, directory: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
+        """Write the summary frame and every combined table (Parquet and/or CSV)."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        tables = {"summary": self.frame, **{name: self.table(name) for name in FRAME_NAMES}}
+        for name, frame in tables.items():
+            if "parquet" in formats:
+                frame.to_parquet(out / f"{name}.parquet", index=False)
+            if "csv" in formats:
+                frame.to_csv(out / f"{name}.csv", index=False)
+        return out
+
+    def _repr_html_(self) -> str:
+        cols = ["label", "elapsed_s", "user_s", "system_s", "numa_hint_faults", "hint_local_pct",
+                "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped",
+                "local_access_pct"]
+        frame = self.frame
+        return "<div><b>numaexp comparison</b>" + frame[[c for c in cols if c in frame]].to_html(
+            index=False, float_format=lambda x: f"{x:,.3f}") + "</div>"
+
+
+def compare(scenario: Scenario, modes=(0, 1), *, progress: bool | None = None) -> Comparison:
+    """Run ``scenario`` once per ``kernel.numa_balancing`` mode.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario; its kernel mode is replaced by each of ``modes``.
+    modes : iterable of int
+        Modes to compare (each validated before any run starts).
+    progress : bool, optional
+        Progress bars (default on).
+
+    Returns
+    -------
+    Comparison
+        Interrupting keeps the finished runs (and the partial one).
+    """
+    modes = list(modes)
+    if not modes:
+        raise ScenarioError("modes", "no mode to compare", "a list such as [0, 1]")
+    scenarios = []
+    for i, mode in enumerate(modes):
+        try:
+            kernel = dataclasses.replace(scenario.kernel, numa_balancing=mode)
+        except ScenarioError as err:
+            raise err.under(f"modes[{i}]") from None
+        variant = dataclasses.replace(scenario, kernel=kernel)
+        check_runnable(variant)
+        scenarios.append((f"mode {mode}", mode, variant))
+    results: dict[str, Result] = {}
+    for label, _mode, variant in scenarios:
+        result = simulate(variant, progress=progress)
+        results[label] = result
+        if result.meta.get("interrupted"):
+            break
+    settings = pd.DataFrame([{"label": label, "mode": mode}
+                             for label, mode, _ in scenarios if label in results])
+    return Comparison(results=results, settings=settings)

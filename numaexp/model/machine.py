@@ -1,0 +1,357 @@
+"""The simulated machine: NUMA nodes, CPUs, distances, latencies, bandwidths.
+
+CPUs are numbered node by node: node 0 owns CPUs ``0 .. cpus0-1``, node 1 the
+next ones, and so on (a departure from machines that interleave CPU ids across
+sockets; the kernel's algorithms do not depend on the numbering).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from numaexp.errors import ScenarioError
+from numaexp.model.units import PAGE_SIZE, parse_size
+
+LOCAL_DISTANCE = 10
+"""SLIT distance of a node to itself (``LOCAL_DISTANCE`` in the kernel)."""
+
+DRAM_ADISTANCE = 576
+"""Abstract distance of DRAM (``MEMTIER_ADISTANCE_DRAM``, mm/memory-tiers.c)."""
+
+KMEM_ADISTANCE = 2880
+"""Default abstract distance of dax/kmem memory (``MEMTIER_DEFAULT_DAX_ADISTANCE``)."""
+
+MEMTIER_CHUNK_BITS = 7
+"""A memory tier spans ``1 << MEMTIER_CHUNK_BITS`` abstract-distance units."""
+
+NUMA_DIRECT, NUMA_GLUELESS_MESH, NUMA_BACKPLANE = 0, 1, 2
+"""``sched_numa_topology_type`` values (kernel/sched/topology.c)."""
+
+
+@dataclass(frozen=True)
+class Node:
+    """One NUMA node.
+
+    Parameters
+    ----------
+    cpus : int
+        Number of CPUs on the node (0 for a memory-only node such as CXL).
+    memory : int or str
+        Memory size; bytes or a string like ``"64 GiB"``. Stored in bytes.
+    bandwidth_gbps : float
+        Peak memory bandwidth of the node, GB/s (all readers together).
+    adistance : int
+        Abstract distance used to build memory tiers (DRAM 576, dax/kmem
+        default 2880); nodes in the same ``adistance >> 7`` chunk share a tier.
+    """
+
+    cpus: int
+    memory: int | str
+    bandwidth_gbps: float = 100.0
+    adistance: int = DRAM_ADISTANCE
+
+    def __post_init__(self):
+        if isinstance(self.cpus, bool) or not isinstance(self.cpus, int) or self.cpus < 0:
+            raise ScenarioError("cpus", f"must be an integer >= 0 (got {self.cpus!r})",
+                                "0, 1, 2, ...")
+        object.__setattr__(self, "memory", parse_size(self.memory, "memory"))
+        if not self.bandwidth_gbps > 0:
+            raise ScenarioError("bandwidth_gbps", f"must be > 0 (got {self.bandwidth_gbps!r})")
+        if isinstance(self.adistance, bool) or not isinstance(self.adistance, int) \
+                or self.adistance <= 0:
+            raise ScenarioError("adistance", f"must be a positive integer (got {self.adistance!r})",
+                                "DRAM 576, dax/kmem 2880, or another positive integer")
+
+    @property
+    def pages(self) -> int:
+        """Memory size in 4 KiB pages."""
+        return self.memory // PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A NUMA machine.
+
+    Parameters
+    ----------
+    name : str
+        Label used in results.
+    nodes : tuple of Node
+        The nodes, indexed 0..N-1.
+    distance : tuple of tuple of int
+        SLIT distance matrix (N x N), 10 on the diagonal, > 10 elsewhere.
+    local_latency_ns : float
+        Load latency of local DRAM, ns (Intel MLC: ~80-100 ns).
+    latency_ns : tuple of tuple of float, optional
+        Load latency from CPUs of node i to memory of node j, ns. Derived as
+        ``local_latency_ns * distance / 10`` when not given.
+    link_bandwidth_gbps : float
+        Bandwidth of the interconnect between any two nodes, GB/s per direction.
+    """
+
+    name: str
+    nodes: tuple[Node, ...]
+    distance: tuple[tuple[int, ...], ...]
+    local_latency_ns: float = 90.0
+    latency_ns: tuple[tuple[float, ...], ...] | None = None
+    link_bandwidth_gbps: float = 40.0
+    description: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        nodes = tuple(self.nodes)
+        object.__setattr__(self, "nodes", nodes)
+        n = len(nodes)
+        if n < 1:
+            raise ScenarioError("nodes", "a machine needs at least one node")
+        if n > 64:
+            raise ScenarioError("nodes", f"{n} nodes is more than supported", "1 to 64 nodes")
+        for i, node in enumerate(nodes):
+            if not isinstance(node, Node):
+                raise ScenarioError(f"nodes[{i}]", f"not a Node: {node!r}")
+        if sum(node.cpus for node in nodes) < 1:
+            raise ScenarioError("nodes", "the machine has no CPU",
+                                "at least one node with cpus > 0")
+        distance = _square(self.distance, n, "distance", int)
+        for i in range(n):
+            for j in range(n):
+                d = distance[i][j]
+                if i == j and d != LOCAL_DISTANCE:
+                    raise ScenarioError(f"distance[{i}][{j}]",
+                                        f"must be 10 on the diagonal (got {d})", "10")
+                if i != j and not LOCAL_DISTANCE < d <= 254:
+                    raise ScenarioError(f"distance[{i}][{j}]",
+                                        f"remote distance must be in 11..254 (got {d})", "11..254")
+        object.__setattr__(self, "distance", distance)
+        if not self.local_latency_ns > 0:
+            raise ScenarioError("local_latency_ns", f"must be > 0 (got {self.local_latency_ns!r})")
+        if self.latency_ns is not None:
+            lat = _square(self.latency_ns, n, "latency_ns", float)
+            for i in range(n):
+                for j in range(n):
+                    if not lat[i][j] > 0:
+                        raise ScenarioError(f"latency_ns[{i}][{j}]",
+                                            f"must be > 0 (got {lat[i][j]})")
+            object.__setattr__(self, "latency_ns", lat)
+        if not self.link_bandwidth_gbps > 0:
+            raise ScenarioError("link_bandwidth_gbps",
+                                f"must be > 0 (got {self.link_bandwidth_gbps!r})")
+
+    # ----- derived facts -------------------------------------------------
+    @property
+    def nr_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.nodes)
+
+    @property
+    def nr_cpus(self) -> int:
+        """Number of CPUs."""
+        return sum(node.cpus for node in self.nodes)
+
+    @property
+    def memory(self) -> int:
+        """Total memory in bytes."""
+        return sum(node.memory for node in self.nodes)
+
+    @cached_property
+    def cpu_node(self) -> tuple[int, ...]:
+        """Node id of each CPU."""
+        out: list[int] = []
+        for nid, node in enumerate(self.nodes):
+            out.extend([nid] * node.cpus)
+        return tuple(out)
+
+    def node_cpus(self, nid: int) -> range:
+        """CPU ids of node ``nid``."""
+        first = sum(node.cpus for node in self.nodes[:nid])
+        return range(first, first + self.nodes[nid].cpus)
+
+    @cached_property
+    def latency_matrix(self) -> tuple[tuple[float, ...], ...]:
+        """Load latency (ns) from CPUs of node i to memory of node j."""
+        if self.latency_ns is not None:
+            return self.latency_ns
+        return tuple(tuple(self.local_latency_ns * d / LOCAL_DISTANCE for d in row)
+                     for row in self.distance)
+
+    @cached_property
+    def tiers(self) -> tuple[int, ...]:
+        """Memory tier rank of each node (0 = fastest), from ``adistance >> 7``."""
+        chunks = sorted({node.adistance >> MEMTIER_CHUNK_BITS for node in self.nodes})
+        return tuple(chunks.index(node.adistance >> MEMTIER_CHUNK_BITS) for node in self.nodes)
+
+    @cached_property
+    def toptier(self) -> tuple[bool, ...]:
+        """``node_is_toptier`` for each node.
+
+        True for nodes in tiers up to and including the slowest tier that holds
+        a node with CPUs (mm/memory-tiers.c, ``top_tier_adistance``).
+        """
+        cpu_tiers = [t for t, node in zip(self.tiers, self.nodes, strict=True) if node.cpus > 0]
+        top = max(cpu_tiers)
+        return tuple(t <= top for t in self.tiers)
+
+    @cached_property
+    def numa_topology_type(self) -> int:
+        """``sched_numa_topology_type`` (``init_numa_topology_type``).
+
+        NUMA_DIRECT with at most two distance levels among CPU nodes, else
+        NUMA_GLUELESS_MESH when the two furthest nodes have a node between them,
+        else NUMA_BACKPLANE. As in ``sched_init_numa`` (``for_each_cpu_node_but``),
+        CPU-less nodes count neither for the levels nor for the furthest distance.
+        """
+        cpu_nodes = [i for i, node in enumerate(self.nodes) if node.cpus > 0]
+        levels = {self.distance[a][b] for a in cpu_nodes for b in cpu_nodes}
+        if len(levels) <= 2:
+            return NUMA_DIRECT
+        far = max(levels)
+        for a in cpu_nodes:
+            for b in cpu_nodes:
+                if self.distance[a][b] < far:
+                    continue
+                for c in cpu_nodes:
+                    if self.distance[a][c] < far and self.distance[b][c] < far:
+                        return NUMA_GLUELESS_MESH
+                return NUMA_BACKPLANE
+        return NUMA_DIRECT
+
+
+def _square(matrix, n: int, name: str, kind) -> tuple[tuple, ...]:
+    try:
+        rows = tuple(tuple(kind(x) for x in row) for row in matrix)
+    except (TypeError, ValueError):
+        raise ScenarioError(name, f"must be a {n}x{n} matrix of numbers") from None
+    if len(rows) != n or any(len(row) != n for row in rows):
+        raise ScenarioError(name, f"must be a {n}x{n} matrix (one row and column per node)")
+    return rows
+
+
+# ----- presets -------------------------------------------------------------
+
+def two_socket(cpus_per_node: int = 24, memory_per_node: int | str = "64 GiB",
+               remote_distance: int = 21) -> Machine:
+    """Two sockets, one node each, SLIT 10/21 (10/32 on some servers).
+
+    Parameters
+    ----------
+    cpus_per_node : int
+        CPUs per node.
+    memory_per_node : int or str
+        Memory per node.
+    remote_distance : int
+        SLIT distance between the sockets.
+    """
+    node = Node(cpus=cpus_per_node, memory=memory_per_node, bandwidth_gbps=120.0)
+    return Machine(
+        name=f"2-socket {2 * cpus_per_node} CPUs",
+        nodes=(node, node),
+        distance=((10, remote_distance), (remote_distance, 10)),
+        link_bandwidth_gbps=60.0,
+        description=f"2 sockets x 1 node, SLIT 10/{remote_distance}",
+    )
+
+
+def four_node(cpus_per_node: int = 24, memory_per_node: int | str = "64 GiB",
+              layout: str = "snc") -> Machine:
+    """Four nodes.
+
+    Parameters
+    ----------
+    cpus_per_node : int
+        CPUs per node (default 4 x 24 = 96 CPUs).
+    memory_per_node : int or str
+        Memory per node.
+    layout : {"snc", "4-socket"}
+        ``"snc"``: two sockets with two sub-NUMA clusters each, SLIT 12 inside
+        a socket and 21 across (a NUMA_BACKPLANE topology for the scheduler);
+        ``"4-socket"``: four fully connected sockets, SLIT 21 between all
+        (NUMA_DIRECT).
+    """
+    if layout == "snc":
+        near, far = 12, 21
+        distance = tuple(
+            tuple(10 if a == b else (near if a // 2 == b // 2 else far) for b in range(4))
+            for a in range(4))
+    elif layout == "4-socket":
+        distance = tuple(tuple(10 if a == b else 21 for b in range(4)) for a in range(4))
+    else:
+        raise ScenarioError("layout", f"unknown layout {layout!r}", '"snc" or "4-socket"')
+    node = Node(cpus=cpus_per_node, memory=memory_per_node, bandwidth_gbps=60.0)
+    return Machine(
+        name=f"4-node {4 * cpus_per_node} CPUs",
+        nodes=(node,) * 4,
+        distance=distance,
+        link_bandwidth_gbps=40.0,
+        description=f"4 nodes x {cpus_per_node} CPUs, layout {layout}",
+    )
+
+
+def tiered(dram_nodes: int = 2, slow_nodes: int = 2, cpus_per_node: int = 24,
+           dram_per_node: int | str = "32 GiB", slow_per_node: int | str = "128 GiB",
+           slow_latency_factor: float = 2.5) -> Machine:
+    """DRAM nodes with CPUs plus CPU-less slow-tier nodes (CXL or PMEM).
+
+    Parameters
+    ----------
+    dram_nodes, slow_nodes : int
+        Number of DRAM nodes (with CPUs) and of memory-only slow nodes.
+    cpus_per_node : int
+        CPUs per DRAM node.
+    dram_per_node, slow_per_node : int or str
+        Memory of each DRAM and slow node.
+    slow_latency_factor : float
+        Latency of a slow node seen from its nearest DRAM node, relative to
+        local DRAM (CXL ~2-3x: TPP paper; Optane PMEM ~3x: Yang et al. FAST'20).
+
+    Notes
+    -----
+    Slow node ``k`` hangs off DRAM node ``k % dram_nodes`` (SLIT 14 to it, 24
+    to the others); DRAM nodes are 21 apart. Slow nodes get the dax/kmem
+    default abstract distance 2880, so they form a lower tier.
+    """
+    if dram_nodes < 1 or slow_nodes < 1:
+        raise ScenarioError("nodes", "a tiered machine needs >= 1 DRAM and >= 1 slow node")
+    n = dram_nodes + slow_nodes
+    local = 90.0
+    nodes = [Node(cpus=cpus_per_node, memory=dram_per_node, bandwidth_gbps=100.0)
+             for _ in range(dram_nodes)]
+    nodes += [Node(cpus=0, memory=slow_per_node, bandwidth_gbps=30.0, adistance=KMEM_ADISTANCE)
+              for _ in range(slow_nodes)]
+
+    def home(node: int) -> int:
+        return node if node < dram_nodes else (node - dram_nodes) % dram_nodes
+
+    distance, latency = [], []
+    for a in range(n):
+        drow, lrow = [], []
+        for b in range(n):
+            if a == b:
+                d, lat = 10, local
+            elif a < dram_nodes and b < dram_nodes:
+                d, lat = 21, local * 2.1
+            elif home(a) == home(b):
+                d, lat = 14, local * slow_latency_factor
+            else:
+                d, lat = 24, local * (slow_latency_factor + 1.1)
+            drow.append(d)
+            lrow.append(lat)
+        distance.append(tuple(drow))
+        latency.append(tuple(lrow))
+    return Machine(
+        name=f"tiered {dram_nodes}+{slow_nodes} nodes",
+        nodes=tuple(nodes),
+        distance=tuple(distance),
+        local_latency_ns=local,
+        latency_ns=tuple(latency),
+        link_bandwidth_gbps=40.0,
+        description=f"{dram_nodes} DRAM nodes x {cpus_per_node} CPUs + {slow_nodes} CPU-less "
+                    f"slow nodes ({slow_latency_factor}x latency)",
+    )
+
+
+MACHINE_PRESETS = {
+    "2-socket": two_socket,
+    "4-node": four_node,
+    "tiered": tiered,
+}
+"""Machine preset constructors by name."""

@@ -1,0 +1,291 @@
+"""The tick loop.
+
+Each tick (1/HZ s): pick the running task of every CPU; compute speeds;
+advance every running task (sweeps fault on the marked pages they pass);
+deliver the random-access faults due this tick; run ``task_tick_numa`` (and
+``task_numa_work`` when queued); load-balance; apply phase changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numaexp.sim.access import stream_position, stream_weight
+from numaexp.sim.constants import (
+    CLK_ALIVE,
+    CLK_PENDING,
+    CLK_TICK,
+    PAT_SWEEP,
+    PG_PRESENT,
+    PG_PROTNONE,
+    PG_QUEUED,
+    RNG_ACCESSOR,
+    RNG_ORDER,
+    RNG_THIN,
+    RUN_DONE,
+    RUN_EVENTS_FULL,
+    RUN_OK,
+    RUN_SEGMENTS_FULL,
+)
+from numaexp.sim.events import schedule_page
+from numaexp.sim.fault import do_anonymous_page, do_numa_page
+from numaexp.sim.jit import jit
+from numaexp.sim.lists import list_push, list_take, next_sweep_bucket
+from numaexp.sim.perf import compute_speeds
+from numaexp.sim.phases import advance_phases, build_segments, enter_phase, settle_streams
+from numaexp.sim.rng import rand_u01, rand_u64
+from numaexp.sim.scan import task_numa_work, task_tick_numa
+from numaexp.sim.sched import load_balance, sched_pick
+from numaexp.sim.segindex import find_segment, page_object
+
+
+@jit
+def sim_init(s):
+    """Enter every task's first phase; the index is built by the first :func:`run`."""
+    for t in range(s.p.nr_tasks):
+        enter_phase(s, t, s.tk.phase[t], 0)
+    s.clk[CLK_ALIVE] = s.p.nr_tasks
+    s.clk[CLK_PENDING] = 1
+
+
+@jit
+def handle_touch(s, page, t, writes, now_ns):
+    """Task ``t`` touches a pending ``page``: first touch or hinting fault."""
+    f = s.pg.pflags[page]
+    if not f & PG_PRESENT:
+        do_anonymous_page(s, t, page, writes)
+    elif f & PG_PROTNONE:
+        do_numa_page(s, t, page, now_ns)
+
+
+@jit
+def _touch_bucket(s, t, k, lst, lo, hi, now_ns):
+    """Fault the pages of sweep bucket ``lst`` whose positions lie in ``[lo, hi)``."""
+    page = list_take(s, lst)
+    pg = s.pg
+    o = s.st.obj[k]
+    base = s.ob.first[o]
+    writes = s.st.writes[k]
+    while page >= 0:
+        nxt = pg.next[page]
+        pg.pflags[page] &= ~PG_QUEUED
+        i = stream_position(s.st, k, page - base)
+        if lo <= i < hi:
+            handle_touch(s, page, t, writes, now_ns)
+        else:
+            list_push(s, lst, page)
+        page = nxt
+
+
+@jit
+def _sweep_span(s, t, k, lo, hi, now_ns):
+    """Touch positions ``[lo, hi)`` (within one pass) of sweep stream ``k``."""
+    r = s.st.region[k]
+    sh = s.p.sweep_shift
+    bfirst = s.rg.bucket_first[r]
+    b = bfirst + (lo >> sh)
+    bend = bfirst + ((hi - 1) >> sh) + 1
+    while True:
+        b = next_sweep_bucket(s, b, bend)
+        if b < 0:
+            break
+        _touch_bucket(s, t, k, s.p.sweep_list_base + b, lo, hi, now_ns)
+        b += 1
+
+
+@jit
+def sweep_advance(s, t, old_progress, adv, now_ns):
+    """Task ``t``'s sweep moved ``adv`` positions past ``old_progress``: fault passed pages."""
+    ph = s.tk.phase[t]
+    k = s.ph.stream_first[ph]
+    n = s.st.n[k]
+    count = np.int64(old_progress + adv) - np.int64(old_progress)
+    if count <= 0:
+        return
+    if count >= n:
+        _sweep_span(s, t, k, 0, n, now_ns)
+        return
+    pos0 = np.int64(old_progress) % n
+    pos1 = pos0 + count
+    if pos1 <= n:
+        _sweep_span(s, t, k, pos0, pos1, now_ns)
+    else:
+        _sweep_span(s, t, k, pos0, n, now_ns)
+        _sweep_span(s, t, k, 0, pos1 - n, now_ns)
+
+
+@jit
+def deliver_random_touch(s, page, now_ns):
+    """A page's drawn access time has come: thin, pick the accessor, fault.
+
+    The draw used every covering task's ``max_rate``; the access is real
+    with probability ``sum(rate) / sum(max_rate)`` (thinning), and the
+    accessor is drawn in proportion to the current rates.
+    """
+    o = page_object(s, page)
+    off = page - s.ob.first[o]
+    seg = find_segment(s, o, off)
+    lam_max = 0.0
+    lam = 0.0
+    lf = s.sg.list_first
+    for j in range(lf[seg], lf[seg + 1]):
+        k = s.sg.streams[j]
+        if s.st.kind[k] == PAT_SWEEP:
+            continue
+        i = stream_position(s.st, k, off)
+        if i < 0:
+            continue
+        t = s.st.task[k]
+        w = s.st.share[k] * stream_weight(s.st, k, i)
+        lam_max += s.tk.max_rate[t] * w
+        lam += s.tk.rate[t] * w
+    tick = s.clk[CLK_TICK]
+    if lam_max <= 0.0:
+        schedule_page(s, page, 1)
+        return
+    if rand_u01(s.p.seed, page, tick, RNG_THIN) * lam_max >= lam:
+        schedule_page(s, page, 2)
+        return
+    x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR) * lam
+    acc = 0.0
+    chosen = -1
+    for j in range(lf[seg], lf[seg + 1]):
+        k = s.sg.streams[j]
+        if s.st.kind[k] == PAT_SWEEP:
+            continue
+        i = stream_position(s.st, k, off)
+        if i < 0:
+            continue
+        t = s.st.task[k]
+        w = s.tk.rate[t] * s.st.share[k] * stream_weight(s.st, k, i)
+        if w <= 0.0:
+            continue
+        chosen = k
+        acc += w
+        if acc > x:
+            break
+    handle_touch(s, page, s.st.task[chosen], s.st.writes[chosen], now_ns)
+
+
+@jit
+def _shuffle(s, tick):
+    order = s.tmp.order
+    n = len(order)
+    for i in range(n):
+        order[i] = i
+    for i in range(n - 1, 0, -1):
+        j = np.int64(rand_u64(s.p.seed, tick, i, RNG_ORDER) % np.uint64(i + 1))
+        order[i], order[j] = order[j], order[i]
+
+
+@jit
+def tick_once(s):
+    """Simulate one tick."""
+    tick = s.clk[CLK_TICK]
+    tick_ns = s.p.tick_ns
+    now = tick * tick_ns
+    tk = s.tk
+    sched_pick(s)
+    compute_speeds(s)
+    _shuffle(s, tick)
+    for j in range(s.p.nr_tasks):
+        t = s.tmp.order[j]
+        if not tk.running[t]:
+            tk.rate[t] = 0.0
+            continue
+        avail = tick_ns
+        pay = min(tk.debt[t], avail)
+        tk.debt[t] -= pay
+        avail -= pay
+        used = 0
+        adv = 0.0
+        if tk.phase[t] >= 0 and not tk.phase_done[t] and avail > 0:
+            adv = avail * tk.speed[t]
+            remaining = tk.target[t] - tk.progress[t]
+            used = avail
+            if adv >= remaining:
+                adv = max(remaining, 0.0)
+                used = min(avail, np.int64(adv / tk.speed[t]) + 1)
+                tk.phase_done[t] = 1
+                tk.finish_ns[t] = now + pay + used
+            old = tk.progress[t]
+            tk.progress[t] = old + adv
+            tk.touches[t] += adv
+            tk.utime[t] += used
+            if s.ph.sweep[tk.phase[t]]:
+                sweep_advance(s, t, old, adv, now)
+        tk.rate[t] = adv / tick_ns
+        ran = pay + used
+        tk.sum_exec_runtime[t] += ran
+        tk.vruntime[t] += ran if ran > 0 else tick_ns
+    for t in range(s.p.nr_tasks):
+        end = tk.phase_end_ns[t]
+        if tk.alive[t] and tk.phase[t] >= 0 and end >= 0 and now + tick_ns >= end and \
+                not tk.phase_done[t]:
+            tk.phase_done[t] = 1
+            tk.finish_ns[t] = end
+    # random-access faults due this tick
+    page = list_take(s, tick & (s.p.ring_size - 1))
+    while page >= 0:
+        nxt = s.pg.next[page]
+        s.pg.pflags[page] &= ~PG_QUEUED
+        deliver_random_touch(s, page, now)
+        page = nxt
+    # NUMA scanning, paced by runtime
+    if s.p.mode != 0:
+        for t in range(s.p.nr_tasks):
+            if tk.running[t] and task_tick_numa(s, t):
+                task_numa_work(s, t)
+    load_balance(s, now, tick)
+    if tick % (s.p.ring_size >> 1) == 0:
+        page = list_take(s, s.p.far_list)
+        while page >= 0:
+            nxt = s.pg.next[page]
+            s.pg.pflags[page] &= ~PG_QUEUED
+            schedule_page(s, page, 3)
+            page = nxt
+    if advance_phases(s, now + tick_ns):
+        s.clk[CLK_PENDING] = 1
+    s.clk[CLK_TICK] = tick + 1
+
+
+@jit
+def run(s, until_tick):
+    """Simulate ticks until ``until_tick``, the end of all work, or a full buffer.
+
+    Returns one of RUN_OK, RUN_DONE, RUN_EVENTS_FULL, RUN_SEGMENTS_FULL.
+    """
+    margin = len(s.ev) >> 1
+    while True:
+        if s.clk[CLK_PENDING]:
+            if not build_segments(s):
+                return RUN_SEGMENTS_FULL
+            settle_streams(s)
+            s.clk[CLK_PENDING] = 0
+        if s.clk[CLK_ALIVE] <= 0:
+            return RUN_DONE
+        if s.clk[CLK_TICK] >= until_tick:
+            return RUN_OK
+        if s.ev_count[0] > margin:
+            return RUN_EVENTS_FULL
+        tick_once(s)
+
+
+@jit
+def task_locality(s, out):
+    """Share of each task's touches that land on its current node (0 when idle)."""
+    nn = s.p.nr_nodes
+    for t in range(s.p.nr_tasks):
+        out[t] = 0.0
+        ph = s.tk.phase[t]
+        if ph < 0:
+            continue
+        local = s.cpu.node[s.tk.cpu[t]]
+        acc = 0.0
+        for k in range(s.ph.stream_first[ph], s.ph.stream_first[ph] + s.ph.stream_count[ph]):
+            total = 0.0
+            for n in range(nn):
+                total += s.st_mass[k, n]
+            if total > 0.0:
+                acc += s.st.share[k] * s.st_mass[k, local] / total
+        out[t] = acc

@@ -1,0 +1,94 @@
+"""Pending-fault lists: doubly linked through the pages' ``next``/``prev`` arrays.
+
+A page is in at most one list: a calendar bucket (one per tick of a ring of
+``ring_size`` ticks), the far list (events beyond the ring), or a sweep bucket
+(``1 << sweep_shift`` consecutive positions of a sweep region). ``prev`` of
+the first page of a list holds ``-(list id + 1)``. A bitmap marks non-empty
+sweep buckets so that a sweeper finds marked pages ahead of it in O(words).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numaexp.sim.constants import PG_QUEUED
+from numaexp.sim.jit import jit_inline
+
+_ONE = np.uint64(1)
+
+
+@jit_inline
+def list_push(s, lst, page):
+    """Insert ``page`` at the head of list ``lst``."""
+    pg = s.pg
+    heads = s.ls.heads
+    head = heads[lst]
+    pg.next[page] = head
+    pg.prev[page] = -(lst + 1)
+    if head >= 0:
+        pg.prev[head] = page
+    heads[lst] = page
+    pg.pflags[page] |= PG_QUEUED
+    base = s.p.sweep_list_base
+    if lst >= base:
+        b = lst - base
+        s.ls.sweep_bits[b >> 6] |= _ONE << np.uint64(b & 63)
+
+
+@jit_inline
+def list_remove(s, page):
+    """Unlink ``page`` from the list it is in."""
+    pg = s.pg
+    heads = s.ls.heads
+    prv = pg.prev[page]
+    nxt = pg.next[page]
+    if prv >= 0:
+        pg.next[prv] = nxt
+    else:
+        lst = -prv - 1
+        heads[lst] = nxt
+        if nxt < 0:
+            base = s.p.sweep_list_base
+            if lst >= base:
+                b = lst - base
+                s.ls.sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
+    if nxt >= 0:
+        pg.prev[nxt] = prv
+    pg.pflags[page] &= ~PG_QUEUED
+
+
+@jit_inline
+def list_take(s, lst):
+    """Detach list ``lst`` and return its first page (-1 if empty).
+
+    The pages keep their ``next`` links so the caller can walk them; each
+    must have its PG_QUEUED flag cleared (or be pushed elsewhere) by the caller.
+    """
+    heads = s.ls.heads
+    head = heads[lst]
+    heads[lst] = -1
+    base = s.p.sweep_list_base
+    if lst >= base:
+        b = lst - base
+        s.ls.sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
+    return head
+
+
+@jit_inline
+def next_sweep_bucket(s, lo, hi):
+    """First non-empty global sweep bucket in ``[lo, hi)``, or -1."""
+    bits = s.ls.sweep_bits
+    b = lo
+    while b < hi:
+        w = b >> 6
+        word = bits[w] >> np.uint64(b & 63)
+        if word != 0:
+            # lowest set bit
+            k = 0
+            while (word & _ONE) == 0:
+                word >>= _ONE
+                k += 1
+            found = b + k
+            return found if found < hi else -1
+        b = (w + 1) << 6
+    return -1

@@ -1,0 +1,110 @@
+"""Performance model: how fast each running task progresses this tick.
+
+A task's touches land on node ``n`` with share ``share[t, n]`` (the
+access mass of its streams on that node, kept incrementally as pages
+move). From a CPU on node ``a``:
+
+- a random touch costs ``think_ns + latency[a, n] / mlp``;
+- a sweep touch (one 4 KiB page) costs ``4096 / (stream_bw * latency[a, a]
+  / latency[a, n])``: a single thread's streaming bandwidth is bound by
+  the latency of its outstanding misses.
+
+Bandwidth contention: the demand of all running tasks on each node's
+memory and on each inter-node link is compared with its bandwidth; where
+demand exceeds it, the memory part of every touch to that node (or over
+that link) is slowed by demand / bandwidth (proportional sharing).
+"""
+
+from __future__ import annotations
+
+from numaexp.sim.constants import CACHE_LINE, PAGE_SIZE
+from numaexp.sim.jit import jit
+
+
+@jit
+def task_shares(s, t):
+    """Fill ``share[t]``: the share of task ``t``'s touches on each node.
+
+    A stream with no present page yet counts as local.
+    """
+    nn = s.p.nr_nodes
+    ph = s.tk.phase[t]
+    share = s.tk_share
+    local = s.cpu.node[s.tk.cpu[t]]
+    for n in range(nn):
+        share[t, n] = 0.0
+    for k in range(s.ph.stream_first[ph], s.ph.stream_first[ph] + s.ph.stream_count[ph]):
+        total = 0.0
+        for n in range(nn):
+            total += s.st_mass[k, n]
+        w = s.st.share[k]
+        if total <= 0.0:
+            share[t, local] += w
+        else:
+            for n in range(nn):
+                share[t, n] += w * s.st_mass[k, n] / total
+
+
+@jit
+def _memory_cost(s, t, a, n):
+    """Memory part of one touch of task ``t`` on CPU node ``a`` to node ``n``, uncontended."""
+    ph = s.tk.phase[t]
+    if s.ph.sweep[ph]:
+        lat = s.nd_latency
+        return PAGE_SIZE / (s.ph.stream_bw[ph] * lat[a, a] / lat[a, n])
+    return s.nd_latency[a, n] / s.ph.mlp[ph]
+
+
+@jit
+def compute_speeds(s):
+    """Set ``speed`` (touches per ns of user time) of every running task."""
+    nn = s.p.nr_nodes
+    tk = s.tk
+    tmp = s.tmp
+    demand = tmp.node_f[0]
+    node_factor = tmp.node_f[1]
+    link_demand = tmp.link_f[0]
+    link_factor = tmp.link_f[1]
+    for n in range(nn):
+        demand[n] = 0.0
+        for m in range(nn):
+            link_demand[n, m] = 0.0
+    # uncontended speeds and bandwidth demand
+    for t in range(s.p.nr_tasks):
+        if not tk.running[t] or tk.phase[t] < 0:
+            continue
+        task_shares(s, t)
+        a = s.cpu.node[tk.cpu[t]]
+        ph = tk.phase[t]
+        cost = 0.0 if s.ph.sweep[ph] else s.ph.think_ns[ph]
+        for n in range(nn):
+            if s.tk_share[t, n] > 0.0:
+                cost += s.tk_share[t, n] * _memory_cost(s, t, a, n)
+        speed = 1.0 / cost
+        nbytes = PAGE_SIZE if s.ph.sweep[ph] else CACHE_LINE
+        for n in range(nn):
+            d = speed * s.tk_share[t, n] * nbytes
+            demand[n] += d
+            if n != a:
+                link_demand[a, n] += d
+    for n in range(nn):
+        node_factor[n] = 1.0
+        if demand[n] > s.nd.bandwidth[n]:
+            node_factor[n] = demand[n] / s.nd.bandwidth[n]
+        for m in range(nn):
+            link_factor[n, m] = 1.0
+            if link_demand[n, m] > s.nd_link_bw[n, m]:
+                link_factor[n, m] = link_demand[n, m] / s.nd_link_bw[n, m]
+    # contended speeds
+    for t in range(s.p.nr_tasks):
+        if not tk.running[t] or tk.phase[t] < 0:
+            tk.speed[t] = 0.0
+            continue
+        a = s.cpu.node[tk.cpu[t]]
+        ph = tk.phase[t]
+        cost = 0.0 if s.ph.sweep[ph] else s.ph.think_ns[ph]
+        for n in range(nn):
+            if s.tk_share[t, n] > 0.0:
+                slow = max(node_factor[n], link_factor[a, n] if n != a else 1.0)
+                cost += s.tk_share[t, n] * _memory_cost(s, t, a, n) * slow
+        tk.speed[t] = 1.0 / cost

@@ -1,0 +1,265 @@
+"""Thread phases: activating access streams, the segment index, re-queuing pages.
+
+When a thread enters a phase (or exits), its streams change. The segment
+index is rebuilt, the new streams' per-node masses are computed, and every
+pending page of the affected regions is re-queued with fresh draws (the
+Poisson draws are memoryless, so re-drawing from now is exact).
+
+Stream ``active`` codes: 0 inactive, 1 active, 2 activating, 3 deactivating.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from numaexp.sim.access import stream_weight
+from numaexp.sim.constants import (
+    CLK_ALIVE,
+    CLK_TICK,
+    EV_EXIT,
+    EV_PHASE,
+    PAGE_SIZE,
+    PG_PRESENT,
+    PG_PROTNONE,
+    PG_QUEUED,
+    RNG_REHOME,
+)
+from numaexp.sim.events import schedule_page
+from numaexp.sim.jit import jit
+from numaexp.sim.lists import list_remove
+from numaexp.sim.trace import trace_event
+
+ACTIVE_NONE, ACTIVE_ON, ACTIVE_NEW, ACTIVE_OLD = 0, 1, 2, 3
+
+
+@jit
+def _stream_end(st, k):
+    return st.first[k] + (st.n[k] - 1) * st.stride[k] + 1
+
+
+@jit
+def build_segments(s):
+    """Rebuild the page -> active streams index. False if it needs more room."""
+    st = s.st
+    sg = s.sg
+    nobj = len(s.ob) - 1
+    nstreams = len(st.task)
+    # pass 1: count
+    nseg = 0
+    nent = 0
+    for o in range(nobj):
+        nb = _bounds(s, o)
+        bounds = s.tmp.bounds[1]
+        for b in range(nb - 1):
+            lo = bounds[b]
+            for k in range(nstreams):
+                a = st.active[k]
+                if st.obj[k] == o and (a == ACTIVE_ON or a == ACTIVE_NEW) and \
+                        st.first[k] <= lo < _stream_end(st, k):
+                    nent += 1
+            nseg += 1
+    if nseg > len(sg.start) or nent > len(sg.streams):
+        sg.need[0] = nseg
+        sg.need[1] = nent
+        return False
+    # pass 2: fill
+    nseg = 0
+    nent = 0
+    for o in range(nobj):
+        sg.obj_first[o] = nseg
+        nb = _bounds(s, o)
+        bounds = s.tmp.bounds[1]
+        for b in range(nb - 1):
+            lo = bounds[b]
+            sg.start[nseg] = lo
+            sg.list_first[nseg] = nent
+            for k in range(nstreams):
+                a = st.active[k]
+                if st.obj[k] == o and (a == ACTIVE_ON or a == ACTIVE_NEW) and \
+                        st.first[k] <= lo < _stream_end(st, k):
+                    sg.streams[nent] = k
+                    nent += 1
+            nseg += 1
+    sg.obj_first[nobj] = nseg
+    sg.list_first[nseg] = nent
+    return True
+
+
+@jit
+def heapsort(a, n):
+    """Sort ``a[:n]`` in place (numba's sort needs its runtime, which kernels go without)."""
+    for start in range(n // 2 - 1, -1, -1):
+        _sift_down(a, start, n)
+    for end in range(n - 1, 0, -1):
+        a[0], a[end] = a[end], a[0]
+        _sift_down(a, 0, end)
+
+
+@jit
+def _sift_down(a, root, n):
+    while True:
+        child = 2 * root + 1
+        if child >= n:
+            return
+        if child + 1 < n and a[child + 1] > a[child]:
+            child += 1
+        if a[root] >= a[child]:
+            return
+        a[root], a[child] = a[child], a[root]
+        root = child
+
+
+@jit
+def _bounds(s, o):
+    """Sorted distinct segment boundaries of object ``o`` (0 and its size included).
+
+    They are left in ``s.tmp.bounds[1]``; returns how many there are.
+    """
+    st = s.st
+    size = s.ob.first[o + 1] - s.ob.first[o]
+    cnt = 2
+    for k in range(len(st.task)):
+        a = st.active[k]
+        if st.obj[k] == o and (a == ACTIVE_ON or a == ACTIVE_NEW):
+            cnt += 2
+    raw = s.tmp.bounds[0, :cnt]
+    raw[0] = 0
+    raw[1] = size
+    j = 2
+    for k in range(len(st.task)):
+        a = st.active[k]
+        if st.obj[k] == o and (a == ACTIVE_ON or a == ACTIVE_NEW):
+            raw[j] = st.first[k]
+            raw[j + 1] = min(size, _stream_end(st, k))
+            j += 2
+    heapsort(raw, cnt)
+    out = s.tmp.bounds[1]
+    m = 0
+    for x in raw:
+        if m == 0 or out[m - 1] != x:
+            out[m] = x
+            m += 1
+    return m
+
+
+@jit
+def _compute_mass(s, k):
+    st = s.st
+    for nid in range(s.p.nr_nodes):
+        s.st_mass[k, nid] = 0.0
+    base = s.ob.first[st.obj[k]] + st.first[k]
+    for i in range(st.n[k]):
+        page = base + i * st.stride[k]
+        nid = s.pg.node[page]
+        if nid >= 0:
+            s.st_mass[k, nid] += stream_weight(st, k, i)
+
+
+@jit
+def _requeue_region(s, k, salt):
+    """Re-draw the next access of every pending page of stream ``k``'s region."""
+    st = s.st
+    pg = s.pg
+    base = s.ob.first[st.obj[k]] + st.first[k]
+    for i in range(st.n[k]):
+        page = base + i * st.stride[k]
+        f = pg.pflags[page]
+        if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
+            if f & PG_QUEUED:
+                list_remove(s, page)
+            schedule_page(s, page, salt)
+
+
+@jit
+def enter_phase(s, t, ph, now_ns):
+    """Make phase row ``ph`` the current phase of task ``t`` (streams marked activating)."""
+    tk = s.tk
+    tk.phase[t] = ph
+    tk.progress[t] = 0.0
+    tk.target[t] = s.ph.end_touches[ph]
+    end = s.ph.end_ns[ph]
+    tk.phase_end_ns[t] = -1 if end == math.inf else now_ns + np.int64(end)
+    if s.ph.sweep[ph]:
+        tk.max_rate[t] = s.ph.stream_bw[ph] / PAGE_SIZE
+    else:
+        tk.max_rate[t] = 1.0 / (s.ph.think_ns[ph] + s.p.min_latency_ns / s.ph.mlp[ph])
+    for k in range(s.ph.stream_first[ph], s.ph.stream_first[ph] + s.ph.stream_count[ph]):
+        s.st.active[k] = ACTIVE_NEW
+
+
+@jit
+def leave_phase(s, t):
+    """Mark the streams of task ``t``'s current phase as deactivating."""
+    ph = s.tk.phase[t]
+    if ph < 0:
+        return
+    for k in range(s.ph.stream_first[ph], s.ph.stream_first[ph] + s.ph.stream_count[ph]):
+        s.st.active[k] = ACTIVE_OLD
+
+
+@jit
+def advance_phases(s, now_ns):
+    """Move every task whose phase ended to its next phase, or let it exit.
+
+    Returns True if any stream changed (the index must be rebuilt).
+    """
+    tk = s.tk
+    changed = False
+    for t in range(s.p.nr_tasks):
+        if not tk.phase_done[t]:
+            continue
+        tk.phase_done[t] = 0
+        changed = True
+        leave_phase(s, t)
+        nxt = tk.phase[t] + 1
+        if nxt > tk.phase_last[t]:
+            tk.phase[t] = -1
+            done_at = tk.finish_ns[t] if tk.finish_ns[t] >= 0 else now_ns
+            tk.finish_ns[t] = done_at + tk.debt[t]
+            trace_event(s, now_ns, EV_EXIT, t, s.tk.cpu[t], 0, 0, 0)
+            task_exit(s, t)
+        else:
+            enter_phase(s, t, nxt, now_ns)
+            trace_event(s, now_ns, EV_PHASE, t, nxt, s.tk.cpu[t], 0, 0)
+    return changed
+
+
+@jit
+def task_exit(s, t):
+    """A thread exits: leave the runqueue, the mm and its NUMA group (``task_numa_free``)."""
+    tk = s.tk
+    tk.alive[t] = 0
+    tk.running[t] = 0
+    tk.rate[t] = 0.0
+    s.cpu.nr_running[tk.cpu[t]] -= 1
+    mm = tk.mm[t]
+    s.mm.users[mm] -= 1
+    s.mm.nr_threads[mm] -= 1
+    s.clk[CLK_ALIVE] -= 1
+    g = tk.numa_group[t]
+    if g >= 0:
+        for i in range(4 * s.p.nr_nodes):
+            s.ng_faults[g, i] -= s.tk_faults[t, i]
+        s.ng.total_faults[g] -= tk.total_numa_faults[t]
+        s.ng.nr_tasks[g] -= 1
+        tk.numa_group[t] = -1
+
+
+@jit
+def settle_streams(s):
+    """After the index is rebuilt: compute new masses and re-queue affected pages."""
+    st = s.st
+    tick = s.clk[CLK_TICK]
+    for k in range(len(st.task)):
+        if st.active[k] == ACTIVE_NEW:
+            _compute_mass(s, k)
+    for k in range(len(st.task)):
+        a = st.active[k]
+        if a == ACTIVE_NEW:
+            st.active[k] = ACTIVE_ON
+            _requeue_region(s, k, RNG_REHOME + (tick & 0xFF))
+        elif a == ACTIVE_OLD:
+            st.active[k] = ACTIVE_NONE
+            _requeue_region(s, k, RNG_REHOME + (tick & 0xFF))

@@ -1,0 +1,118 @@
+"""Drive the jitted engine from Python: chunks, sampling, buffer management.
+
+A :class:`Runner` owns one run's state. :meth:`Runner.advance` simulates up
+to a time, handling the engine's requests (grow the segment index, flush
+the events buffer); :meth:`Runner.sample` copies the counters into plain
+NumPy arrays. No pandas here: :mod:`numaexp.results` builds the frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numaexp.model.scenario import Scenario
+from numaexp.sim.build import Layout, build_state
+from numaexp.sim.constants import CLK_TICK, EVENT_FIELDS, RUN_DONE, RUN_EVENTS_FULL, RUN_SEGMENTS_FULL
+from numaexp.sim.engine import run, sim_init, task_locality
+from numaexp.sim.state import Segments, State
+
+
+class Runner:
+    """One simulation run.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        state, layout = build_state(scenario)
+        self.state: State = state
+        self.layout: Layout = layout
+        self.tick_ns = int(state.p["tick_ns"])
+        self.done = False
+        self._events: list[dict[str, np.ndarray]] = []
+        self.events_dropped = 0
+        self._locality = np.zeros(len(state.tk), dtype=np.float64)
+        sim_init(state)
+
+    @property
+    def now_s(self) -> float:
+        """Simulated time reached, seconds."""
+        return float(self.state.clk[CLK_TICK] * self.tick_ns) / 1e9
+
+    def advance(self, until_s: float) -> bool:
+        """Simulate until ``until_s`` seconds (or until all threads finish).
+
+        Returns
+        -------
+        bool
+            True once every thread has finished.
+        """
+        until_tick = int(np.ceil(until_s * 1e9 / self.tick_ns))
+        while True:
+            status = run(self.state, until_tick)
+            if status == RUN_SEGMENTS_FULL:
+                self._grow_segments()
+            elif status == RUN_EVENTS_FULL:
+                self._flush_events()
+            else:
+                self.done = status == RUN_DONE
+                return self.done
+
+    def _grow_segments(self) -> None:
+        s = self.state
+        need_seg, need_ent = (int(x) for x in s.sg.need)
+        cap_seg = max(len(s.sg.start), need_seg * 3 // 2 + 8)
+        cap_ent = max(len(s.sg.streams), need_ent * 3 // 2 + 8)
+        sg = Segments(
+            obj_first=s.sg.obj_first,
+            start=np.zeros(cap_seg, dtype=np.int64),
+            list_first=np.zeros(cap_seg + 1, dtype=np.int64),
+            streams=np.zeros(cap_ent, dtype=np.int64),
+            need=np.zeros(2, dtype=np.int64),
+        )
+        self.state = s._replace(sg=sg)
+
+    def _flush_events(self) -> None:
+        count = self.state.ev_count
+        n = int(count[0])
+        if n:
+            self._events.append(self.state.ev[:n].copy())
+        self.events_dropped += int(count[1])
+        count[:] = 0
+
+    def events(self) -> dict[str, np.ndarray]:
+        """All trace events so far, concatenated."""
+        self._flush_events()
+        rows = np.concatenate(self._events) if self._events else self.state.ev[:0]
+        return {name: rows[name].copy() for name in EVENT_FIELDS}
+
+    def sample(self) -> dict[str, np.ndarray]:
+        """Copy of the counters and per-task state at the current time."""
+        s = self.state
+        task_locality(s, self._locality)
+        tk = s.tk
+        return {
+            "time_s": np.float64(self.now_s),
+            "vm": s.cnt.vm.copy(),
+            "memcg": s.cnt.memcg.copy(),
+            "cg_node_pages": s.cnt.cg_node_pages.copy(),
+            "node_free": s.nd["free"].copy(),
+            "task_cpu": tk["cpu"].copy(),
+            "task_node": s.cpu["node"][tk["cpu"]],
+            "task_alive": tk["alive"].copy(),
+            "task_preferred": tk["numa_preferred_nid"].copy(),
+            "task_scan_period": tk["numa_scan_period"].copy(),
+            "task_scan_seq": tk["numa_scan_seq"].copy(),
+            "task_locality": self._locality.copy(),
+            "task_touches": tk["touches"].copy(),
+            "task_utime": tk["utime"].copy(),
+            "task_stime": tk["stime"].copy(),
+            "task_pages_migrated": tk["numa_pages_migrated"].copy(),
+            "task_migrated": tk["numa_task_migrated"].copy(),
+            "task_swapped": tk["numa_task_swapped"].copy(),
+            "task_group": tk["numa_group"].copy(),
+        }

@@ -1,0 +1,271 @@
+"""The NUMA PTE scanner (kernel/sched/fair.c, mm/mprotect.c).
+
+``task_tick_numa`` paces scanning by the task's CPU time; ``task_numa_work``
+walks the mm's VMAs from ``numa_scan_offset`` with the skip rules of 6.12
+and calls ``change_prot_numa`` on 2 MiB-aligned chunks until ``scan_size``
+MB of range with updated PTEs (or 8 times that of range) is covered.
+Virtual addresses are in pages; VMAs sit on 2 MiB boundaries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numaexp.sim.constants import (
+    CLK_TICK,
+    EV_SKIP_VMA,
+    HPAGE_PMD_NR,
+    LAST_CPUPID_MASK,
+    MC_NUMA_PTE_UPDATES,
+    NUMA_BALANCING_CGROUP,
+    NUMA_BALANCING_NORMAL,
+    NUMA_PTE_UPDATES,
+    NUMAB_SKIP_IGNORE_PID,
+    NUMAB_SKIP_PID_INACTIVE,
+    NUMAB_SKIP_SCAN_DELAY,
+    NUMAB_SKIP_SEQ_COMPLETED,
+    NUMAB_SKIP_SHARED_RO,
+    NUMAB_SKIP_UNSUITABLE,
+    PG_DIRTY_FILE,
+    PG_PRESENT,
+    PG_PROTNONE,
+    PG_QUEUED,
+    VM_FILE,
+    VM_FILE_LRU,
+    VM_SHARED,
+    VM_WRITE,
+)
+from numaexp.sim.events import schedule_page
+from numaexp.sim.fault import charge, folio_use_access_time, hash_32
+from numaexp.sim.jit import jit
+from numaexp.sim.lists import list_remove
+from numaexp.sim.mempolicy import vma_policy_mof
+from numaexp.sim.scan_period import msecs_to_jiffies, task_scan_max_of, task_scan_start_of
+from numaexp.sim.trace import trace_event
+
+
+@jit
+def task_tick_numa(s, t):
+    """``task_tick_numa``: queue ``task_numa_work`` when the task's runtime is due.
+
+    Returns True if the work was queued (it runs on return to user space,
+    i.e. at once here).
+    """
+    tk = s.tk
+    if tk.work_pending[t]:
+        return False
+    now = tk.sum_exec_runtime[t]
+    period = tk.numa_scan_period[t] * 1_000_000
+    if now > tk.node_stamp[t] + period:
+        if tk.node_stamp[t] == 0:
+            tk.numa_scan_period[t] = task_scan_start_of(s, t)
+        tk.node_stamp[t] += period
+        if not s.clk[CLK_TICK] - s.mm.numa_next_scan[tk.mm[t]] < 0:
+            tk.work_pending[t] = 1
+            return True
+    return False
+
+
+@jit
+def reset_ptenuma_scan(s, mm):
+    """``reset_ptenuma_scan``: a new pass over the address space."""
+    s.mm.numa_scan_seq[mm] += 1
+    s.mm.numa_scan_offset[mm] = 0
+
+
+@jit
+def vma_is_accessed(s, t, v):
+    """``vma_is_accessed``: may the scan of task ``t`` enter VMA ``v``?"""
+    mm = s.tk.mm[t]
+    seq = s.mm.numa_scan_seq[mm]
+    if np.int32(seq - s.vm.start_scan_seq[v]) < 2:
+        return True
+    pids = s.vm.pids_active[v, 0] | s.vm.pids_active[v, 1]
+    if (pids >> np.uint64(hash_32(s.tk.pid[t], 6))) & np.uint64(1):
+        return True
+    if s.mm.numa_scan_offset[mm] > s.vm.start[v]:
+        trace_event(s, s.clk[CLK_TICK] * s.p.tick_ns, EV_SKIP_VMA, t, v, NUMAB_SKIP_IGNORE_PID, 0,
+                    0)
+        return True
+    if seq > s.vm.prev_scan_seq[v] + s.mm.nr_threads[mm]:
+        return True
+    return False
+
+
+@jit
+def change_prot_numa(s, t, v, start, end):
+    """``change_prot_numa`` on virtual pages ``[start, end)`` of VMA ``v``.
+
+    Makes present pages PROT_NONE (the ``change_pte_range`` filter: skip
+    already-protnone, dirty file pages, pages on ``target_node`` when the
+    mapping is private and the mm has one user, and top-tier pages without
+    the NORMAL mode bit), stamps access times on slow-tier pages in tiering
+    mode, and queues each marked page for its next access. Counts
+    ``numa_pte_updates`` (global and the mm owner's memcg).
+
+    Returns
+    -------
+    int
+        PTEs updated.
+    """
+    mm = s.tk.mm[t]
+    o = s.vm.obj[v]
+    base = s.ob.first[o] + (start - s.vm.start[v])
+    target_node = -1
+    if not s.vm.vm_flags[v] & VM_SHARED and s.mm.users[mm] == 1:
+        target_node = s.cpu.node[s.tk.cpu[t]]
+    normal = (s.p.mode & (NUMA_BALANCING_NORMAL | NUMA_BALANCING_CGROUP)) != 0
+    file_lru = (s.vm.vm_flags[v] & VM_FILE_LRU) != 0
+    now_ms = (s.clk[CLK_TICK] * 1000) // s.p.hz
+    pg = s.pg
+    updated = 0
+    for page in range(base, base + (end - start)):
+        f = pg.pflags[page]
+        if not f & PG_PRESENT or f & PG_PROTNONE:
+            continue
+        if file_lru and f & PG_DIRTY_FILE:
+            continue
+        nid = pg.node[page]
+        if nid == target_node:
+            continue
+        if s.nd.toptier[nid] and not normal:
+            continue
+        if folio_use_access_time(s, page):
+            pg.last_cpupid[page] = now_ms & LAST_CPUPID_MASK
+        pg.pflags[page] = f | PG_PROTNONE
+        updated += 1
+        if f & PG_QUEUED:
+            list_remove(s, page)
+        schedule_page(s, page, 0)
+    cost = s.p.pte_scan_ns * (end - start) + s.p.pte_update_ns * updated
+    if updated > 0:
+        cost += s.p.tlb_flush_ns
+        s.cnt.vm[NUMA_PTE_UPDATES] += updated
+        s.cnt.memcg[s.mm.cgroup[mm], MC_NUMA_PTE_UPDATES] += updated
+    charge(s, t, cost)
+    return updated
+
+
+@jit
+def _first_vma_after(s, mm, addr):
+    """First VMA of ``mm`` ending above ``addr`` (``vma_next`` after ``vma_iter_init``)."""
+    first = s.mm.vma_first[mm]
+    for v in range(first, first + s.mm.vma_count[mm]):
+        if s.vm.start[v] + s.vm.npages[v] > addr:
+            return v
+    return -1
+
+
+@jit
+def _skip(s, t, v, reason):
+    trace_event(s, s.clk[CLK_TICK] * s.p.tick_ns, EV_SKIP_VMA, t, v, reason, 0, 0)
+
+
+@jit
+def task_numa_work(s, t):
+    """``task_numa_work``: scan the next window of task ``t``'s address space."""
+    tk = s.tk
+    tk.work_pending[t] = 0
+    now = s.clk[CLK_TICK]
+    mm = tk.mm[t]
+    p = s.p
+    if s.mm.numa_next_scan[mm] == 0:
+        s.mm.numa_next_scan[mm] = now + msecs_to_jiffies(p.scan_delay_ms, p.hz)
+    migrate = s.mm.numa_next_scan[mm]
+    if now - migrate < 0:
+        return
+    if tk.numa_scan_period[t] == 0:
+        tk.numa_scan_period_max[t] = task_scan_max_of(s, t)
+        tk.numa_scan_period[t] = task_scan_start_of(s, t)
+    s.mm.numa_next_scan[mm] = now + msecs_to_jiffies(tk.numa_scan_period[t], p.hz)
+    tk.node_stamp[t] += 2 * p.tick_ns
+    pages = np.int64(p.scan_size_mb) << 8
+    virtpages = pages * 8
+    if pages == 0:
+        return
+    stime0 = tk.stime[t]
+    tk.numa_scans[t] += 1
+    delay_j = msecs_to_jiffies(p.scan_delay_ms, p.hz)
+    vma_pids_skipped = False
+    vma_pids_forced = False
+    vfirst = s.mm.vma_first[mm]
+    vend = vfirst + s.mm.vma_count[mm]
+    start = np.int64(0)
+    v = -1
+    done = False
+    while True:  # retry_pids
+        start = s.mm.numa_scan_offset[mm]
+        v = _first_vma_after(s, mm, start)
+        if v < 0:
+            reset_ptenuma_scan(s, mm)
+            start = 0
+            v = vfirst
+        while v < vend:
+            vf = s.vm.vm_flags[v]
+            if not vma_policy_mof(s, t, v):
+                _skip(s, t, v, NUMAB_SKIP_UNSUITABLE)
+                v += 1
+                continue
+            if vf & VM_FILE and not vf & VM_WRITE:
+                _skip(s, t, v, NUMAB_SKIP_SHARED_RO)
+                v += 1
+                continue
+            seq = s.mm.numa_scan_seq[mm]
+            if not s.vm.has_state[v]:
+                s.vm.has_state[v] = 1
+                s.vm.start_scan_seq[v] = seq
+                s.vm.next_scan[v] = now + delay_j
+                s.vm.pids_active_reset[v] = s.vm.next_scan[v] + 4 * delay_j
+                s.vm.prev_scan_seq[v] = seq - 1
+            if seq != 0 and now - s.vm.next_scan[v] < 0:
+                _skip(s, t, v, NUMAB_SKIP_SCAN_DELAY)
+                v += 1
+                continue
+            if seq != 0 and now - s.vm.pids_active_reset[v] > 0:
+                s.vm.pids_active_reset[v] += 4 * delay_j
+                s.vm.pids_active[v, 0] = s.vm.pids_active[v, 1]
+                s.vm.pids_active[v, 1] = 0
+            if s.vm.prev_scan_seq[v] == seq:
+                s.mm.numa_scan_offset[mm] = s.vm.start[v] + s.vm.npages[v]
+                _skip(s, t, v, NUMAB_SKIP_SEQ_COMPLETED)
+                v += 1
+                continue
+            if not vma_pids_forced and not vma_is_accessed(s, t, v):
+                vma_pids_skipped = True
+                _skip(s, t, v, NUMAB_SKIP_PID_INACTIVE)
+                v += 1
+                continue
+            vm_start = s.vm.start[v]
+            vm_end = vm_start + s.vm.npages[v]
+            while True:
+                start = max(start, vm_start)
+                end = (start + pages + HPAGE_PMD_NR - 1) // HPAGE_PMD_NR * HPAGE_PMD_NR
+                end = min(end, vm_end)
+                nr_pte_updates = change_prot_numa(s, t, v, start, end)
+                if nr_pte_updates:
+                    pages -= end - start
+                virtpages -= end - start
+                start = end
+                if pages <= 0 or virtpages <= 0:
+                    done = True
+                    break
+                if end == vm_end:
+                    break
+            if done:
+                break
+            s.vm.prev_scan_seq[v] = s.mm.numa_scan_seq[mm]
+            if vma_pids_forced:
+                break
+            v += 1
+        if done or v < vend:
+            break
+        if not vma_pids_forced and vma_pids_skipped:
+            vma_pids_forced = True
+            continue
+        break
+    if v < vend:
+        s.mm.numa_scan_offset[mm] = start
+    else:
+        reset_ptenuma_scan(s, mm)
+    # keep scanning overhead under ~3 % of the task's runtime
+    tk.node_stamp[t] += 32 * (tk.stime[t] - stime0)

@@ -1,0 +1,192 @@
+"""Scan-period arithmetic of kernel/sched/fair.c.
+
+Pure functions of their integer arguments (callable from Python), each named
+after its kernel original, plus ``*_of(s, t)`` helpers that read the inputs
+from the simulator state. All periods are in ms, sizes in MB or pages.
+"""
+
+from __future__ import annotations
+
+from numaexp.sim.constants import (
+    MAX_SCAN_WINDOW,
+    NUMA_MEM,
+    NUMA_PERIOD_SLOTS,
+    NUMA_PERIOD_THRESHOLD,
+)
+from numaexp.sim.jit import jit, jit_inline
+
+
+@jit
+def task_nr_scan_windows(rss, scan_size_mb):
+    """``task_nr_scan_windows``: scan windows needed to cover the RSS.
+
+    Parameters
+    ----------
+    rss : int
+        ``get_mm_rss`` in pages (0 counts as one window).
+    scan_size_mb : int
+        ``scan_size_mb`` tunable.
+    """
+    nr_scan_pages = scan_size_mb << 8  # MB in 4 KiB pages
+    if rss == 0:
+        rss = nr_scan_pages
+    rss = (rss + nr_scan_pages - 1) // nr_scan_pages * nr_scan_pages
+    return rss // nr_scan_pages
+
+
+@jit
+def task_scan_min(scan_size_mb, scan_period_min_ms, rss):
+    """``task_scan_min``: lower bound of the scan period, ms.
+
+    ``max(1000 / (2560 / scan_size), scan_period_min / windows)`` where the
+    floor keeps the scanner under ``MAX_SCAN_WINDOW`` (2560 MB/s).
+    """
+    windows = 1
+    if scan_size_mb < MAX_SCAN_WINDOW:
+        windows = MAX_SCAN_WINDOW // scan_size_mb
+    floor = 1000 // windows
+    scan = scan_period_min_ms // task_nr_scan_windows(rss, scan_size_mb)
+    return max(floor, scan)
+
+
+@jit
+def task_scan_start(smin, has_group, refcount, shared, private):
+    """``task_scan_start``: initial scan period, ms.
+
+    Parameters
+    ----------
+    smin : int
+        ``task_scan_min`` of the task.
+    has_group : bool
+        The task belongs to a NUMA group.
+    refcount : int
+        The group's reference count (its number of tasks).
+    shared, private : int
+        ``group_faults_shared`` / ``group_faults_priv`` (decayed MEM faults).
+    """
+    period = smin
+    if has_group:
+        period = period * refcount
+        period = period * (shared + 1)
+        period = period // (private + shared + 1)
+    return max(smin, period)
+
+
+@jit
+def task_scan_max(smin, scan_period_max_ms, rss, scan_size_mb, has_group, refcount, shared,
+                  private):
+    """``task_scan_max``: upper bound of the scan period, ms.
+
+    ``scan_period_max / windows``, scaled up by the group's share of shared
+    faults and its size, and never below ``smin``.
+    """
+    smax = scan_period_max_ms // task_nr_scan_windows(rss, scan_size_mb)
+    if has_group:
+        period = smax * refcount
+        period = period * (shared + 1)
+        period = period // (private + shared + 1)
+        smax = max(smax, period)
+    return max(smin, smax)
+
+
+@jit
+def update_task_scan_period(period, period_max, smin, smax, remote, local, failed, shared,
+                            private):
+    """``update_task_scan_period``: the next scan period, ms.
+
+    Parameters
+    ----------
+    period : int
+        Current ``numa_scan_period``.
+    period_max : int
+        ``numa_scan_period_max`` (used by the slow path).
+    smin, smax : int
+        Fresh ``task_scan_min`` / ``task_scan_max`` (clamp of the fast path).
+    remote, local, failed : int
+        ``numa_faults_locality[0..2]``.
+    shared, private : int
+        Faults of the last window by type (``fault_types[0]``, ``[1]``).
+
+    Returns
+    -------
+    (new_period, slow) : (int, bool)
+        ``slow`` is true on the slow path (no local/shared faults, or failed
+        migrations): the caller then pushes ``mm->numa_next_scan`` out by the
+        new period.
+    """
+    if local + shared == 0 or failed != 0:
+        return min(period_max, period << 1), True
+    period_slot = (period + NUMA_PERIOD_SLOTS - 1) // NUMA_PERIOD_SLOTS
+    lr_ratio = (local * NUMA_PERIOD_SLOTS) // (local + remote)
+    ps_ratio = (private * NUMA_PERIOD_SLOTS) // (private + shared)
+    if ps_ratio >= NUMA_PERIOD_THRESHOLD:
+        slot = ps_ratio - NUMA_PERIOD_THRESHOLD
+        if slot == 0:
+            slot = 1
+        diff = slot * period_slot
+    elif lr_ratio >= NUMA_PERIOD_THRESHOLD:
+        slot = lr_ratio - NUMA_PERIOD_THRESHOLD
+        if slot == 0:
+            slot = 1
+        diff = slot * period_slot
+    else:
+        ratio = max(lr_ratio, ps_ratio)
+        diff = -(NUMA_PERIOD_THRESHOLD - ratio) * period_slot
+    new = period + diff
+    if new < smin:
+        new = smin
+    if new > smax:
+        new = smax
+    return new, False
+
+
+# ---- state wrappers ------------------------------------------------------
+
+@jit
+def group_faults_shared_priv(s, g):
+    """``group_faults_shared`` and ``group_faults_priv`` of group ``g``."""
+    shared = 0
+    private = 0
+    for nid in range(s.p.nr_nodes):
+        shared += s.ng_faults[g, 2 * (NUMA_MEM * s.p.nr_nodes + nid)]
+        private += s.ng_faults[g, 2 * (NUMA_MEM * s.p.nr_nodes + nid) + 1]
+    return shared, private
+
+
+@jit
+def task_scan_min_of(s, t):
+    """``task_scan_min(p)`` from the state."""
+    return task_scan_min(s.p.scan_size_mb, s.p.scan_period_min_ms, s.mm.rss[s.tk.mm[t]])
+
+
+@jit
+def task_scan_start_of(s, t):
+    """``task_scan_start(p)`` from the state."""
+    g = s.tk.numa_group[t]
+    shared = 0
+    private = 0
+    refcount = 0
+    if g >= 0:
+        shared, private = group_faults_shared_priv(s, g)
+        refcount = s.ng.nr_tasks[g]
+    return task_scan_start(task_scan_min_of(s, t), g >= 0, refcount, shared, private)
+
+
+@jit
+def task_scan_max_of(s, t):
+    """``task_scan_max(p)`` from the state."""
+    g = s.tk.numa_group[t]
+    shared = 0
+    private = 0
+    refcount = 0
+    if g >= 0:
+        shared, private = group_faults_shared_priv(s, g)
+        refcount = s.ng.nr_tasks[g]
+    return task_scan_max(task_scan_min_of(s, t), s.p.scan_period_max_ms, s.mm.rss[s.tk.mm[t]],
+                         s.p.scan_size_mb, g >= 0, refcount, shared, private)
+
+
+@jit_inline
+def msecs_to_jiffies(ms, hz):
+    """``msecs_to_jiffies``: ms rounded up to whole ticks."""
+    return (ms * hz + 999) // 1000

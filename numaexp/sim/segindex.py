@@ -1,0 +1,63 @@
+"""From a page to the active access streams that cover it.
+
+Each memory object is cut into segments over which the set of active
+streams is constant; :func:`find_segment` finds a page's segment by binary
+search. The per-stream, per-node access mass (``State.st_mass``) is kept up to
+date as pages are allocated and migrate (:func:`update_mass`).
+"""
+
+from __future__ import annotations
+
+from numaexp.sim.access import stream_position, stream_weight
+from numaexp.sim.jit import jit, jit_inline
+
+
+@jit_inline
+def page_object(s, page):
+    """Index of the memory object holding global page ``page``."""
+    first = s.ob.first
+    lo = 0
+    hi = len(first) - 2
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if first[mid] <= page:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@jit_inline
+def find_segment(s, o, off):
+    """Segment of object ``o`` containing object page ``off``."""
+    lo = s.sg.obj_first[o]
+    hi = s.sg.obj_first[o + 1] - 1
+    start = s.sg.start
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if start[mid] <= off:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@jit
+def update_mass(s, page, old, new):
+    """Move a page's weight from node ``old`` to ``new`` in every covering active stream.
+
+    ``old`` or ``new`` may be -1 (page not present).
+    """
+    o = page_object(s, page)
+    off = page - s.ob.first[o]
+    seg = find_segment(s, o, off)
+    for k in range(s.sg.list_first[seg], s.sg.list_first[seg + 1]):
+        st = s.sg.streams[k]
+        i = stream_position(s.st, st, off)
+        if i < 0:
+            continue
+        w = stream_weight(s.st, st, i)
+        if old >= 0:
+            s.st_mass[st, old] -= w
+        if new >= 0:
+            s.st_mass[st, new] += w

@@ -1,0 +1,314 @@
+"""Simulator state: a NamedTuple of NumPy arrays, most of them structured.
+
+Each kind of entity (pages, tasks, VMAs, ...) is one structured array whose
+fields are named after the kernel's; numba reads ``s.tk.pid[t]`` as a field
+view, exactly like a struct of arrays. Variable-width per-entity rows (CPU
+masks, fault statistics) are separate 2-D arrays (``tk_allowed``,
+``tk_faults``, ...). Keeping the number of arrays small matters: numba
+flattens the state into every kernel call, and compile time grows with it.
+
+Per 4 KiB page the state costs ``BYTES_PER_PAGE`` = 17 bytes (see
+``PAGE_DTYPE``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+i8, i16, i32, i64, u8, u64, f64 = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64,
+                                   np.float64)
+
+PARAMS_DTYPE = np.dtype([
+    ("mode", i64),  # kernel.numa_balancing
+    ("hz", i64),
+    ("tick_ns", i64),  # TICK_NSEC
+    ("scan_delay_ms", i64),
+    ("scan_period_min_ms", i64),
+    ("scan_period_max_ms", i64),
+    ("scan_size_mb", i64),
+    ("hot_threshold_ms", i64),
+    ("promote_rate_limit_pages", i64),  # per second and target node
+    ("locality_reset_fix", i64),  # 6.12.117 update_task_scan_period
+    ("nr_nodes", i64),
+    ("nr_cpus", i64),
+    ("nr_tasks", i64),
+    ("nr_pages", i64),
+    ("nr_cgroups", i64),
+    ("topology_type", i64),  # sched_numa_topology_type
+    ("max_distance", i64),  # sched_max_numa_distance
+    ("imb_numa_nr", i64),  # sd->imb_numa_nr of the lowest NUMA domain
+    ("has_numa_domain", i64),  # 0 on a machine with one CPU node
+    ("imbalance_pct", i64),  # 100 + (sd->imbalance_pct - 100) / 2
+    ("seed", i64),
+    ("hint_fault_ns", f64),
+    ("migrate_folio_ns", f64),
+    ("migrate_copy_ns", f64),
+    ("pte_scan_ns", f64),
+    ("pte_update_ns", f64),
+    ("tlb_flush_ns", f64),
+    ("task_move_ns", f64),
+    ("first_touch_ns", f64),
+    ("ring_size", i64),  # calendar ticks (power of two)
+    ("far_list", i64),  # list id of events beyond the ring
+    ("sweep_list_base", i64),  # list id of the first sweep bucket
+    ("sweep_shift", i64),  # log2 of positions per sweep bucket
+    ("balance_interval", i64),  # ticks between cross-node balancing
+    ("min_latency_ns", f64),  # lowest local latency of the machine
+])
+"""Scalars of a run; the state holds one record of this type as ``p``."""
+
+PAGE_DTYPE = np.dtype([
+    ("node", i16),  # NUMA_NO_NODE while not present
+    ("pflags", u8),  # PG_*
+    ("last_cpupid", i32),  # LAST_CPUPID_MASK bits, or an access time (ms) in tiering
+    ("next", i32),  # pending-fault list link
+    ("prev", i32),  # previous page, or -(list id + 1) at the head
+    ("memcg", i16),  # cgroup charged, -1 while not present
+], align=False)
+"""One 4 KiB page of a memory object (packed, 17 bytes)."""
+
+BYTES_PER_PAGE = PAGE_DTYPE.itemsize
+
+OBJECT_DTYPE = np.dtype([
+    ("first", i64),  # first page (objects' pages are contiguous)
+    ("vm_flags", i64),  # VM_FILE, VM_FILE_LRU, VM_THP of the backing
+    ("mapcount", i64),  # mms mapping it
+    ("first_touch", i64),  # node for pre-population, or -1
+])
+"""A memory object: an anonymous VMA, or a segment shared by several VMAs."""
+
+VMA_DTYPE = np.dtype([
+    ("mm", i64),
+    ("obj", i64),
+    ("start", i64),  # first virtual page
+    ("npages", i64),
+    ("vm_flags", i64),  # VM_*
+    ("pol_mode", i64),  # MPOL_* or MPOL_NONE
+    ("pol_nodes", i64),  # node bitmask
+    ("pol_flags", i64),  # MPOL_F_*
+    ("has_state", i64),  # numab_state allocated
+    ("start_scan_seq", i64),
+    ("next_scan", i64),  # jiffies
+    ("pids_active_reset", i64),  # jiffies
+    ("pids_active", u64, (2,)),
+    ("prev_scan_seq", i64),
+])
+"""A VMA; an mm's VMAs are contiguous and sorted by address."""
+
+MM_DTYPE = np.dtype([
+    ("users", i64),  # mm_users
+    ("nr_threads", i64),  # live threads (get_nr_threads)
+    ("numa_next_scan", i64),  # jiffies
+    ("numa_scan_offset", i64),  # virtual page
+    ("numa_scan_seq", i64),
+    ("vma_first", i64),
+    ("vma_count", i64),
+    ("cgroup", i64),  # memcg of mm->owner
+    ("rss", i64),  # get_mm_rss, pages
+])
+"""An address space (one per process)."""
+
+TASK_DTYPE = np.dtype([
+    ("pid", i64),
+    ("mm", i64),
+    ("cgroup", i64),
+    ("cpu", i64),
+    ("alive", i64),  # 0 once exited
+    ("pol_mode", i64),  # task mempolicy
+    ("pol_nodes", i64),
+    ("pol_flags", i64),
+    ("mems", i64),  # node mask of cpuset.mems
+    ("vruntime", i64),  # ns
+    ("sum_exec_runtime", i64),  # ns
+    ("utime", i64),  # ns
+    ("stime", i64),  # ns
+    ("debt", i64),  # ns of kernel time charged but not yet run
+    ("start_ns", i64),
+    ("finish_ns", i64),  # end of the last finished phase, -1 before
+    ("node_stamp", i64),  # ns of runtime
+    ("numa_scan_period", i64),  # ms
+    ("numa_scan_period_max", i64),  # ms
+    ("numa_scan_seq", i64),
+    ("numa_migrate_retry", i64),  # jiffies
+    ("numa_preferred_nid", i64),
+    ("has_faults", i64),  # numa_faults allocated
+    ("total_numa_faults", i64),
+    ("numa_faults_locality", i64, (3,)),  # remote, local, failed migrations
+    ("numa_pages_migrated", i64),
+    ("last_task_numa_placement", i64),  # ns
+    ("last_sum_exec_runtime", i64),  # ns
+    ("numa_group", i64),  # group slot or -1
+    ("work_pending", i64),  # numa_work queued
+    ("numa_task_migrated", i64),
+    ("numa_task_swapped", i64),
+    ("nr_balance_failed", i64),
+    ("numa_scans", i64),  # task_numa_work runs that scanned
+    ("phase", i64),  # current thread-phase row, -1 when done
+    ("phase_last", i64),  # last thread-phase row of the task
+    ("progress", f64),  # touches done in the phase
+    ("target", f64),  # touches that end the phase (inf: none)
+    ("phase_end_ns", i64),  # time that ends the phase (-1: none)
+    ("phase_done", i64),  # the phase ended this tick
+    ("touches", f64),  # touches done in all phases
+    ("speed", f64),  # touches per ns of user time this tick
+    ("rate", f64),  # touches per ns of wall time this tick
+    ("max_rate", f64),  # upper bound of rate in the phase
+    ("running", i64),  # ran this tick
+])
+"""A thread. Its CPU mask, fault statistics and per-node shares are in
+``tk_allowed``, ``tk_faults`` and ``tk_share``."""
+
+GROUP_DTYPE = np.dtype([
+    ("total_faults", i64),
+    ("nr_tasks", i64),  # also the refcount
+    ("active_nodes", i64),
+    ("max_faults_cpu", i64),
+    ("gid", i64),
+])
+"""A NUMA group (slot = index of the creating task); faults in ``ng_faults``."""
+
+NODE_DTYPE = np.dtype([
+    ("cpus", i64),
+    ("first_cpu", i64),
+    ("present", i64),  # pages
+    ("free", i64),  # pages
+    ("wmark_min", i64),
+    ("wmark_low", i64),
+    ("wmark_high", i64),
+    ("wmark_promo", i64),
+    ("toptier", i64),
+    ("bandwidth", f64),  # bytes per ns
+])
+"""A NUMA node. Distances, zonelists, latencies and links are 2-D arrays."""
+
+CPU_DTYPE = np.dtype([
+    ("node", i64),
+    ("curr", i64),  # task running this tick, or -1
+    ("nr_running", i64),  # tasks on the runqueue (running or waiting)
+    ("numa_migrate_on", i64),
+    ("min_vruntime", i64),
+])
+"""A CPU and its runqueue."""
+
+STREAM_DTYPE = np.dtype([
+    ("task", i64),
+    ("obj", i64),
+    ("first", i64),  # first page (object offset)
+    ("n", i64),  # positions (pages touched per pass)
+    ("stride", i64),
+    ("kind", i64),  # PAT_*
+    ("share", f64),  # share of the phase's touches
+    ("p1", f64),  # kind parameters, see access.py
+    ("p2", f64),
+    ("p3", f64),
+    ("p4", f64),
+    ("region", i64),  # sweep region or -1
+    ("writes", i64),  # the pattern writes
+    ("active", i64),  # 0 off, 1 on, 2 activating, 3 deactivating
+])
+"""An access pattern of a thread phase; per-node masses in ``st_mass``."""
+
+PHASE_DTYPE = np.dtype([
+    ("task", i64),
+    ("stream_first", i64),
+    ("stream_count", i64),
+    ("end_touches", f64),  # inf if none
+    ("end_ns", f64),  # duration, inf if none
+    ("think_ns", f64),
+    ("mlp", f64),
+    ("stream_bw", f64),  # bytes per ns
+    ("sweep", i64),
+])
+"""A phase of a thread."""
+
+REGION_DTYPE = np.dtype([
+    ("obj", i64),
+    ("first", i64),
+    ("n", i64),
+    ("stride", i64),
+    ("bucket_first", i64),  # global sweep-bucket index
+    ("nbuckets", i64),
+])
+"""A distinct sweep region; it owns a range of sweep buckets."""
+
+EVENT_DTYPE = np.dtype([
+    ("time", i64),  # ns
+    ("kind", i64),  # EV_*
+    ("task", i64),
+    ("a", i64),
+    ("b", i64),
+    ("c", i64),
+    ("d", i64),
+])
+"""A trace event (sched_move_numa, sched_swap_numa, ...)."""
+
+
+class Segments(NamedTuple):
+    """Index from a page to the active streams that cover it."""
+
+    obj_first: np.ndarray  # int64[O+1], segment rows of each object
+    start: np.ndarray  # int64[cap], first object page of the segment
+    list_first: np.ndarray  # int64[cap+1], CSR into ``streams``
+    streams: np.ndarray  # int64[cap2]
+    need: np.ndarray  # int64[2], room needed (segments, entries) when full
+
+
+class Lists(NamedTuple):
+    """Pending-fault lists: calendar ring, far list, sweep buckets."""
+
+    heads: np.ndarray  # int32[L]
+    sweep_bits: np.ndarray  # uint64, bitmap of non-empty sweep buckets
+
+
+class Counters(NamedTuple):
+    """Event counters."""
+
+    vm: np.ndarray  # int64[NR_VM], /proc/vmstat
+    memcg: np.ndarray  # int64[CG, NR_MEMCG], memory.stat
+    cg_node_pages: np.ndarray  # int64[CG, N], memory.numa_stat
+    node_vm: np.ndarray  # int64[N, NR_VM], per-node vmstat
+
+
+class Scratch(NamedTuple):
+    """Work arrays reused by the kernels (which never allocate)."""
+
+    order: np.ndarray  # int64[T]
+    node_f: np.ndarray  # float64[3, N]: demand, node factor, cost
+    link_f: np.ndarray  # float64[2, N, N]: link demand, link factor
+    ints: np.ndarray  # int64[64 + 2 N]: task_numa_env and per-node counts
+    bounds: np.ndarray  # int64[2 * streams + 2, 2]: segment boundaries, raw and sorted
+
+
+class State(NamedTuple):
+    """Everything a run mutates, passed to every kernel."""
+
+    p: np.void  # PARAMS_DTYPE record
+    pg: np.ndarray  # PAGE_DTYPE[P]
+    ob: np.ndarray  # OBJECT_DTYPE[O + 1] (the extra row ends the last object)
+    vm: np.ndarray  # VMA_DTYPE[V]
+    mm: np.ndarray  # MM_DTYPE[M]
+    tk: np.ndarray  # TASK_DTYPE[T]
+    tk_allowed: np.ndarray  # uint8[T, C], cpus_ptr
+    tk_faults: np.ndarray  # int64[T, 8 N], numa_faults (MEM, CPU, MEMBUF, CPUBUF)
+    tk_share: np.ndarray  # float64[T, N], share of the task's touches per node
+    ng: np.ndarray  # GROUP_DTYPE[T]
+    ng_faults: np.ndarray  # int64[T, 4 N], group faults (MEM, CPU)
+    nd: np.ndarray  # NODE_DTYPE[N]
+    nd_distance: np.ndarray  # int64[N, N], SLIT
+    nd_zonelist: np.ndarray  # int64[N, N], nodes with memory by distance, -1 padded
+    nd_latency: np.ndarray  # float64[N, N], ns from CPU node to memory node
+    nd_link_bw: np.ndarray  # float64[N, N], bytes per ns
+    cpu: np.ndarray  # CPU_DTYPE[C]
+    st: np.ndarray  # STREAM_DTYPE[S]
+    st_mass: np.ndarray  # float64[S, N], weight of present positions per node
+    ph: np.ndarray  # PHASE_DTYPE[F]
+    rg: np.ndarray  # REGION_DTYPE[R]
+    sg: Segments
+    ls: Lists
+    cnt: Counters
+    ev: np.ndarray  # EVENT_DTYPE[E]
+    ev_count: np.ndarray  # int64[2]: rows used, rows dropped
+    clk: np.ndarray  # int64[4]: tick, index rebuild pending, alive tasks, spare
+    tmp: Scratch
