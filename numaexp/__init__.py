@@ -1,0 +1,63 @@
+"""numaexp: simulate Linux automatic NUMA balancing and compare its modes.
+
+Quick start::
+
+    import numaexp
+    scenario = numaexp.presets.default_scenario()
+    comparison = numaexp.compare(scenario, modes=[0, 1])
+    comparison.frame            # one tidy row per mode
+    comparison.results["mode 1"].vmstat
+
+Layers: :mod:`numaexp.model` (plain-Python scenario description),
+:mod:`numaexp.sim` (numba kernels named after the kernel's functions),
+:mod:`numaexp.results` (pandas frames named after the kernel's counters),
+:mod:`numaexp.experiment` (``simulate`` and ``compare``), :mod:`numaexp.viz`.
+"""
+
+from numaexp.errors import ScenarioError
+from numaexp.experiment import Comparison, compare, simulate
+from numaexp.model import (
+    Cgroup,
+    CostModel,
+    KernelConfig,
+    Machine,
+    MemPolicy,
+    Node,
+    Pattern,
+    Phase,
+    Process,
+    Scenario,
+    Stop,
+    Thread,
+    Vma,
+    Workload,
+    load_scenario,
+    save_scenario,
+)
+from numaexp.model import presets
+from numaexp.results import Result
+
+__all__ = [
+    "Cgroup",
+    "Comparison",
+    "CostModel",
+    "KernelConfig",
+    "Machine",
+    "MemPolicy",
+    "Node",
+    "Pattern",
+    "Phase",
+    "Process",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Stop",
+    "Thread",
+    "Vma",
+    "Workload",
+    "compare",
+    "load_scenario",
+    "presets",
+    "save_scenario",
+    "simulate",
+]

@@ -69,7 +69,7 @@ def check_runnable(scenario: Scenario) -> None:
 
 
 def _task_arrays(runner: Runner) -> dict[str, np.ndarray]:
-    s = runner.state
+    s = runner.arrays
     tk = s.tk
     groups = tk["numa_group"]
     gfaults = np.zeros((len(groups), s.ng_faults.shape[1]), dtype=np.int64)
@@ -143,9 +143,9 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
     sim_seconds = runner.now_s
     if done:
         sim_seconds = float(max(tasks["finish_ns"].max(), 0)) / 1e9 or sim_seconds
-    s = runner.state
-    final = {"vm": s.cnt.vm.copy(), "memcg": s.cnt.memcg.copy(),
-             "cg_node_pages": s.cnt.cg_node_pages.copy()}
+    s = runner.arrays
+    final = {"vm": s.cnt_vm.copy(), "memcg": s.cnt_memcg.copy(),
+             "cg_node_pages": s.cnt_cg_node_pages.copy()}
     meta = {
         "scenario": scenario.name,
         "workload": scenario.workload.name,

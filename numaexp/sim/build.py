@@ -98,13 +98,14 @@ def estimate_bytes(scenario: Scenario) -> int:
     return pages * S.BYTES_PER_PAGE + tasks * per_task + (1 << 22)
 
 
-def build_state(scenario: Scenario) -> tuple[S.State, Layout]:
+def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     """Allocate and fill the simulator state for ``scenario``.
 
     Returns
     -------
-    state : State
-        Arrays ready for :func:`numaexp.sim.engine.sim_init`.
+    arrays : Arrays
+        Every array of the run (wrap with :func:`numaexp.sim.state.to_state`
+        for the kernels).
     layout : Layout
         Names of cgroups, tasks, processes and VMAs, in array order.
     """
@@ -280,6 +281,11 @@ def build_state(scenario: Scenario) -> tuple[S.State, Layout]:
     for col, name in enumerate(("task", "obj", "first", "n", "stride", "kind", "share", "p1",
                                 "p2", "p3", "p4", "region", "writes")):
         streams[name] = [row[col] for row in stream_rows]
+    # streams with the same region and weights share one mass row
+    mass_rows: dict[tuple, int] = {}
+    for k, row in enumerate(stream_rows):
+        streams[k]["mrow"] = mass_rows.setdefault((row[1], row[2], row[3], row[4], row[5],
+                                                   *row[7:11]), len(mass_rows))
     rkeys = sorted(region_index, key=region_index.get)
     nb = [-(-key[2] >> SWEEP_SHIFT) for key in rkeys]
     regions = np.zeros(len(rkeys), dtype=S.REGION_DTYPE)
@@ -288,21 +294,13 @@ def build_state(scenario: Scenario) -> tuple[S.State, Layout]:
     regions["nbuckets"] = nb
     regions["bucket_first"] = np.concatenate([[0], np.cumsum(nb)[:-1]]) if nb else []
     total_buckets = int(sum(nb))
-    lists = S.Lists(
-        heads=np.full(RING_SIZE + 1 + total_buckets, -1, dtype=np.int32),
-        sweep_bits=np.zeros(max(1, -(-total_buckets // 64)), dtype=np.uint64),
-    )
+    heads = np.full(RING_SIZE + 1 + total_buckets, -1, dtype=np.int32)
+    sweep_bits = np.zeros(max(1, -(-total_buckets // 64)), dtype=np.uint64)
 
     # ---- segments (filled by the first run); capacity grows on demand
     nobj = len(obj_rows)
     seg_cap = 2 * ns_ + nobj + 8
-    segments = S.Segments(
-        obj_first=np.zeros(nobj + 1, dtype=np.int64),
-        start=np.zeros(seg_cap, dtype=np.int64),
-        list_first=np.zeros(seg_cap + 1, dtype=np.int64),
-        streams=np.zeros(4 * ns_ + 64, dtype=np.int64),
-        need=np.zeros(2, dtype=np.int64),
-    )
+    ent_cap = 4 * ns_ + 64
 
     # ---- process creation and initial placement
     mms = np.zeros(len(mm_rows), dtype=S.MM_DTYPE)
@@ -319,21 +317,8 @@ def build_state(scenario: Scenario) -> tuple[S.State, Layout]:
     pages["last_cpupid"] = CPUPID_UNSET
     pages["next"] = -1
     pages["memcg"] = -1
-    counters = S.Counters(
-        vm=np.zeros(NR_VM, dtype=np.int64),
-        memcg=np.zeros((len(cgroups), NR_MEMCG), dtype=np.int64),
-        cg_node_pages=np.zeros((len(cgroups), nn), dtype=np.int64),
-        node_vm=np.zeros((nn, NR_VM), dtype=np.int64),
-    )
-    _prepopulate(objects, vmas, mms, pages, nodes, counters)
-
-    scratch = S.Scratch(
-        order=np.arange(nt, dtype=np.int64),
-        node_f=np.zeros((3, nn), dtype=np.float64),
-        link_f=np.zeros((2, nn, nn), dtype=np.float64),
-        ints=np.zeros(32 + 2 * nn, dtype=np.int64),
-        bounds=np.zeros((2, 2 * ns_ + 2), dtype=np.int64),
-    )
+    cg_node_pages = np.zeros((len(cgroups), nn), dtype=np.int64)
+    _prepopulate(objects, vmas, mms, pages, nodes, cg_node_pages)
     cpu_node_ids = [i for i, node in enumerate(machine.nodes) if node.cpus > 0]
     params = np.zeros(1, dtype=S.PARAMS_DTYPE)
     values = dict(
@@ -375,7 +360,7 @@ def build_state(scenario: Scenario) -> tuple[S.State, Layout]:
     )
     for key, value in values.items():
         params[0][key] = value
-    state = S.State(
+    state = S.Arrays(
         p=params[0], pg=pages, ob=objects, vm=vmas, mm=mms, tk=tasks, tk_allowed=allowed,
         tk_faults=np.zeros((nt, 8 * nn), dtype=np.int64),
         tk_share=np.zeros((nt, nn), dtype=np.float64),
@@ -383,10 +368,30 @@ def build_state(scenario: Scenario) -> tuple[S.State, Layout]:
         nd=nodes, nd_distance=distance, nd_zonelist=zonelist,
         nd_latency=np.array(machine.latency_matrix, dtype=np.float64),
         nd_link_bw=np.full((nn, nn), machine.link_bandwidth_gbps, dtype=np.float64),
-        cpu=cpus, st=streams, st_mass=np.zeros((ns_, nn), dtype=np.float64), ph=phases,
-        rg=regions, sg=segments, ls=lists, cnt=counters,
+        cpu=cpus, st=streams, st_mass=np.zeros((len(mass_rows), nn), dtype=np.float64),
+        ph=phases, rg=regions,
+        sg_obj_first=np.zeros(nobj + 1, dtype=np.int64),
+        sg_start=np.zeros(seg_cap, dtype=np.int64),
+        sg_list_first=np.zeros(seg_cap + 1, dtype=np.int64),
+        sg_streams=np.zeros(ent_cap, dtype=np.int64),
+        sg_mrow_first=np.zeros(seg_cap + 1, dtype=np.int64),
+        sg_mrows=np.zeros(ent_cap, dtype=np.int64),
+        sg_region=np.zeros(seg_cap, dtype=np.int64),
+        sg_random=np.zeros(seg_cap, dtype=np.int64),
+        sg_need=np.zeros(2, dtype=np.int64),
+        ls_heads=heads, ls_sweep_bits=sweep_bits,
+        cnt_vm=np.zeros(NR_VM, dtype=np.int64),
+        cnt_memcg=np.zeros((len(cgroups), NR_MEMCG), dtype=np.int64),
+        cnt_cg_node_pages=cg_node_pages,
+        cnt_node_vm=np.zeros((nn, NR_VM), dtype=np.int64),
         ev=np.zeros(EVENTS_CAPACITY, dtype=S.EVENT_DTYPE), ev_count=np.zeros(2, dtype=np.int64),
-        clk=np.zeros(4, dtype=np.int64), tmp=scratch)
+        clk=np.zeros(4, dtype=np.int64),
+        tmp_order=np.arange(nt, dtype=np.int64),
+        tmp_node_f=np.zeros((3, nn), dtype=np.float64),
+        tmp_link_f=np.zeros((2, nn, nn), dtype=np.float64),
+        tmp_ints=np.zeros(32 + 2 * nn, dtype=np.int64),
+        tmp_bounds=np.zeros((2, 2 * ns_ + 2), dtype=np.int64),
+    )
     layout = Layout(
         cgroups=tuple(cg.path for cg in cgroups),
         tasks=tuple(task_names),
@@ -462,7 +467,7 @@ def _place_new_tasks(tasks: np.ndarray, allowed: np.ndarray, cpus: np.ndarray,
 
 
 def _prepopulate(objects: np.ndarray, vmas: np.ndarray, mms: np.ndarray, pages: np.ndarray,
-                 nodes: np.ndarray, counters: S.Counters) -> None:
+                 nodes: np.ndarray, cg_node_pages: np.ndarray) -> None:
     """Allocate ``first_touch_node`` objects before the run (charged to the first mapper)."""
     for o in range(len(objects) - 1):
         node = int(objects[o]["first_touch"])
@@ -475,6 +480,6 @@ def _prepopulate(objects: np.ndarray, vmas: np.ndarray, mms: np.ndarray, pages: 
         pages["pflags"][lo:hi] |= PG_PRESENT
         pages["memcg"][lo:hi] = cg
         nodes[node]["free"] -= hi - lo
-        counters.cg_node_pages[cg, node] += hi - lo
+        cg_node_pages[cg, node] += hi - lo
         for v in mappers:
             mms[vmas[v]["mm"]]["rss"] += hi - lo

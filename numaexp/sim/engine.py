@@ -29,7 +29,7 @@ from numaexp.sim.constants import (
 )
 from numaexp.sim.events import schedule_page
 from numaexp.sim.fault import do_anonymous_page, do_numa_page
-from numaexp.sim.jit import jit
+from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.lists import list_push, list_take, next_sweep_bucket
 from numaexp.sim.perf import compute_speeds
 from numaexp.sim.phases import advance_phases, build_segments, enter_phase, settle_streams
@@ -58,7 +58,7 @@ def handle_touch(s, page, t, writes, now_ns):
         do_numa_page(s, t, page, now_ns)
 
 
-@jit
+@jit_inline
 def _touch_bucket(s, t, k, lst, lo, hi, now_ns):
     """Fault the pages of sweep bucket ``lst`` whose positions lie in ``[lo, hi)``."""
     page = list_take(s, lst)
@@ -114,7 +114,7 @@ def sweep_advance(s, t, old_progress, adv, now_ns):
         _sweep_span(s, t, k, 0, pos1 - n, now_ns)
 
 
-@jit
+@jit_inline
 def deliver_random_touch(s, page, now_ns):
     """A page's drawn access time has come: thin, pick the accessor, fault.
 
@@ -127,9 +127,9 @@ def deliver_random_touch(s, page, now_ns):
     seg = find_segment(s, o, off)
     lam_max = 0.0
     lam = 0.0
-    lf = s.sg.list_first
+    lf = s.sg_list_first
     for j in range(lf[seg], lf[seg + 1]):
-        k = s.sg.streams[j]
+        k = s.sg_streams[j]
         if s.st.kind[k] == PAT_SWEEP:
             continue
         i = stream_position(s.st, k, off)
@@ -140,17 +140,14 @@ def deliver_random_touch(s, page, now_ns):
         lam_max += s.tk.max_rate[t] * w
         lam += s.tk.rate[t] * w
     tick = s.clk[CLK_TICK]
-    if lam_max <= 0.0:
-        schedule_page(s, page, 1)
-        return
-    if rand_u01(s.p.seed, page, tick, RNG_THIN) * lam_max >= lam:
-        schedule_page(s, page, 2)
+    if lam_max <= 0.0 or rand_u01(s.p.seed, page, tick, RNG_THIN) * lam_max >= lam:
+        schedule_page(s, page, 2)  # no random access now: draw the next candidate
         return
     x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR) * lam
     acc = 0.0
     chosen = -1
     for j in range(lf[seg], lf[seg + 1]):
-        k = s.sg.streams[j]
+        k = s.sg_streams[j]
         if s.st.kind[k] == PAT_SWEEP:
             continue
         i = stream_position(s.st, k, off)
@@ -167,9 +164,9 @@ def deliver_random_touch(s, page, now_ns):
     handle_touch(s, page, s.st.task[chosen], s.st.writes[chosen], now_ns)
 
 
-@jit
+@jit_inline
 def _shuffle(s, tick):
-    order = s.tmp.order
+    order = s.tmp_order
     n = len(order)
     for i in range(n):
         order[i] = i
@@ -189,7 +186,7 @@ def tick_once(s):
     compute_speeds(s)
     _shuffle(s, tick)
     for j in range(s.p.nr_tasks):
-        t = s.tmp.order[j]
+        t = s.tmp_order[j]
         if not tk.running[t]:
             tk.rate[t] = 0.0
             continue
@@ -284,8 +281,9 @@ def task_locality(s, out):
         acc = 0.0
         for k in range(s.ph.stream_first[ph], s.ph.stream_first[ph] + s.ph.stream_count[ph]):
             total = 0.0
+            row = s.st.mrow[k]
             for n in range(nn):
-                total += s.st_mass[k, n]
+                total += s.st_mass[row, n]
             if total > 0.0:
-                acc += s.st.share[k] * s.st_mass[k, local] / total
+                acc += s.st.share[k] * s.st_mass[row, local] / total
         out[t] = acc

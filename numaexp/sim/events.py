@@ -50,12 +50,22 @@ def schedule_page(s, page, salt):
     o = page_object(s, page)
     off = page - s.ob.first[o]
     seg = find_segment(s, o, off)
+    region = s.sg_region[seg]
+    if not s.sg_random[seg] and region >= 0:
+        # only sweeps of one region cover the page: its bucket, if on a touched position
+        rel = off - s.rg.first[region]
+        if rel % s.rg.stride[region] != 0:
+            return False
+        i = rel // s.rg.stride[region]
+        lst = s.p.sweep_list_base + s.rg.bucket_first[region] + (i >> s.p.sweep_shift)
+        list_push(s, lst, page)
+        return True
     lam_max = 0.0
     best_t = math.inf
     best_region = -1
     best_pos = 0
-    for k in range(s.sg.list_first[seg], s.sg.list_first[seg + 1]):
-        st = s.sg.streams[k]
+    for k in range(s.sg_list_first[seg], s.sg_list_first[seg + 1]):
+        st = s.sg_streams[k]
         i = stream_position(s.st, st, off)
         if i < 0:
             continue

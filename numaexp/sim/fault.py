@@ -49,7 +49,7 @@ from numaexp.sim.cpupid import (
     cpupid_to_cpu,
     cpupid_valid,
 )
-from numaexp.sim.jit import jit, jit_inline
+from numaexp.sim.jit import jit_inline
 from numaexp.sim.mempolicy import (
     alloc_node,
     get_vma_policy,
@@ -95,7 +95,7 @@ def folio_use_access_time(s, page):
     return (s.p.mode & NUMA_BALANCING_MEMORY_TIERING) != 0 and not s.nd.toptier[s.pg.node[page]]
 
 
-@jit
+@jit_inline
 def should_numa_migrate_memory_decide(last_cpupid, pid, dst_nid, src_nid, tiering, src_toptier,
                                       nr_cpu_ids, preferred_nid, numa_scan_seq, has_group,
                                       gfc_dst, gfc_src, gf_dst, gf_src, cpu_node):
@@ -150,7 +150,7 @@ def should_numa_migrate_memory_decide(last_cpupid, pid, dst_nid, src_nid, tierin
     return gfc_dst * gf_src * 3 > gfc_src * gf_dst * 4
 
 
-@jit
+@jit_inline
 def should_numa_migrate_memory(s, t, page, src_nid, dst_cpu):
     """``should_numa_migrate_memory``: two-stage filter on the folio's last accessor."""
     dst_nid = s.cpu.node[dst_cpu]
@@ -173,7 +173,7 @@ def should_numa_migrate_memory(s, t, page, src_nid, dst_cpu):
         s.tk.numa_scan_seq[t], g >= 0, gfc_dst, gfc_src, gf_dst, gf_src, s.cpu.node)
 
 
-@jit
+@jit_inline
 def mpol_misplaced_of(s, t, v, page, off, curnid):
     """``mpol_misplaced`` for a fault of task ``t`` on ``page`` (offset ``off`` in VMA ``v``).
 
@@ -199,7 +199,7 @@ def mpol_misplaced_of(s, t, v, page, off, curnid):
     return NUMA_NO_NODE
 
 
-@jit
+@jit_inline
 def migrate_misplaced_folio_prepare(s, page, v, target, nr):
     """``migrate_misplaced_folio_prepare``: False refuses the migration (TNF_MIGRATE_FAIL)."""
     o = s.vm.obj[v]
@@ -213,7 +213,7 @@ def migrate_misplaced_folio_prepare(s, page, v, target, nr):
     return s.nd.free[target] > s.nd.wmark_high[target] + nr
 
 
-@jit
+@jit_inline
 def migrate_misplaced_folio(s, page, nr, src, dst):
     """``migrate_misplaced_folio``: move ``nr`` pages from ``src`` to ``dst`` and count it."""
     for i in range(nr):
@@ -222,23 +222,23 @@ def migrate_misplaced_folio(s, page, nr, src, dst):
     s.nd.free[src] += nr
     s.nd.free[dst] -= nr
     cg = s.pg.memcg[page]
-    s.cnt.cg_node_pages[cg, src] -= nr
-    s.cnt.cg_node_pages[cg, dst] += nr
-    vm = s.cnt.vm
+    s.cnt_cg_node_pages[cg, src] -= nr
+    s.cnt_cg_node_pages[cg, dst] += nr
+    vm = s.cnt_vm
     vm[NUMA_PAGES_MIGRATED] += nr
     vm[PGMIGRATE_SUCCESS] += nr
-    s.cnt.node_vm[dst, NUMA_PAGES_MIGRATED] += nr
-    s.cnt.memcg[cg, MC_NUMA_PAGES_MIGRATED] += nr
+    s.cnt_node_vm[dst, NUMA_PAGES_MIGRATED] += nr
+    s.cnt_memcg[cg, MC_NUMA_PAGES_MIGRATED] += nr
     if nr > 1:
         vm[THP_MIGRATION_SUCCESS] += 1
     if (s.p.mode & NUMA_BALANCING_MEMORY_TIERING) and not s.nd.toptier[src] and \
             s.nd.toptier[dst]:
         vm[PGPROMOTE_SUCCESS] += nr
-        s.cnt.node_vm[dst, PGPROMOTE_SUCCESS] += nr
-        s.cnt.memcg[cg, MC_PGPROMOTE_SUCCESS] += nr
+        s.cnt_node_vm[dst, PGPROMOTE_SUCCESS] += nr
+        s.cnt_memcg[cg, MC_PGPROMOTE_SUCCESS] += nr
 
 
-@jit
+@jit_inline
 def do_numa_page(s, t, page, now_ns):
     """``do_numa_page``: a hinting fault of task ``t`` on PROT_NONE ``page``."""
     o = page_object(s, page)
@@ -260,13 +260,13 @@ def do_numa_page(s, t, page, now_ns):
         last_cpupid = np.int64(s.pg.last_cpupid[page])
     if s.vm.has_state[v]:
         s.vm.pids_active[v, 1] |= np.uint64(1) << np.uint64(hash_32(s.tk.pid[t], 6))
-    s.cnt.vm[NUMA_HINT_FAULTS] += 1
-    s.cnt.node_vm[nid, NUMA_HINT_FAULTS] += 1
-    s.cnt.memcg[s.pg.memcg[page], MC_NUMA_HINT_FAULTS] += 1
+    s.cnt_vm[NUMA_HINT_FAULTS] += 1
+    s.cnt_node_vm[nid, NUMA_HINT_FAULTS] += 1
+    s.cnt_memcg[s.pg.memcg[page], MC_NUMA_HINT_FAULTS] += 1
     thisnid = s.cpu.node[s.tk.cpu[t]]
     if nid == thisnid:
-        s.cnt.vm[NUMA_HINT_FAULTS_LOCAL] += 1
-        s.cnt.node_vm[nid, NUMA_HINT_FAULTS_LOCAL] += 1
+        s.cnt_vm[NUMA_HINT_FAULTS_LOCAL] += 1
+        s.cnt_node_vm[nid, NUMA_HINT_FAULTS_LOCAL] += 1
         flags |= TNF_FAULT_LOCAL
     cost = s.p.hint_fault_ns
     target = mpol_misplaced_of(s, t, v, page, off, nid)
@@ -282,7 +282,7 @@ def do_numa_page(s, t, page, now_ns):
     charge(s, t, cost)
 
 
-@jit
+@jit_inline
 def do_anonymous_page(s, t, page, writes):
     """First touch of ``page`` by task ``t``: allocate it by policy (``alloc_pages_mpol``).
 
@@ -304,7 +304,7 @@ def do_anonymous_page(s, t, page, writes):
     cg = s.mm.cgroup[s.tk.mm[t]]
     s.pg.memcg[page] = cg
     s.nd.free[nid] -= nr
-    s.cnt.cg_node_pages[cg, nid] += nr
+    s.cnt_cg_node_pages[cg, nid] += nr
     if s.ob.mapcount[o] == 1:
         s.mm.rss[s.tk.mm[t]] += nr
     else:
@@ -312,6 +312,6 @@ def do_anonymous_page(s, t, page, writes):
             if s.vm.obj[w] == o:
                 s.mm.rss[s.vm.mm[w]] += nr
     update_mass(s, page, -1, nid)
-    s.cnt.vm[PGFAULT_FIRST_TOUCH] += 1
+    s.cnt_vm[PGFAULT_FIRST_TOUCH] += 1
     charge(s, t, s.p.first_touch_ns)
     return True

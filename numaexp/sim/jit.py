@@ -1,11 +1,15 @@
 """The one place that sets numba options.
 
-Every kernel is compiled with ``cache=True`` (compiled code is kept on disk
-next to the module, so a fresh process reuses it), ``nogil=True`` and
-without numba's reference-counted runtime (``_nrt=False``). The state is a
-NamedTuple of ~150 arrays; with the runtime on, binding it in a callee costs
-one atomic increment and decrement per array (~2 us per call, measured).
-So kernels never allocate: work arrays live in ``State.tmp``.
+Every kernel is compiled with ``cache=True`` (compiled code is kept on disk,
+so a fresh process reuses it) and ``nogil=True``. Kernels take the state as
+one reference (a StructRef, see :mod:`numaexp.sim.state`) and never
+allocate: work arrays live in the state's ``tmp_*`` fields.
+
+numba keys a cached function by its own source file only, so a change in a
+callee would leave callers' cached code stale. The cache therefore lives in
+a directory named after a hash of every simulator source file:
+``$NUMAEXP_CACHE_DIR`` (default ``$XDG_CACHE_HOME/numaexp`` or
+``~/.cache/numaexp``) ``/numba-<hash>``, unless ``NUMBA_CACHE_DIR`` is set.
 
 numba's ``NUMBA_DISABLE_JIT=1`` runs the kernels as plain Python, for
 coverage and debugging.
@@ -13,12 +17,36 @@ coverage and debugging.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 import numba
 
-jit = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+
+def _source_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(numba.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Directory holding the compiled kernels of this version of the simulator."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"])
+    root = os.environ.get("NUMAEXP_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "numaexp")
+    return Path(root) / f"numba-{_source_hash()}"
+
+
+numba.config.CACHE_DIR = str(cache_dir())
+
+jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 """Decorator for simulator kernels."""
 
-jit_inline = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False,
-                        inline="always")
+jit_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 """Decorator for tiny helpers (list links, cpupid fields, ...): inlined into
 their callers at numba's IR level, so they add no separately linked library."""

@@ -21,7 +21,7 @@ _ONE = np.uint64(1)
 def list_push(s, lst, page):
     """Insert ``page`` at the head of list ``lst``."""
     pg = s.pg
-    heads = s.ls.heads
+    heads = s.ls_heads
     head = heads[lst]
     pg.next[page] = head
     pg.prev[page] = -(lst + 1)
@@ -32,14 +32,14 @@ def list_push(s, lst, page):
     base = s.p.sweep_list_base
     if lst >= base:
         b = lst - base
-        s.ls.sweep_bits[b >> 6] |= _ONE << np.uint64(b & 63)
+        s.ls_sweep_bits[b >> 6] |= _ONE << np.uint64(b & 63)
 
 
 @jit_inline
 def list_remove(s, page):
     """Unlink ``page`` from the list it is in."""
     pg = s.pg
-    heads = s.ls.heads
+    heads = s.ls_heads
     prv = pg.prev[page]
     nxt = pg.next[page]
     if prv >= 0:
@@ -51,7 +51,7 @@ def list_remove(s, page):
             base = s.p.sweep_list_base
             if lst >= base:
                 b = lst - base
-                s.ls.sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
+                s.ls_sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
     if nxt >= 0:
         pg.prev[nxt] = prv
     pg.pflags[page] &= ~PG_QUEUED
@@ -64,20 +64,20 @@ def list_take(s, lst):
     The pages keep their ``next`` links so the caller can walk them; each
     must have its PG_QUEUED flag cleared (or be pushed elsewhere) by the caller.
     """
-    heads = s.ls.heads
+    heads = s.ls_heads
     head = heads[lst]
     heads[lst] = -1
     base = s.p.sweep_list_base
     if lst >= base:
         b = lst - base
-        s.ls.sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
+        s.ls_sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
     return head
 
 
 @jit_inline
 def next_sweep_bucket(s, lo, hi):
     """First non-empty global sweep bucket in ``[lo, hi)``, or -1."""
-    bits = s.ls.sweep_bits
+    bits = s.ls_sweep_bits
     b = lo
     while b < hi:
         w = b >> 6

@@ -40,7 +40,7 @@ def first_node(mask):
     return NUMA_NO_NODE
 
 
-@jit
+@jit_inline
 def interleave_nid(mask, ilx):
     """``interleave_nid``: the ``(ilx mod weight)``-th node of the mask."""
     weight = 0
@@ -58,7 +58,7 @@ def interleave_nid(mask, ilx):
     return NUMA_NO_NODE
 
 
-@jit
+@jit_inline
 def get_vma_policy(s, t, v):
     """The VMA's policy, else the task's (``get_vma_policy``): (mode, nodes, flags)."""
     if s.vm.pol_mode[v] != MPOL_NONE:
@@ -66,14 +66,14 @@ def get_vma_policy(s, t, v):
     return s.tk.pol_mode[t], s.tk.pol_nodes[t], s.tk.pol_flags[t]
 
 
-@jit
+@jit_inline
 def vma_policy_mof(s, t, v):
     """``vma_policy_mof``: the effective policy has MPOL_F_MOF."""
     mode, nodes, flags = get_vma_policy(s, t, v)
     return (flags & MPOL_F_MOF) != 0
 
 
-@jit
+@jit_inline
 def policy_ilx(s, v, off):
     """Interleave index of VMA page ``off``: virtual page for anon, file offset otherwise."""
     if s.vm.vm_flags[v] & VM_FILE:
@@ -81,7 +81,7 @@ def policy_ilx(s, v, off):
     return s.vm.start[v] + off
 
 
-@jit
+@jit_inline
 def mpol_policy_node(mode, nodes, flags, curnid, thisnid, ilx_nid, zonelist):
     """The policy switch of ``mpol_misplaced``: candidate node, or NUMA_NO_NODE.
 
@@ -153,7 +153,7 @@ def mpol_misplaced(mode, nodes, flags, curnid, thisnid, ilx_nid, zonelist, shoul
     return NUMA_NO_NODE
 
 
-@jit
+@jit_inline
 def _alloc_pass(s, order, allowed, nr, level):
     """First node of ``order`` in ``allowed`` whose free pages stay above a watermark."""
     for k in range(len(order)):
@@ -172,7 +172,7 @@ def _alloc_pass(s, order, allowed, nr, level):
     return NUMA_NO_NODE
 
 
-@jit
+@jit_inline
 def alloc_node(s, t, v, off, nr):
     """Node that receives a newly touched page (``alloc_pages_mpol``).
 
@@ -212,6 +212,6 @@ def alloc_node(s, t, v, off, nr):
             if nid >= 0:
                 break
     if nid >= 0 and nid != order[0]:
-        s.cnt.vm[ALLOC_FALLBACK] += 1
+        s.cnt_vm[ALLOC_FALLBACK] += 1
     return nid
 

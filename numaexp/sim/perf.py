@@ -18,10 +18,10 @@ that link) is slowed by demand / bandwidth (proportional sharing).
 from __future__ import annotations
 
 from numaexp.sim.constants import CACHE_LINE, PAGE_SIZE
-from numaexp.sim.jit import jit
+from numaexp.sim.jit import jit, jit_inline
 
 
-@jit
+@jit_inline
 def task_shares(s, t):
     """Fill ``share[t]``: the share of task ``t``'s touches on each node.
 
@@ -35,17 +35,18 @@ def task_shares(s, t):
         share[t, n] = 0.0
     for k in range(s.ph.stream_first[ph], s.ph.stream_first[ph] + s.ph.stream_count[ph]):
         total = 0.0
+        row = s.st.mrow[k]
         for n in range(nn):
-            total += s.st_mass[k, n]
+            total += s.st_mass[row, n]
         w = s.st.share[k]
         if total <= 0.0:
             share[t, local] += w
         else:
             for n in range(nn):
-                share[t, n] += w * s.st_mass[k, n] / total
+                share[t, n] += w * s.st_mass[row, n] / total
 
 
-@jit
+@jit_inline
 def _memory_cost(s, t, a, n):
     """Memory part of one touch of task ``t`` on CPU node ``a`` to node ``n``, uncontended."""
     ph = s.tk.phase[t]
@@ -60,11 +61,10 @@ def compute_speeds(s):
     """Set ``speed`` (touches per ns of user time) of every running task."""
     nn = s.p.nr_nodes
     tk = s.tk
-    tmp = s.tmp
-    demand = tmp.node_f[0]
-    node_factor = tmp.node_f[1]
-    link_demand = tmp.link_f[0]
-    link_factor = tmp.link_f[1]
+    demand = s.tmp_node_f[0]
+    node_factor = s.tmp_node_f[1]
+    link_demand = s.tmp_link_f[0]
+    link_factor = s.tmp_link_f[1]
     for n in range(nn):
         demand[n] = 0.0
         for m in range(nn):

@@ -23,27 +23,32 @@ from numaexp.sim.constants import (
     PAGE_SIZE,
     PG_PRESENT,
     PG_PROTNONE,
+    PAT_SWEEP,
     PG_QUEUED,
     RNG_REHOME,
 )
 from numaexp.sim.events import schedule_page
-from numaexp.sim.jit import jit
+from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.lists import list_remove
 from numaexp.sim.trace import trace_event
 
 ACTIVE_NONE, ACTIVE_ON, ACTIVE_NEW, ACTIVE_OLD = 0, 1, 2, 3
 
 
-@jit
+@jit_inline
 def _stream_end(st, k):
     return st.first[k] + (st.n[k] - 1) * st.stride[k] + 1
 
 
 @jit
 def build_segments(s):
-    """Rebuild the page -> active streams index. False if it needs more room."""
+    """Rebuild the page -> active streams index. False if it needs more room.
+
+    Each segment lists its active streams, one stream per distinct mass row
+    (for :func:`~numaexp.sim.segindex.update_mass`), the single sweep region
+    covering it (-1 none, -2 several) and whether a random stream covers it.
+    """
     st = s.st
-    sg = s.sg
     nobj = len(s.ob) - 1
     nstreams = len(st.task)
     # pass 1: count
@@ -51,7 +56,7 @@ def build_segments(s):
     nent = 0
     for o in range(nobj):
         nb = _bounds(s, o)
-        bounds = s.tmp.bounds[1]
+        bounds = s.tmp_bounds[1]
         for b in range(nb - 1):
             lo = bounds[b]
             for k in range(nstreams):
@@ -60,30 +65,52 @@ def build_segments(s):
                         st.first[k] <= lo < _stream_end(st, k):
                     nent += 1
             nseg += 1
-    if nseg > len(sg.start) or nent > len(sg.streams):
-        sg.need[0] = nseg
-        sg.need[1] = nent
+    if nseg > len(s.sg_start) or nent > len(s.sg_streams):
+        s.sg_need[0] = nseg
+        s.sg_need[1] = nent
         return False
     # pass 2: fill
     nseg = 0
     nent = 0
+    nrow = 0
     for o in range(nobj):
-        sg.obj_first[o] = nseg
+        s.sg_obj_first[o] = nseg
         nb = _bounds(s, o)
-        bounds = s.tmp.bounds[1]
+        bounds = s.tmp_bounds[1]
         for b in range(nb - 1):
             lo = bounds[b]
-            sg.start[nseg] = lo
-            sg.list_first[nseg] = nent
+            s.sg_start[nseg] = lo
+            s.sg_list_first[nseg] = nent
+            s.sg_mrow_first[nseg] = nrow
+            region = -1
+            random = 0
             for k in range(nstreams):
                 a = st.active[k]
                 if st.obj[k] == o and (a == ACTIVE_ON or a == ACTIVE_NEW) and \
                         st.first[k] <= lo < _stream_end(st, k):
-                    sg.streams[nent] = k
+                    s.sg_streams[nent] = k
                     nent += 1
+                    if st.kind[k] == PAT_SWEEP:
+                        if region == -1:
+                            region = st.region[k]
+                        elif region != st.region[k]:
+                            region = -2
+                    else:
+                        random = 1
+                    seen = False
+                    for j in range(s.sg_mrow_first[nseg], nrow):
+                        if st.mrow[s.sg_mrows[j]] == st.mrow[k]:
+                            seen = True
+                            break
+                    if not seen:
+                        s.sg_mrows[nrow] = k
+                        nrow += 1
+            s.sg_region[nseg] = region
+            s.sg_random[nseg] = random
             nseg += 1
-    sg.obj_first[nobj] = nseg
-    sg.list_first[nseg] = nent
+    s.sg_obj_first[nobj] = nseg
+    s.sg_list_first[nseg] = nent
+    s.sg_mrow_first[nseg] = nrow
     return True
 
 
@@ -97,7 +124,7 @@ def heapsort(a, n):
         _sift_down(a, 0, end)
 
 
-@jit
+@jit_inline
 def _sift_down(a, root, n):
     while True:
         child = 2 * root + 1
@@ -115,7 +142,7 @@ def _sift_down(a, root, n):
 def _bounds(s, o):
     """Sorted distinct segment boundaries of object ``o`` (0 and its size included).
 
-    They are left in ``s.tmp.bounds[1]``; returns how many there are.
+    They are left in ``s.tmp_bounds[1]``; returns how many there are.
     """
     st = s.st
     size = s.ob.first[o + 1] - s.ob.first[o]
@@ -124,7 +151,7 @@ def _bounds(s, o):
         a = st.active[k]
         if st.obj[k] == o and (a == ACTIVE_ON or a == ACTIVE_NEW):
             cnt += 2
-    raw = s.tmp.bounds[0, :cnt]
+    raw = s.tmp_bounds[0, :cnt]
     raw[0] = 0
     raw[1] = size
     j = 2
@@ -135,7 +162,7 @@ def _bounds(s, o):
             raw[j + 1] = min(size, _stream_end(st, k))
             j += 2
     heapsort(raw, cnt)
-    out = s.tmp.bounds[1]
+    out = s.tmp_bounds[1]
     m = 0
     for x in raw:
         if m == 0 or out[m - 1] != x:
@@ -146,30 +173,65 @@ def _bounds(s, o):
 
 @jit
 def _compute_mass(s, k):
+    """Recompute the mass row of stream ``k`` from the pages' nodes."""
     st = s.st
+    row = st.mrow[k]
     for nid in range(s.p.nr_nodes):
-        s.st_mass[k, nid] = 0.0
+        s.st_mass[row, nid] = 0.0
     base = s.ob.first[st.obj[k]] + st.first[k]
     for i in range(st.n[k]):
         page = base + i * st.stride[k]
         nid = s.pg.node[page]
         if nid >= 0:
-            s.st_mass[k, nid] += stream_weight(st, k, i)
+            s.st_mass[row, nid] += stream_weight(st, k, i)
 
 
 @jit
-def _requeue_region(s, k, salt):
-    """Re-draw the next access of every pending page of stream ``k``'s region."""
-    st = s.st
+def _requeue_range(s, lo, hi, salt):
+    """Re-draw the next access of every pending page in global pages ``[lo, hi)``."""
     pg = s.pg
-    base = s.ob.first[st.obj[k]] + st.first[k]
-    for i in range(st.n[k]):
-        page = base + i * st.stride[k]
+    for page in range(lo, hi):
         f = pg.pflags[page]
         if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
             if f & PG_QUEUED:
                 list_remove(s, page)
             schedule_page(s, page, salt)
+
+
+@jit
+def _requeue_changed(s, o, salt):
+    """Re-queue, once each, the pending pages of object ``o`` covered by a changed stream.
+
+    The ranges of activating and deactivating streams are merged first, so a
+    page covered by many of them (threads sweeping one buffer) is re-drawn once.
+    """
+    st = s.st
+    starts = s.tmp_bounds[0]
+    ends = s.tmp_bounds[1]
+    n = 0
+    for k in range(len(st)):
+        a = st.active[k]
+        if st.obj[k] == o and (a == ACTIVE_NEW or a == ACTIVE_OLD):
+            lo = st.first[k]
+            hi = _stream_end(st, k)
+            j = n
+            while j > 0 and starts[j - 1] > lo:  # insertion sort by start
+                starts[j] = starts[j - 1]
+                ends[j] = ends[j - 1]
+                j -= 1
+            starts[j] = lo
+            ends[j] = hi
+            n += 1
+    base = s.ob.first[o]
+    i = 0
+    while i < n:
+        lo = starts[i]
+        hi = ends[i]
+        i += 1
+        while i < n and starts[i] <= hi:
+            hi = max(hi, ends[i])
+            i += 1
+        _requeue_range(s, base + lo, base + hi, salt)
 
 
 @jit
@@ -251,15 +313,15 @@ def task_exit(s, t):
 def settle_streams(s):
     """After the index is rebuilt: compute new masses and re-queue affected pages."""
     st = s.st
-    tick = s.clk[CLK_TICK]
-    for k in range(len(st.task)):
+    salt = RNG_REHOME + (s.clk[CLK_TICK] & 0xFF)
+    for k in range(len(st)):
         if st.active[k] == ACTIVE_NEW:
             _compute_mass(s, k)
-    for k in range(len(st.task)):
+    for o in range(len(s.ob) - 1):
+        _requeue_changed(s, o, salt)
+    for k in range(len(st)):
         a = st.active[k]
         if a == ACTIVE_NEW:
             st.active[k] = ACTIVE_ON
-            _requeue_region(s, k, RNG_REHOME + (tick & 0xFF))
         elif a == ACTIVE_OLD:
             st.active[k] = ACTIVE_NONE
-            _requeue_region(s, k, RNG_REHOME + (tick & 0xFF))

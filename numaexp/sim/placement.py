@@ -27,7 +27,7 @@ from numaexp.sim.constants import (
     TNF_SHARED,
 )
 from numaexp.sim.cpupid import cpupid_match_pid, cpupid_to_cpu, cpupid_valid
-from numaexp.sim.jit import jit
+from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.scan_period import (
     msecs_to_jiffies,
     task_scan_max_of,
@@ -44,7 +44,7 @@ from numaexp.sim.weights import (
 )
 
 
-@jit
+@jit_inline
 def numa_is_active_node(s, nid, g):
     """``numa_is_active_node``: CPU faults above a third of the group's maximum."""
     return group_faults_cpu(s, g, nid) * ACTIVE_NODE_FRACTION > s.ng.max_faults_cpu[g]
@@ -336,7 +336,7 @@ def task_numa_group(s, t, cpupid, flags):
     return priv
 
 
-@jit
+@jit_inline
 def task_numa_fault(s, t, last_cpupid, mem_node, pages, flags, now_ns):
     """``task_numa_fault``: account a hinting fault of ``pages`` pages on ``mem_node``."""
     if s.p.mode == 0:

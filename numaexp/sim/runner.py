@@ -14,7 +14,7 @@ from numaexp.model.scenario import Scenario
 from numaexp.sim.build import Layout, build_state
 from numaexp.sim.constants import CLK_TICK, EVENT_FIELDS, RUN_DONE, RUN_EVENTS_FULL, RUN_SEGMENTS_FULL
 from numaexp.sim.engine import run, sim_init, task_locality
-from numaexp.sim.state import Segments, State
+from numaexp.sim.state import Arrays, State, to_state
 
 
 class Runner:
@@ -28,20 +28,21 @@ class Runner:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        state, layout = build_state(scenario)
-        self.state: State = state
+        arrays, layout = build_state(scenario)
+        self.arrays: Arrays = arrays
+        self.state: State = to_state(arrays)
         self.layout: Layout = layout
-        self.tick_ns = int(state.p["tick_ns"])
+        self.tick_ns = int(arrays.p["tick_ns"])
         self.done = False
         self._events: list[dict[str, np.ndarray]] = []
         self.events_dropped = 0
-        self._locality = np.zeros(len(state.tk), dtype=np.float64)
-        sim_init(state)
+        self._locality = np.zeros(len(arrays.tk), dtype=np.float64)
+        sim_init(self.state)
 
     @property
     def now_s(self) -> float:
         """Simulated time reached, seconds."""
-        return float(self.state.clk[CLK_TICK] * self.tick_ns) / 1e9
+        return float(self.arrays.clk[CLK_TICK] * self.tick_ns) / 1e9
 
     def advance(self, until_s: float) -> bool:
         """Simulate until ``until_s`` seconds (or until all threads finish).
@@ -63,43 +64,45 @@ class Runner:
                 return self.done
 
     def _grow_segments(self) -> None:
-        s = self.state
-        need_seg, need_ent = (int(x) for x in s.sg.need)
-        cap_seg = max(len(s.sg.start), need_seg * 3 // 2 + 8)
-        cap_ent = max(len(s.sg.streams), need_ent * 3 // 2 + 8)
-        sg = Segments(
-            obj_first=s.sg.obj_first,
-            start=np.zeros(cap_seg, dtype=np.int64),
-            list_first=np.zeros(cap_seg + 1, dtype=np.int64),
-            streams=np.zeros(cap_ent, dtype=np.int64),
-            need=np.zeros(2, dtype=np.int64),
+        a = self.arrays
+        need_seg, need_ent = (int(x) for x in a.sg_need)
+        cap_seg = max(len(a.sg_start), need_seg * 3 // 2 + 8)
+        cap_ent = max(len(a.sg_streams), need_ent * 3 // 2 + 8)
+        self.arrays = a._replace(
+            sg_start=np.zeros(cap_seg, dtype=np.int64),
+            sg_list_first=np.zeros(cap_seg + 1, dtype=np.int64),
+            sg_streams=np.zeros(cap_ent, dtype=np.int64),
+            sg_mrow_first=np.zeros(cap_seg + 1, dtype=np.int64),
+            sg_mrows=np.zeros(cap_ent, dtype=np.int64),
+            sg_region=np.zeros(cap_seg, dtype=np.int64),
+            sg_random=np.zeros(cap_seg, dtype=np.int64),
         )
-        self.state = s._replace(sg=sg)
+        self.state = to_state(self.arrays)
 
     def _flush_events(self) -> None:
-        count = self.state.ev_count
+        count = self.arrays.ev_count
         n = int(count[0])
         if n:
-            self._events.append(self.state.ev[:n].copy())
+            self._events.append(self.arrays.ev[:n].copy())
         self.events_dropped += int(count[1])
         count[:] = 0
 
     def events(self) -> dict[str, np.ndarray]:
         """All trace events so far, concatenated."""
         self._flush_events()
-        rows = np.concatenate(self._events) if self._events else self.state.ev[:0]
+        rows = np.concatenate(self._events) if self._events else self.arrays.ev[:0]
         return {name: rows[name].copy() for name in EVENT_FIELDS}
 
     def sample(self) -> dict[str, np.ndarray]:
         """Copy of the counters and per-task state at the current time."""
-        s = self.state
-        task_locality(s, self._locality)
+        task_locality(self.state, self._locality)
+        s = self.arrays
         tk = s.tk
         return {
             "time_s": np.float64(self.now_s),
-            "vm": s.cnt.vm.copy(),
-            "memcg": s.cnt.memcg.copy(),
-            "cg_node_pages": s.cnt.cg_node_pages.copy(),
+            "vm": s.cnt_vm.copy(),
+            "memcg": s.cnt_memcg.copy(),
+            "cg_node_pages": s.cnt_cg_node_pages.copy(),
             "node_free": s.nd["free"].copy(),
             "task_cpu": tk["cpu"].copy(),
             "task_node": s.cpu["node"][tk["cpu"]],

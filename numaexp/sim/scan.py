@@ -37,14 +37,14 @@ from numaexp.sim.constants import (
 )
 from numaexp.sim.events import schedule_page
 from numaexp.sim.fault import charge, folio_use_access_time, hash_32
-from numaexp.sim.jit import jit
+from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.lists import list_remove
 from numaexp.sim.mempolicy import vma_policy_mof
 from numaexp.sim.scan_period import msecs_to_jiffies, task_scan_max_of, task_scan_start_of
 from numaexp.sim.trace import trace_event
 
 
-@jit
+@jit_inline
 def task_tick_numa(s, t):
     """``task_tick_numa``: queue ``task_numa_work`` when the task's runtime is due.
 
@@ -66,14 +66,14 @@ def task_tick_numa(s, t):
     return False
 
 
-@jit
+@jit_inline
 def reset_ptenuma_scan(s, mm):
     """``reset_ptenuma_scan``: a new pass over the address space."""
     s.mm.numa_scan_seq[mm] += 1
     s.mm.numa_scan_offset[mm] = 0
 
 
-@jit
+@jit_inline
 def vma_is_accessed(s, t, v):
     """``vma_is_accessed``: may the scan of task ``t`` enter VMA ``v``?"""
     mm = s.tk.mm[t]
@@ -140,13 +140,13 @@ def change_prot_numa(s, t, v, start, end):
     cost = s.p.pte_scan_ns * (end - start) + s.p.pte_update_ns * updated
     if updated > 0:
         cost += s.p.tlb_flush_ns
-        s.cnt.vm[NUMA_PTE_UPDATES] += updated
-        s.cnt.memcg[s.mm.cgroup[mm], MC_NUMA_PTE_UPDATES] += updated
+        s.cnt_vm[NUMA_PTE_UPDATES] += updated
+        s.cnt_memcg[s.mm.cgroup[mm], MC_NUMA_PTE_UPDATES] += updated
     charge(s, t, cost)
     return updated
 
 
-@jit
+@jit_inline
 def _first_vma_after(s, mm, addr):
     """First VMA of ``mm`` ending above ``addr`` (``vma_next`` after ``vma_iter_init``)."""
     first = s.mm.vma_first[mm]
@@ -156,7 +156,7 @@ def _first_vma_after(s, mm, addr):
     return -1
 
 
-@jit
+@jit_inline
 def _skip(s, t, v, reason):
     trace_event(s, s.clk[CLK_TICK] * s.p.tick_ns, EV_SKIP_VMA, t, v, reason, 0, 0)
 

@@ -16,7 +16,7 @@ from numaexp.sim.constants import (
 from numaexp.sim.jit import jit, jit_inline
 
 
-@jit
+@jit_inline
 def task_nr_scan_windows(rss, scan_size_mb):
     """``task_nr_scan_windows``: scan windows needed to cover the RSS.
 
@@ -30,11 +30,12 @@ def task_nr_scan_windows(rss, scan_size_mb):
     nr_scan_pages = scan_size_mb << 8  # MB in 4 KiB pages
     if rss == 0:
         rss = nr_scan_pages
-    rss = (rss + nr_scan_pages - 1) // nr_scan_pages * nr_scan_pages
+    # round_up() of include/linux/math.h: exact only for powers of two, as in the kernel
+    rss = ((rss - 1) | (nr_scan_pages - 1)) + 1
     return rss // nr_scan_pages
 
 
-@jit
+@jit_inline
 def task_scan_min(scan_size_mb, scan_period_min_ms, rss):
     """``task_scan_min``: lower bound of the scan period, ms.
 
@@ -49,7 +50,7 @@ def task_scan_min(scan_size_mb, scan_period_min_ms, rss):
     return max(floor, scan)
 
 
-@jit
+@jit_inline
 def task_scan_start(smin, has_group, refcount, shared, private):
     """``task_scan_start``: initial scan period, ms.
 
@@ -72,7 +73,7 @@ def task_scan_start(smin, has_group, refcount, shared, private):
     return max(smin, period)
 
 
-@jit
+@jit_inline
 def task_scan_max(smin, scan_period_max_ms, rss, scan_size_mb, has_group, refcount, shared,
                   private):
     """``task_scan_max``: upper bound of the scan period, ms.
@@ -132,7 +133,9 @@ def update_task_scan_period(period, period_max, smin, smax, remote, local, faile
     else:
         ratio = max(lr_ratio, ps_ratio)
         diff = -(NUMA_PERIOD_THRESHOLD - ratio) * period_slot
-    new = period + diff
+    # numa_scan_period is an unsigned int: a decrease past zero wraps, and the
+    # clamp then returns the maximum, as in the kernel
+    new = (period + diff) & 0xFFFFFFFF
     if new < smin:
         new = smin
     if new > smax:
@@ -142,7 +145,7 @@ def update_task_scan_period(period, period_max, smin, smax, remote, local, faile
 
 # ---- state wrappers ------------------------------------------------------
 
-@jit
+@jit_inline
 def group_faults_shared_priv(s, g):
     """``group_faults_shared`` and ``group_faults_priv`` of group ``g``."""
     shared = 0

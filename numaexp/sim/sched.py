@@ -15,13 +15,13 @@ from numaexp.sim.constants import (
     NUMA_IMBALANCE_MIN,
     NUMA_NO_NODE,
 )
-from numaexp.sim.jit import jit
+from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.scan_period import task_scan_start_of
 from numaexp.sim.trace import trace_event
 from numaexp.sim.weights import group_weight, task_weight
 
 
-@jit
+@jit_inline
 def update_scan_period(s, t, new_cpu):
     """``update_scan_period``: reset the scan period on a cross-node CPU change.
 
@@ -83,7 +83,7 @@ def sched_pick(s):
             s.cpu.min_vruntime[c] = tk.vruntime[cur]
 
 
-@jit
+@jit_inline
 def adjust_numa_imbalance(imbalance, dst_running, imb_numa_nr):
     """``adjust_numa_imbalance``: allow a small imbalance while lightly loaded."""
     if dst_running > imb_numa_nr:
@@ -217,8 +217,8 @@ def load_balance(s, now_ns, tick):
     if tick % s.p.balance_interval != 0 or s.p.nr_nodes < 2:
         return
     nn = s.p.nr_nodes
-    per_node = s.tmp.ints[32:32 + nn]
-    idle = s.tmp.ints[32 + nn:32 + 2 * nn]
+    per_node = s.tmp_ints[32:32 + nn]
+    idle = s.tmp_ints[32 + nn:32 + 2 * nn]
     for n in range(nn):
         per_node[n] = 0
         idle[n] = 0

@@ -9,7 +9,7 @@ date as pages are allocated and migrate (:func:`update_mass`).
 from __future__ import annotations
 
 from numaexp.sim.access import stream_position, stream_weight
-from numaexp.sim.jit import jit, jit_inline
+from numaexp.sim.jit import jit_inline
 
 
 @jit_inline
@@ -30,9 +30,9 @@ def page_object(s, page):
 @jit_inline
 def find_segment(s, o, off):
     """Segment of object ``o`` containing object page ``off``."""
-    lo = s.sg.obj_first[o]
-    hi = s.sg.obj_first[o + 1] - 1
-    start = s.sg.start
+    lo = s.sg_obj_first[o]
+    hi = s.sg_obj_first[o + 1] - 1
+    start = s.sg_start
     while lo < hi:
         mid = (lo + hi + 1) >> 1
         if start[mid] <= off:
@@ -42,22 +42,23 @@ def find_segment(s, o, off):
     return lo
 
 
-@jit
+@jit_inline
 def update_mass(s, page, old, new):
-    """Move a page's weight from node ``old`` to ``new`` in every covering active stream.
+    """Move a page's weight from node ``old`` to ``new`` in every covering mass row.
 
     ``old`` or ``new`` may be -1 (page not present).
     """
     o = page_object(s, page)
     off = page - s.ob.first[o]
     seg = find_segment(s, o, off)
-    for k in range(s.sg.list_first[seg], s.sg.list_first[seg + 1]):
-        st = s.sg.streams[k]
-        i = stream_position(s.st, st, off)
+    for j in range(s.sg_mrow_first[seg], s.sg_mrow_first[seg + 1]):
+        k = s.sg_mrows[j]  # a stream standing for its mass row
+        i = stream_position(s.st, k, off)
         if i < 0:
             continue
-        w = stream_weight(s.st, st, i)
+        w = stream_weight(s.st, k, i)
+        row = s.st.mrow[k]
         if old >= 0:
-            s.st_mass[st, old] -= w
+            s.st_mass[row, old] -= w
         if new >= 0:
-            s.st_mass[st, new] += w
+            s.st_mass[row, new] += w

@@ -1,11 +1,11 @@
-"""Simulator state: a NamedTuple of NumPy arrays, most of them structured.
+"""Simulator state: NumPy arrays, most of them structured, behind one reference.
 
 Each kind of entity (pages, tasks, VMAs, ...) is one structured array whose
 fields are named after the kernel's; numba reads ``s.tk.pid[t]`` as a field
 view, exactly like a struct of arrays. Variable-width per-entity rows (CPU
 masks, fault statistics) are separate 2-D arrays (``tk_allowed``,
-``tk_faults``, ...). Keeping the number of arrays small matters: numba
-flattens the state into every kernel call, and compile time grows with it.
+``tk_faults``, ...). Python holds them in :class:`Arrays`; kernels receive a
+:class:`State`, a numba StructRef pointing at the same arrays.
 
 Per 4 KiB page the state costs ``BYTES_PER_PAGE`` = 17 bytes (see
 ``PAGE_DTYPE``).
@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
+from numba.core import types
+from numba.experimental import structref
 
 i8, i16, i32, i64, u8, u64, f64 = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64,
                                    np.float64)
@@ -205,10 +208,11 @@ STREAM_DTYPE = np.dtype([
     ("p3", f64),
     ("p4", f64),
     ("region", i64),  # sweep region or -1
+    ("mrow", i64),  # row of st_mass (shared by streams with identical regions and weights)
     ("writes", i64),  # the pattern writes
     ("active", i64),  # 0 off, 1 on, 2 activating, 3 deactivating
 ])
-"""An access pattern of a thread phase; per-node masses in ``st_mass``."""
+"""An access pattern of a thread phase; its per-node mass is ``st_mass[mrow]``."""
 
 PHASE_DTYPE = np.dtype([
     ("task", i64),
@@ -245,44 +249,8 @@ EVENT_DTYPE = np.dtype([
 """A trace event (sched_move_numa, sched_swap_numa, ...)."""
 
 
-class Segments(NamedTuple):
-    """Index from a page to the active streams that cover it."""
-
-    obj_first: np.ndarray  # int64[O+1], segment rows of each object
-    start: np.ndarray  # int64[cap], first object page of the segment
-    list_first: np.ndarray  # int64[cap+1], CSR into ``streams``
-    streams: np.ndarray  # int64[cap2]
-    need: np.ndarray  # int64[2], room needed (segments, entries) when full
-
-
-class Lists(NamedTuple):
-    """Pending-fault lists: calendar ring, far list, sweep buckets."""
-
-    heads: np.ndarray  # int32[L]
-    sweep_bits: np.ndarray  # uint64, bitmap of non-empty sweep buckets
-
-
-class Counters(NamedTuple):
-    """Event counters."""
-
-    vm: np.ndarray  # int64[NR_VM], /proc/vmstat
-    memcg: np.ndarray  # int64[CG, NR_MEMCG], memory.stat
-    cg_node_pages: np.ndarray  # int64[CG, N], memory.numa_stat
-    node_vm: np.ndarray  # int64[N, NR_VM], per-node vmstat
-
-
-class Scratch(NamedTuple):
-    """Work arrays reused by the kernels (which never allocate)."""
-
-    order: np.ndarray  # int64[T]
-    node_f: np.ndarray  # float64[3, N]: demand, node factor, cost
-    link_f: np.ndarray  # float64[2, N, N]: link demand, link factor
-    ints: np.ndarray  # int64[64 + 2 N]: task_numa_env and per-node counts
-    bounds: np.ndarray  # int64[2 * streams + 2, 2]: segment boundaries, raw and sorted
-
-
-class State(NamedTuple):
-    """Everything a run mutates, passed to every kernel."""
+class Arrays(NamedTuple):
+    """Every array of a run, as Python sees them (kernels get a :data:`State`)."""
 
     p: np.void  # PARAMS_DTYPE record
     pg: np.ndarray  # PAGE_DTYPE[P]
@@ -302,13 +270,118 @@ class State(NamedTuple):
     nd_link_bw: np.ndarray  # float64[N, N], bytes per ns
     cpu: np.ndarray  # CPU_DTYPE[C]
     st: np.ndarray  # STREAM_DTYPE[S]
-    st_mass: np.ndarray  # float64[S, N], weight of present positions per node
+    st_mass: np.ndarray  # float64[R, N], weight of present positions per node, per mass row
     ph: np.ndarray  # PHASE_DTYPE[F]
     rg: np.ndarray  # REGION_DTYPE[R]
-    sg: Segments
-    ls: Lists
-    cnt: Counters
+    # index from a page to the active streams covering it (phases.build_segments)
+    sg_obj_first: np.ndarray  # int64[O+1], segment rows of each object
+    sg_start: np.ndarray  # int64[cap], first object page of the segment
+    sg_list_first: np.ndarray  # int64[cap+1], CSR into sg_streams
+    sg_streams: np.ndarray  # int64[cap2], active streams covering the segment
+    sg_mrow_first: np.ndarray  # int64[cap+1], CSR into sg_mrows
+    sg_mrows: np.ndarray  # int64[cap2], one stream per distinct mass row
+    sg_region: np.ndarray  # int64[cap], the one sweep region covering it, -1 none, -2 several
+    sg_random: np.ndarray  # int64[cap], 1 if a random (non-sweep) stream covers it
+    sg_need: np.ndarray  # int64[2], room needed (segments, entries) when full
+    # pending-fault lists
+    ls_heads: np.ndarray  # int32[L]: calendar ring, far list, sweep buckets
+    ls_sweep_bits: np.ndarray  # uint64, bitmap of non-empty sweep buckets
+    # counters
+    cnt_vm: np.ndarray  # int64[NR_VM], /proc/vmstat
+    cnt_memcg: np.ndarray  # int64[CG, NR_MEMCG], memory.stat
+    cnt_cg_node_pages: np.ndarray  # int64[CG, N], memory.numa_stat
+    cnt_node_vm: np.ndarray  # int64[N, NR_VM], per-node vmstat
     ev: np.ndarray  # EVENT_DTYPE[E]
     ev_count: np.ndarray  # int64[2]: rows used, rows dropped
     clk: np.ndarray  # int64[4]: tick, index rebuild pending, alive tasks, spare
-    tmp: Scratch
+    # work arrays (kernels never allocate)
+    tmp_order: np.ndarray  # int64[T]
+    tmp_node_f: np.ndarray  # float64[3, N]: demand, node factor, cost
+    tmp_link_f: np.ndarray  # float64[2, N, N]: link demand, link factor
+    tmp_ints: np.ndarray  # int64[32 + 2 N]: task_numa_env and per-node counts
+    tmp_bounds: np.ndarray  # int64[2, 2 * streams + 2]: segment boundaries
+
+
+FIELDS = Arrays._fields
+
+
+@structref.register
+class StateType(types.StructRef):
+    """numba type of the simulator state: a reference to a struct of arrays."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class State(structref.StructRefProxy):
+    """The state as the kernels see it: one pointer, whatever the number of arrays.
+
+    A NamedTuple of arrays would be flattened into every kernel call (hundreds
+    of arguments: slow to compile, slow to call); a StructRef is passed as one
+    reference. Python code reads the same arrays through :class:`Arrays`.
+    """
+
+
+structref.define_boxing(StateType, State)
+
+
+_SAMPLES = {  # an empty array (or record) of each field's exact numba type
+    "p": np.zeros(1, dtype=PARAMS_DTYPE)[0],
+    "pg": np.zeros(1, dtype=PAGE_DTYPE),
+    "ob": np.zeros(1, dtype=OBJECT_DTYPE),
+    "vm": np.zeros(1, dtype=VMA_DTYPE),
+    "mm": np.zeros(1, dtype=MM_DTYPE),
+    "tk": np.zeros(1, dtype=TASK_DTYPE),
+    "tk_allowed": np.zeros((1, 1), dtype=u8),
+    "tk_faults": np.zeros((1, 1), dtype=i64),
+    "tk_share": np.zeros((1, 1), dtype=f64),
+    "ng": np.zeros(1, dtype=GROUP_DTYPE),
+    "ng_faults": np.zeros((1, 1), dtype=i64),
+    "nd": np.zeros(1, dtype=NODE_DTYPE),
+    "nd_distance": np.zeros((1, 1), dtype=i64),
+    "nd_zonelist": np.zeros((1, 1), dtype=i64),
+    "nd_latency": np.zeros((1, 1), dtype=f64),
+    "nd_link_bw": np.zeros((1, 1), dtype=f64),
+    "cpu": np.zeros(1, dtype=CPU_DTYPE),
+    "st": np.zeros(1, dtype=STREAM_DTYPE),
+    "st_mass": np.zeros((1, 1), dtype=f64),
+    "ph": np.zeros(1, dtype=PHASE_DTYPE),
+    "rg": np.zeros(1, dtype=REGION_DTYPE),
+    "ls_heads": np.zeros(1, dtype=i32),
+    "ls_sweep_bits": np.zeros(1, dtype=u64),
+    "cnt_memcg": np.zeros((1, 1), dtype=i64),
+    "cnt_cg_node_pages": np.zeros((1, 1), dtype=i64),
+    "cnt_node_vm": np.zeros((1, 1), dtype=i64),
+    "ev": np.zeros(1, dtype=EVENT_DTYPE),
+    "tmp_node_f": np.zeros((1, 1), dtype=f64),
+    "tmp_link_f": np.zeros((1, 1, 1), dtype=f64),
+    "tmp_bounds": np.zeros((1, 1), dtype=i64),
+}
+for _name in FIELDS:
+    _SAMPLES.setdefault(_name, np.zeros(1, dtype=i64))
+
+STATE_TYPE = StateType([(name, numba.typeof(_SAMPLES[name])) for name in FIELDS])
+"""The one numba type of every run's state (field types do not depend on sizes)."""
+
+
+def _make_constructor():
+    args = ", ".join(FIELDS)
+    body = "".join(f"    state_.{name} = {name}\n" for name in FIELDS)
+    src = (f"def new_state({args}):\n    state_ = structref.new(STATE_TYPE)\n{body}"
+           "    return state_\n")
+    namespace = globals()  # so that numba's cache can rebuild the function's globals
+    exec(compile(src, __file__, "exec"), namespace)
+    return namespace.pop("new_state")
+
+
+def to_state(arrays: Arrays) -> State:
+    """Wrap ``arrays`` in the kernels' :data:`STATE_TYPE` (the arrays are shared, not copied)."""
+    for name, value in zip(FIELDS, arrays, strict=True):
+        expected = STATE_TYPE.field_dict[name]
+        got = numba.typeof(value)
+        if got != expected:
+            raise TypeError(f"state field {name}: {got} is not {expected}")
+    return _new_state(*arrays)
+
+
+_new_state = numba.njit(cache=True)(_make_constructor())

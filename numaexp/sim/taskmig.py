@@ -306,8 +306,8 @@ def _count_task_event(s, t, vm_item, memcg_item):
         s.tk.numa_task_migrated[t] += 1
     else:
         s.tk.numa_task_swapped[t] += 1
-    s.cnt.vm[vm_item] += 1
-    s.cnt.memcg[s.tk.cgroup[t], memcg_item] += 1
+    s.cnt_vm[vm_item] += 1
+    s.cnt_memcg[s.tk.cgroup[t], memcg_item] += 1
 
 
 @jit
@@ -346,7 +346,7 @@ def task_numa_migrate(s, t, now_ns):
 
     Returns 0 on a move or swap, 1 when the task sticks (``-EAGAIN``).
     """
-    env = s.tmp.ints
+    env = s.tmp_ints
     for i in range(ENV_SIZE):
         env[i] = 0
     env[E_P] = t

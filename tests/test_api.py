@@ -1,0 +1,110 @@
+"""simulate(), compare(), Result and Comparison: shapes, names, saving, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+from helpers import scenario, small_machine, sweep_workload
+
+import numaexp
+from numaexp import ScenarioError, compare, simulate
+from numaexp.model import KernelConfig
+from numaexp.results import FRAME_NAMES
+from numaexp.sim.constants import MEMCG_NAMES, VM_NAMES
+
+
+@pytest.fixture(scope="module")
+def small():
+    machine = small_machine(nodes=2, cpus=2)
+    return scenario(sweep_workload(machine, size="16 MiB", passes=300), machine)
+
+
+def test_result_frames_carry_kernel_names(small):
+    result = simulate(small, progress=False)
+    assert set(result.frames) == set(FRAME_NAMES)
+    assert list(result.vmstat.columns) == list(VM_NAMES)
+    assert set(MEMCG_NAMES) <= set(result.memory_stat.columns)
+    for col in ("numa_scan_seq", "numa_preferred_nid", "total_numa_faults", "numa_pages_migrated",
+                "current_node", "numa_group_id", "numa_task_migrated", "numa_task_swapped",
+                "faults_task_private_N0", "faults_group_shared_N1"):
+        assert col in result.sched.columns, col
+    assert set(result.times["level"]) == {"task", "cgroup", "total"}
+    assert result.meta["finished"] and result.meta["mode"] == 1
+    assert "numaexp result" in result._repr_html_()
+    assert result.summary["elapsed_s"] > 0
+
+
+def test_save_writes_parquet_and_csv(small, tmp_path):
+    result = simulate(small, progress=False)
+    result.save(tmp_path)
+    for name in FRAME_NAMES:
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"),
+                                      result.frames[name], check_dtype=False)
+        assert (tmp_path / f"{name}.csv").stat().st_size > 0
+    assert (tmp_path / "meta.json").exists()
+
+
+def test_compare_gives_one_tidy_frame_with_a_mode_column(small, tmp_path):
+    comparison = compare(small, modes=[0, 1], progress=False)
+    frame = comparison.frame
+    assert list(frame["mode"]) == [0, 1]
+    assert frame.loc[frame["mode"] == 0, "numa_hint_faults"].item() == 0
+    assert frame.loc[frame["mode"] == 1, "numa_hint_faults"].item() > 0
+    times = comparison.table("times")
+    assert {"label", "mode"} <= set(times.columns) and set(times["mode"]) == {0, 1}
+    comparison.save(tmp_path)
+    assert (tmp_path / "summary.parquet").exists() and (tmp_path / "events.csv").exists()
+    assert "numaexp comparison" in comparison._repr_html_()
+    with pytest.raises(ScenarioError, match="unknown frame"):
+        comparison.table("nope")
+
+
+def test_bad_modes_are_refused_before_any_run(small):
+    with pytest.raises(ScenarioError) as err:
+        compare(small, modes=[0, 7], progress=False)
+    assert err.value.field == "modes[1].numa_balancing" and "0 (off)" in str(err.value)
+    with pytest.raises(ScenarioError, match=r"rejects 5\.\.7"):
+        KernelConfig(numa_balancing=5)
+    with pytest.raises(ScenarioError, match="no mode"):
+        compare(small, modes=[], progress=False)
+
+
+def test_valid_but_unsimulated_mode_says_so(small):
+    with pytest.raises(ScenarioError) as err:
+        simulate(dataclasses.replace(small, kernel=KernelConfig(numa_balancing=2)),
+                 progress=False)
+    assert err.value.field == "kernel.numa_balancing" and "not simulated yet" in str(err.value)
+
+
+def test_state_larger_than_memory_is_refused_with_the_estimate(small, monkeypatch):
+    monkeypatch.setattr(numaexp.experiment, "available_memory", lambda: 1 << 20)
+    with pytest.raises(ScenarioError) as err:
+        simulate(small, progress=False)
+    assert err.value.field == "workload" and "would take about" in str(err.value)
+    assert "pages" in str(err.value)
+
+
+def test_simulate_rejects_non_scenarios():
+    with pytest.raises(ScenarioError, match="expected a Scenario"):
+        simulate({"name": "x"}, progress=False)
+
+
+def test_interrupt_keeps_the_partial_run(small, monkeypatch):
+    from numaexp.sim import runner
+
+    calls = {"n": 0}
+    original = runner.Runner.advance
+
+    def advance(self, until_s):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, until_s)
+
+    monkeypatch.setattr(runner.Runner, "advance", advance)
+    with pytest.warns(UserWarning, match="interrupted"):
+        result = simulate(small, progress=False)
+    assert result.meta["interrupted"] and not result.meta["finished"]
+    assert len(result.timeseries) == 3  # the initial sample and two finished intervals

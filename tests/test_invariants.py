@@ -1,0 +1,96 @@
+"""Invariants that hold for every run: pages conserved, capacity respected,
+counters consistent (vmstat vs memory.stat vs per-task), mode 0 silent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import scenario, small_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from numaexp import simulate
+from numaexp.model import Pattern, Phase, Process, Thread, Vma, Workload
+
+SHARED = ("numa_pages_migrated", "numa_pte_updates", "numa_hint_faults", "numa_task_migrated",
+          "numa_task_swapped")
+"""Counters the kernel keeps both in /proc/vmstat and in memory.stat."""
+
+
+@st.composite
+def small_scenarios(draw):
+    """Random small scenarios: 2-3 nodes, 1-3 processes with random and sweep threads."""
+    nodes = draw(st.integers(2, 3))
+    cpus = draw(st.integers(1, 4))
+    machine = small_machine(nodes=nodes, cpus=cpus, memory="256 MiB")
+    procs = []
+    for p in range(draw(st.integers(1, 3))):
+        mib = draw(st.integers(4, 48))
+        kind = draw(st.sampled_from(["sweep", "uniform", "hotset", "zipf", "gaussian"]))
+        count = draw(st.integers(1, 3))
+        first = draw(st.one_of(st.none(), st.integers(0, nodes - 1)))
+        pattern = Pattern(vma="heap", kind=kind, slice_by_thread=kind == "sweep" and count > 1)
+        phase = Phase(patterns=(pattern,), duration_s=draw(st.floats(0.5, 3.0)))
+        procs.append(Process(name=f"p{p}", vmas=(Vma(name="heap", size=f"{mib} MiB",
+                                                     first_touch_node=first),),
+                             threads=(Thread(name="t", count=count, phases=(phase,)),)))
+    workload = Workload(name="random", processes=tuple(procs))
+    mode = draw(st.sampled_from([0, 1]))
+    return scenario(workload, machine, mode=mode, seed=draw(st.integers(0, 2**31)),
+                    scan_delay_ms=draw(st.sampled_from([100, 1000])),
+                    scan_period_min_ms=draw(st.sampled_from([100, 1000])))
+
+
+def check_invariants(result) -> None:
+    """Every invariant the kernel's counters obey, on one result."""
+    sc = result.scenario
+    vm = result.vmstat.iloc[0]
+    # hinting-fault counters
+    assert vm["numa_hint_faults_local"] <= vm["numa_hint_faults"]
+    assert vm["numa_pages_migrated"] <= vm["numa_hint_faults"]
+    assert vm["pgmigrate_success"] == vm["numa_pages_migrated"]
+    assert vm["numa_pte_updates"] >= 0 and vm["pgmigrate_fail"] >= 0
+    # memory.stat summed over cgroups equals vmstat where the kernel keeps both
+    ms = result.memory_stat
+    for name in SHARED:
+        assert ms[name].sum() == vm[name], name
+    # per-task statistics add up to the system-wide ones
+    sched = result.sched
+    assert sched["numa_task_migrated"].sum() == vm["numa_task_migrated"]
+    assert sched["numa_task_swapped"].sum() == vm["numa_task_swapped"]
+    assert sched["numa_pages_migrated"].sum() <= vm["numa_pages_migrated"]
+    # pages conserved and capacity respected at every sample
+    ts = result.timeseries
+    for nid, node in enumerate(sc.machine.nodes):
+        free = ts[f"free_pages_N{nid}"].to_numpy()
+        assert (free >= 0).all() and (free <= node.pages).all()
+    cts = result.cgroup_timeseries.groupby("time_s")["pages"].sum()
+    used = sum(node.pages for node in sc.machine.nodes) - ts[
+        [f"free_pages_N{n}" for n in range(sc.machine.nr_nodes)]].sum(axis=1).to_numpy()
+    np.testing.assert_array_equal(cts.to_numpy(), used)
+    assert cts.max() <= sc.memory_pages
+    assert result.numa_stat["pages"].sum() == cts.iloc[-1]
+    # times: system time accounts for every kernel action, user time is work
+    times = result.times[result.times["level"] == "task"]
+    assert (times["user_s"] >= 0).all() and (times["system_s"] >= 0).all()
+    if sc.kernel.numa_balancing == 0:
+        for name in ("numa_pte_updates", "numa_huge_pte_updates", "numa_hint_faults",
+                     "numa_hint_faults_local", "numa_pages_migrated", "pgmigrate_success",
+                     "pgmigrate_fail", "numa_task_migrated", "numa_task_swapped"):
+            assert vm[name] == 0, name
+        assert (sched["total_numa_faults"] == 0).all()
+        assert (sched["numa_preferred_nid"] == -1).all()
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(small_scenarios())
+def test_invariants_on_random_scenarios(sc):
+    check_invariants(simulate(sc, progress=False))
+
+
+@pytest.mark.parametrize("mode", [0, 1])
+def test_invariants_on_default_scenario(mode):
+    from numaexp.model.presets import default_scenario
+
+    check_invariants(simulate(default_scenario(numa_balancing=mode), progress=False))
