@@ -18,7 +18,7 @@ from numaexp.sim.constants import MEMCG_NAMES, VM_NAMES
 @pytest.fixture(scope="module")
 def small():
     machine = small_machine(nodes=2, cpus=2)
-    return scenario(sweep_workload(machine, size="16 MiB", passes=300), machine)
+    return scenario(sweep_workload(machine, size="16 MiB", passes=6000), machine)
 
 
 def test_result_frames_carry_kernel_names(small):

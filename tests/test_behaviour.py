@@ -66,8 +66,9 @@ def test_scan_period_of_all_local_task_grows_toward_max():
         vmas=(Vma(name="buf", size="32 MiB", first_touch_node=0),),
         threads=(Thread(name="w", count=2, cpus=cpus, phases=(Phase(
             patterns=(Pattern(vma="buf", kind="sweep", slice_by_thread=True),),
-            duration_s=100.0),)),)),))
-    result = simulate(scenario(workload, machine, mode=1, duration=90.0), progress=False)
+            duration_s=400.0),)),)),))
+    # +30 % per completed pass: from 1 s to the 60 s maximum takes ~200 s of scanning
+    result = simulate(scenario(workload, machine, mode=1, duration=300.0), progress=False)
     vm = result.vmstat.iloc[0]
     assert vm["numa_hint_faults"] > 0
     assert vm["numa_hint_faults_local"] == vm["numa_hint_faults"]
