@@ -47,6 +47,9 @@ RING_SIZE = 4096
 SWEEP_SHIFT = 6
 """Sweep buckets hold 64 consecutive positions."""
 
+ROW_RING = 1024
+"""Buckets in the ring of each random mass row (one bucket ~ one tick at full rate)."""
+
 FIRST_PID = 1000
 EVENTS_CAPACITY = 1 << 16
 
@@ -286,6 +289,13 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     for k, row in enumerate(stream_rows):
         streams[k]["mrow"] = mass_rows.setdefault((row[1], row[2], row[3], row[4], row[5],
                                                    *row[7:11]), len(mass_rows))
+    nrows = len(mass_rows)
+    massrows = np.zeros(nrows, dtype=S.MASSROW_DTYPE)
+    order = np.argsort(streams["mrow"], kind="stable")
+    counts = np.bincount(streams["mrow"], minlength=nrows)
+    massrows["count"] = counts
+    massrows["first"] = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    massrows["random"][streams["mrow"]] = streams["kind"] != PAT_SWEEP
     rkeys = sorted(region_index, key=region_index.get)
     nb = [-(-key[2] >> SWEEP_SHIFT) for key in rkeys]
     regions = np.zeros(len(rkeys), dtype=S.REGION_DTYPE)
@@ -294,7 +304,10 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     regions["nbuckets"] = nb
     regions["bucket_first"] = np.concatenate([[0], np.cumsum(nb)[:-1]]) if nb else []
     total_buckets = int(sum(nb))
-    heads = np.full(RING_SIZE + 1 + total_buckets, -1, dtype=np.int32)
+    random_rows = np.flatnonzero(massrows["random"])
+    row_list_base = RING_SIZE + 1 + total_buckets
+    massrows["lists"][random_rows] = row_list_base + np.arange(len(random_rows)) * (ROW_RING + 1)
+    heads = np.full(row_list_base + len(random_rows) * (ROW_RING + 1), -1, dtype=np.int32)
     sweep_bits = np.zeros(max(1, -(-total_buckets // 64)), dtype=np.uint64)
 
     # ---- segments (filled by the first run); capacity grows on demand
@@ -355,6 +368,8 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         far_list=RING_SIZE,
         sweep_list_base=RING_SIZE + 1,
         sweep_shift=SWEEP_SHIFT,
+        row_list_base=row_list_base,
+        row_ring=ROW_RING,
         balance_interval=4,
         min_latency_ns=min(machine.latency_matrix[a][a] for a in cpu_node_ids),
     )
@@ -368,8 +383,8 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         nd=nodes, nd_distance=distance, nd_zonelist=zonelist,
         nd_latency=np.array(machine.latency_matrix, dtype=np.float64),
         nd_link_bw=np.full((nn, nn), machine.link_bandwidth_gbps, dtype=np.float64),
-        cpu=cpus, st=streams, st_mass=np.zeros((len(mass_rows), nn), dtype=np.float64),
-        ph=phases, rg=regions,
+        cpu=cpus, st=streams, st_mass=np.zeros((nrows, nn), dtype=np.float64),
+        mr=massrows, mr_streams=order.astype(np.int64), ph=phases, rg=regions,
         sg_obj_first=np.zeros(nobj + 1, dtype=np.int64),
         sg_start=np.zeros(seg_cap, dtype=np.int64),
         sg_list_first=np.zeros(seg_cap + 1, dtype=np.int64),

@@ -15,7 +15,6 @@ from numaexp.sim.constants import (
     CLK_ALIVE,
     CLK_PENDING,
     CLK_TICK,
-    PAT_SWEEP,
     PG_PRESENT,
     PG_PROTNONE,
     PG_QUEUED,
@@ -27,12 +26,18 @@ from numaexp.sim.constants import (
     RUN_OK,
     RUN_SEGMENTS_FULL,
 )
-from numaexp.sim.events import schedule_page
+from numaexp.sim.events import random_rate, schedule_page
 from numaexp.sim.fault import do_anonymous_page, do_numa_page
 from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.lists import list_push, list_take, next_sweep_bucket
 from numaexp.sim.perf import compute_speeds
-from numaexp.sim.phases import advance_phases, build_segments, enter_phase, settle_streams
+from numaexp.sim.phases import (
+    advance_phases,
+    build_segments,
+    enter_phase,
+    settle_streams,
+    update_row_rates,
+)
 from numaexp.sim.rng import rand_u01, rand_u64
 from numaexp.sim.scan import task_numa_work, task_tick_numa
 from numaexp.sim.sched import load_balance, sched_pick
@@ -115,46 +120,134 @@ def sweep_advance(s, t, old_progress, adv, now_ns):
 
 
 @jit_inline
+def deliver_row_touch(s, page, row, now_ns):
+    """The clock of random row ``row`` reached ``page``'s drawn access: fault.
+
+    The accessor is one of the row's active streams, drawn in proportion to
+    its touches this tick.
+    """
+    x = rand_u01(s.p.seed, page, s.clk[CLK_TICK], RNG_ACCESSOR) * s.mr.rate[row]
+    acc = 0.0
+    chosen = -1
+    for q in range(s.mr.first[row], s.mr.first[row] + s.mr.count[row]):
+        k = s.mr_streams[q]
+        if s.st.active[k] != 1:
+            continue
+        w = s.tk.rate[s.st.task[k]] * s.st.share[k]
+        if w <= 0.0:
+            continue
+        chosen = k
+        acc += w
+        if acc > x:
+            break
+    handle_touch(s, page, s.st.task[chosen], s.st.writes[chosen], now_ns)
+
+
+@jit
+def advance_row_clocks(s, now_ns):
+    """Advance each random row's clock by this tick's touches and fire the passed buckets.
+
+    A bucket fires when the clock passes its middle, so accesses are on
+    average on time, within one tick. Every half turn of a ring, its far
+    list is re-drawn from the current clock (memoryless: exact).
+    """
+    ring = s.p.row_ring
+    for r in range(len(s.mr)):
+        if not s.mr.random[r] or s.mr.rate[r] <= 0.0 or s.mr.width[r] <= 0.0:
+            continue
+        clock = s.mr.clock[r] + s.mr.rate[r] * s.p.tick_ns
+        s.mr.clock[r] = clock
+        width = s.mr.width[r]
+        while (s.mr.pos[r] + 0.5) * width <= clock:
+            b = s.mr.pos[r]
+            page = list_take(s, s.mr.lists[r] + (b & (ring - 1)))
+            while page >= 0:
+                nxt = s.pg.next[page]
+                s.pg.pflags[page] &= ~PG_QUEUED
+                deliver_row_touch(s, page, r, now_ns)
+                page = nxt
+            s.mr.pos[r] = b + 1
+            if (b + 1) % (ring >> 1) == 0:
+                page = list_take(s, s.mr.lists[r] + ring)
+                while page >= 0:
+                    nxt = s.pg.next[page]
+                    s.pg.pflags[page] &= ~PG_QUEUED
+                    schedule_page(s, page, 4, 0)
+                    page = nxt
+
+
+@jit
+def _stall_ticks(s, seg, off):
+    """Ticks until some random accessor of the page can run again (at least 1).
+
+    A running task with kernel-time debt makes no accesses until the debt is
+    paid; a task waiting for its CPU may run next tick.
+    """
+    best = 1 << 30
+    for j in range(s.sg_mrow_first[seg], s.sg_mrow_first[seg + 1]):
+        row = s.st.mrow[s.sg_mrows[j]]
+        if not s.mr.random[row]:
+            continue
+        for q in range(s.mr.first[row], s.mr.first[row] + s.mr.count[row]):
+            k = s.mr_streams[q]
+            t = s.st.task[k]
+            if s.st.active[k] != 1 or not s.tk.alive[t]:
+                continue
+            wait = 1
+            if s.tk.running[t]:
+                wait = max(1, (s.tk.debt[t] + s.p.tick_ns - 1) // s.p.tick_ns)
+            best = min(best, wait)
+    return best if best < (1 << 30) else 1
+
+
+@jit_inline
 def deliver_random_touch(s, page, now_ns):
     """A page's drawn access time has come: thin, pick the accessor, fault.
 
-    The draw used every covering task's ``max_rate``; the access is real
-    with probability ``sum(rate) / sum(max_rate)`` (thinning), and the
-    accessor is drawn in proportion to the current rates.
+    The draw used the accessors' ``rate_max``; the access is real with
+    probability ``rate / rate_max`` (thinning), and the accessor is drawn in
+    proportion to the current rates. When no accessor runs at all, the next
+    candidate is drawn from the time the first of them can run again
+    (exact: no access can happen before).
     """
     o = page_object(s, page)
     off = page - s.ob.first[o]
     seg = find_segment(s, o, off)
-    lam_max = 0.0
-    lam = 0.0
-    lf = s.sg_list_first
-    for j in range(lf[seg], lf[seg + 1]):
-        k = s.sg_streams[j]
-        if s.st.kind[k] == PAT_SWEEP:
-            continue
-        i = stream_position(s.st, k, off)
-        if i < 0:
-            continue
-        t = s.st.task[k]
-        w = s.st.share[k] * stream_weight(s.st, k, i)
-        lam_max += s.tk.max_rate[t] * w
-        lam += s.tk.rate[t] * w
     tick = s.clk[CLK_TICK]
-    if lam_max <= 0.0 or rand_u01(s.p.seed, page, tick, RNG_THIN) * lam_max >= lam:
-        schedule_page(s, page, 2)  # no random access now: draw the next candidate
+    lam = random_rate(s, seg, off, 0)
+    if lam <= 0.0:
+        schedule_page(s, page, 2, _stall_ticks(s, seg, off) - 1)
         return
+    lam_max = random_rate(s, seg, off, 1)
+    if rand_u01(s.p.seed, page, tick, RNG_THIN) * lam_max >= lam:
+        schedule_page(s, page, 2, 0)  # not an access: draw the next candidate
+        return
+    # the accessing row, then the accessing stream within it
     x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR) * lam
+    row = -1
+    rep = -1
     acc = 0.0
-    chosen = -1
-    for j in range(lf[seg], lf[seg + 1]):
-        k = s.sg_streams[j]
-        if s.st.kind[k] == PAT_SWEEP:
+    for j in range(s.sg_mrow_first[seg], s.sg_mrow_first[seg + 1]):
+        k = s.sg_mrows[j]
+        r = s.st.mrow[k]
+        if not s.mr.random[r] or s.mr.rate[r] <= 0.0:
             continue
         i = stream_position(s.st, k, off)
         if i < 0:
             continue
-        t = s.st.task[k]
-        w = s.tk.rate[t] * s.st.share[k] * stream_weight(s.st, k, i)
+        row = r
+        rep = k
+        acc += s.mr.rate[r] * stream_weight(s.st, k, i)
+        if acc > x:
+            break
+    x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR + 16) * s.mr.rate[row]
+    acc = 0.0
+    chosen = rep
+    for q in range(s.mr.first[row], s.mr.first[row] + s.mr.count[row]):
+        k = s.mr_streams[q]
+        if s.st.active[k] != 1:
+            continue
+        w = s.tk.rate[s.st.task[k]] * s.st.share[k]
         if w <= 0.0:
             continue
         chosen = k
@@ -215,6 +308,7 @@ def tick_once(s):
         ran = pay + used
         tk.sum_exec_runtime[t] += ran
         tk.vruntime[t] += ran if ran > 0 else tick_ns
+    update_row_rates(s, 0)
     for t in range(s.p.nr_tasks):
         end = tk.phase_end_ns[t]
         if tk.alive[t] and tk.phase[t] >= 0 and end >= 0 and now + tick_ns >= end and \
@@ -222,6 +316,7 @@ def tick_once(s):
             tk.phase_done[t] = 1
             tk.finish_ns[t] = end
     # random-access faults due this tick
+    advance_row_clocks(s, now)
     page = list_take(s, tick & (s.p.ring_size - 1))
     while page >= 0:
         nxt = s.pg.next[page]
@@ -239,7 +334,7 @@ def tick_once(s):
         while page >= 0:
             nxt = s.pg.next[page]
             s.pg.pflags[page] &= ~PG_QUEUED
-            schedule_page(s, page, 3)
+            schedule_page(s, page, 3, 0)
             page = nxt
     if advance_phases(s, now + tick_ns):
         s.clk[CLK_PENDING] = 1

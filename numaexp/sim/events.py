@@ -1,12 +1,19 @@
 """When is a page touched next? Exact first-access sampling.
 
 A page that is not present, or was made PROT_NONE, faults at its next
-access. Random streams touch a page as a Poisson process of rate
-``rate(task) * share * weight``: the next access is drawn once, from the
-upper bound ``max_rate`` of each task's rate, and accepted at its time with
-probability ``rate / max_rate`` (thinning, exact for time-varying rates).
-Sweeps touch pages deterministically: the page waits in the sweep bucket of
-its position and faults when a sweeper passes it.
+access.
+
+- Random streams touch a page as a Poisson process of rate
+  ``rate(task) * share * weight``. Threads with the same pattern share a
+  mass row whose clock counts their touches; on that clock the page's
+  accesses are a Poisson process of intensity ``weight``, so the next one is
+  drawn once as a clock value and the page waits in the row's ring bucket
+  for it (exact whatever the threads' speeds, stalls or time sharing).
+- A page covered by several random rows (or by random and sweep streams) is
+  drawn in wall time from the rows' upper bound ``rate_max`` and accepted
+  with probability ``rate / rate_max`` when its time comes (thinning).
+- Sweeps touch pages deterministically: the page waits in the sweep bucket
+  of its position and faults when a sweeper passes it.
 """
 
 from __future__ import annotations
@@ -29,8 +36,30 @@ def sweep_position(s, t, n):
     return np.int64(s.tk.progress[t]) % n
 
 
+@jit_inline
+def random_rate(s, seg, off, which):
+    """Access rate of a page by the random streams of segment ``seg``, per ns.
+
+    ``which`` selects the current rate (0) or its upper bound ``rate_max`` (1).
+    One weight per distinct mass row: threads with the same pattern share it.
+    """
+    lam = 0.0
+    for j in range(s.sg_mrow_first[seg], s.sg_mrow_first[seg + 1]):
+        k = s.sg_mrows[j]
+        row = s.st.mrow[k]
+        if not s.mr.random[row]:
+            continue
+        i = stream_position(s.st, k, off)
+        if i < 0:
+            continue
+        rate = s.mr.rate[row] if which == 0 else s.mr.rate_max[row]
+        if rate > 0.0:
+            lam += rate * stream_weight(s.st, k, i)
+    return lam
+
+
 @jit
-def schedule_page(s, page, salt):
+def schedule_page(s, page, salt, delay):
     """Queue ``page`` for its next access (it must not be queued).
 
     Parameters
@@ -40,6 +69,9 @@ def schedule_page(s, page, salt):
         Global page index (not present, or PROT_NONE).
     salt : int
         Distinguishes draws made for the same page in the same tick.
+    delay : int
+        Ticks during which no random access can happen (the accessors are
+        stalled); the Poisson draw starts after them.
 
     Returns
     -------
@@ -60,34 +92,55 @@ def schedule_page(s, page, salt):
         lst = s.p.sweep_list_base + s.rg.bucket_first[region] + (i >> s.p.sweep_shift)
         list_push(s, lst, page)
         return True
-    lam_max = 0.0
+    tick = s.clk[CLK_TICK]
+    if s.sg_random[seg] == 1 and region == -1:
+        # one random row only: draw the access on the row's own clock (exact, no thinning)
+        for j in range(s.sg_mrow_first[seg], s.sg_mrow_first[seg + 1]):
+            k = s.sg_mrows[j]
+            row = s.st.mrow[k]
+            if s.mr.random[row]:
+                break
+        i = stream_position(s.st, k, off)
+        if i < 0 or s.mr.rate_max[row] <= 0.0:
+            return False
+        w = stream_weight(s.st, k, i)
+        if w <= 0.0:
+            return False
+        u = rand_u01(s.p.seed, page, tick, RNG_FAULT_TIME * 1024 + salt)
+        target = s.mr.clock[row] - math.log(u) / w
+        b = max(np.int64(target / s.mr.width[row]), s.mr.pos[row])
+        if b - s.mr.pos[row] >= s.p.row_ring:
+            list_push(s, s.mr.lists[row] + s.p.row_ring, page)
+        else:
+            list_push(s, s.mr.lists[row] + (b & (s.p.row_ring - 1)), page)
+        return True
+    dt = math.inf
+    if s.sg_random[seg]:
+        lam_max = random_rate(s, seg, off, 1)
+        if lam_max > 0.0:
+            u = rand_u01(s.p.seed, page, tick, RNG_FAULT_TIME * 1024 + salt)
+            dt = -math.log(u) / lam_max + delay * s.p.tick_ns
     best_t = math.inf
     best_region = -1
     best_pos = 0
-    for k in range(s.sg_list_first[seg], s.sg_list_first[seg + 1]):
-        st = s.sg_streams[k]
-        i = stream_position(s.st, st, off)
-        if i < 0:
-            continue
-        t = s.st.task[st]
-        if s.st.kind[st] == PAT_SWEEP:
-            n = s.st.n[st]
-            d = (i - sweep_position(s, t, n)) % n
+    if region != -1:  # sweeps too: which one reaches the page first?
+        for j in range(s.sg_list_first[seg], s.sg_list_first[seg + 1]):
+            k = s.sg_streams[j]
+            if s.st.kind[k] != PAT_SWEEP:
+                continue
+            i = stream_position(s.st, k, off)
+            if i < 0:
+                continue
+            t = s.st.task[k]
+            n = s.st.n[k]
             rate = s.tk.rate[t]
             if rate <= 0.0:
                 rate = s.tk.max_rate[t]
-            est = d / rate
+            est = ((i - sweep_position(s, t, n)) % n) / rate
             if est < best_t:
                 best_t = est
-                best_region = s.st.region[st]
+                best_region = s.st.region[k]
                 best_pos = i
-        else:
-            lam_max += s.tk.max_rate[t] * s.st.share[st] * stream_weight(s.st, st, i)
-    tick = s.clk[CLK_TICK]
-    dt = math.inf
-    if lam_max > 0.0:
-        u = rand_u01(s.p.seed, page, tick, RNG_FAULT_TIME * 1024 + salt)
-        dt = -math.log(u) / lam_max
     if dt == math.inf and best_region < 0:
         return False
     if dt <= best_t:

@@ -1,8 +1,9 @@
 """Pending-fault lists: doubly linked through the pages' ``next``/``prev`` arrays.
 
 A page is in at most one list: a calendar bucket (one per tick of a ring of
-``ring_size`` ticks), the far list (events beyond the ring), or a sweep bucket
-(``1 << sweep_shift`` consecutive positions of a sweep region). ``prev`` of
+``ring_size`` ticks), the far list (events beyond the ring), a sweep bucket
+(``1 << sweep_shift`` consecutive positions of a sweep region), or a bucket of
+a random mass row's ring (a span of that row's clock) or its far list. ``prev`` of
 the first page of a list holds ``-(list id + 1)``. A bitmap marks non-empty
 sweep buckets so that a sweeper finds marked pages ahead of it in O(words).
 """
@@ -30,7 +31,7 @@ def list_push(s, lst, page):
     heads[lst] = page
     pg.pflags[page] |= PG_QUEUED
     base = s.p.sweep_list_base
-    if lst >= base:
+    if base <= lst < s.p.row_list_base:
         b = lst - base
         s.ls_sweep_bits[b >> 6] |= _ONE << np.uint64(b & 63)
 
@@ -49,7 +50,7 @@ def list_remove(s, page):
         heads[lst] = nxt
         if nxt < 0:
             base = s.p.sweep_list_base
-            if lst >= base:
+            if base <= lst < s.p.row_list_base:
                 b = lst - base
                 s.ls_sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
     if nxt >= 0:
@@ -68,7 +69,7 @@ def list_take(s, lst):
     head = heads[lst]
     heads[lst] = -1
     base = s.p.sweep_list_base
-    if lst >= base:
+    if base <= lst < s.p.row_list_base:
         b = lst - base
         s.ls_sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
     return head

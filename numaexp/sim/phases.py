@@ -46,7 +46,7 @@ def build_segments(s):
 
     Each segment lists its active streams, one stream per distinct mass row
     (for :func:`~numaexp.sim.segindex.update_mass`), the single sweep region
-    covering it (-1 none, -2 several) and whether a random stream covers it.
+    covering it (-1 none, -2 several) and its number of distinct random rows.
     """
     st = s.st
     nobj = len(s.ob) - 1
@@ -95,8 +95,6 @@ def build_segments(s):
                             region = st.region[k]
                         elif region != st.region[k]:
                             region = -2
-                    else:
-                        random = 1
                     seen = False
                     for j in range(s.sg_mrow_first[nseg], nrow):
                         if st.mrow[s.sg_mrows[j]] == st.mrow[k]:
@@ -105,6 +103,8 @@ def build_segments(s):
                     if not seen:
                         s.sg_mrows[nrow] = k
                         nrow += 1
+                        if st.kind[k] != PAT_SWEEP:
+                            random += 1
             s.sg_region[nseg] = region
             s.sg_random[nseg] = random
             nseg += 1
@@ -195,7 +195,7 @@ def _requeue_range(s, lo, hi, salt):
         if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
             if f & PG_QUEUED:
                 list_remove(s, page)
-            schedule_page(s, page, salt)
+            schedule_page(s, page, salt, 0)
 
 
 @jit
@@ -310,6 +310,35 @@ def task_exit(s, t):
 
 
 @jit
+def update_row_rates(s, which):
+    """Sum the access rates of each mass row's active random streams.
+
+    ``which`` 0 sums this tick's ``rate`` (each tick), 1 sums ``max_rate``
+    (after phase changes; activating streams count, deactivating ones not).
+    """
+    for r in range(len(s.mr)):
+        if which == 0:
+            s.mr.rate[r] = 0.0
+        else:
+            s.mr.rate_max[r] = 0.0
+    for k in range(len(s.st)):
+        row = s.st.mrow[k]
+        a = s.st.active[k]
+        if not (a == ACTIVE_ON or a == ACTIVE_NEW) or not s.mr.random[row]:
+            continue
+        t = s.st.task[k]
+        if which == 0:
+            s.mr.rate[row] += s.tk.rate[t] * s.st.share[k]
+        else:
+            s.mr.rate_max[row] += s.tk.max_rate[t] * s.st.share[k]
+    if which == 1:
+        for r in range(len(s.mr)):
+            if s.mr.random[r] and s.mr.rate_max[r] > 0.0:
+                s.mr.width[r] = s.mr.rate_max[r] * s.p.tick_ns
+                s.mr.pos[r] = np.int64(s.mr.clock[r] / s.mr.width[r] + 0.5)
+
+
+@jit
 def settle_streams(s):
     """After the index is rebuilt: compute new masses and re-queue affected pages."""
     st = s.st
@@ -317,6 +346,7 @@ def settle_streams(s):
     for k in range(len(st)):
         if st.active[k] == ACTIVE_NEW:
             _compute_mass(s, k)
+    update_row_rates(s, 1)
     for o in range(len(s.ob) - 1):
         _requeue_changed(s, o, salt)
     for k in range(len(st)):

@@ -136,7 +136,7 @@ def change_prot_numa(s, t, v, start, end):
         updated += 1
         if f & PG_QUEUED:
             list_remove(s, page)
-        schedule_page(s, page, 0)
+        schedule_page(s, page, 0, 0)
     cost = s.p.pte_scan_ns * (end - start) + s.p.pte_update_ns * updated
     if updated > 0:
         cost += s.p.tlb_flush_ns

@@ -57,6 +57,8 @@ PARAMS_DTYPE = np.dtype([
     ("far_list", i64),  # list id of events beyond the ring
     ("sweep_list_base", i64),  # list id of the first sweep bucket
     ("sweep_shift", i64),  # log2 of positions per sweep bucket
+    ("row_list_base", i64),  # list id of the first mass-row ring (after the sweep buckets)
+    ("row_ring", i64),  # buckets in each mass row's ring (power of two)
     ("balance_interval", i64),  # ticks between cross-node balancing
     ("min_latency_ns", f64),  # lowest local latency of the machine
 ])
@@ -227,6 +229,23 @@ PHASE_DTYPE = np.dtype([
 ])
 """A phase of a thread."""
 
+MASSROW_DTYPE = np.dtype([
+    ("first", i64),  # its streams: mr_streams[first:first + count]
+    ("count", i64),
+    ("random", i64),  # 1 for random patterns, 0 for sweeps
+    ("rate", f64),  # sum over its active streams of rate(task) * share, this tick
+    ("rate_max", f64),  # the same with max_rate: the bound used to draw access times
+    ("clock", f64),  # touches made by the row's streams since the start (its operational time)
+    ("width", f64),  # clock span of one bucket of its ring: rate_max * TICK_NSEC
+    ("pos", i64),  # next bucket of its ring to fire
+    ("lists", i64),  # list id of its ring's first bucket; the far list follows the ring
+])
+"""Streams with the same region and weights share a mass row: its per-node mass
+(``st_mass``) and, for random patterns, the sum of their access rates, so that
+a page's access rate costs one weight per row, not one per thread. A random
+row also has its own clock (touches made by its streams) and a ring of
+pending-access buckets over that clock."""
+
 REGION_DTYPE = np.dtype([
     ("obj", i64),
     ("first", i64),
@@ -271,6 +290,8 @@ class Arrays(NamedTuple):
     cpu: np.ndarray  # CPU_DTYPE[C]
     st: np.ndarray  # STREAM_DTYPE[S]
     st_mass: np.ndarray  # float64[R, N], weight of present positions per node, per mass row
+    mr: np.ndarray  # MASSROW_DTYPE[R]
+    mr_streams: np.ndarray  # int64[S], streams of each mass row
     ph: np.ndarray  # PHASE_DTYPE[F]
     rg: np.ndarray  # REGION_DTYPE[R]
     # index from a page to the active streams covering it (phases.build_segments)
@@ -281,7 +302,7 @@ class Arrays(NamedTuple):
     sg_mrow_first: np.ndarray  # int64[cap+1], CSR into sg_mrows
     sg_mrows: np.ndarray  # int64[cap2], one stream per distinct mass row
     sg_region: np.ndarray  # int64[cap], the one sweep region covering it, -1 none, -2 several
-    sg_random: np.ndarray  # int64[cap], 1 if a random (non-sweep) stream covers it
+    sg_random: np.ndarray  # int64[cap], distinct random (non-sweep) mass rows covering it
     sg_need: np.ndarray  # int64[2], room needed (segments, entries) when full
     # pending-fault lists
     ls_heads: np.ndarray  # int32[L]: calendar ring, far list, sweep buckets
@@ -345,6 +366,7 @@ _SAMPLES = {  # an empty array (or record) of each field's exact numba type
     "cpu": np.zeros(1, dtype=CPU_DTYPE),
     "st": np.zeros(1, dtype=STREAM_DTYPE),
     "st_mass": np.zeros((1, 1), dtype=f64),
+    "mr": np.zeros(1, dtype=MASSROW_DTYPE),
     "ph": np.zeros(1, dtype=PHASE_DTYPE),
     "rg": np.zeros(1, dtype=REGION_DTYPE),
     "ls_heads": np.zeros(1, dtype=i32),
