@@ -32,9 +32,9 @@ from numaexp.model import (
     Vma,
     Workload,
     load_scenario,
+    presets,
     save_scenario,
 )
-from numaexp.model import presets
 from numaexp.results import Result
 
 __all__ = [

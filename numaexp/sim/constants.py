@@ -18,6 +18,8 @@ PG_PRESENT = 0x1  # a PTE maps the page (allocated)
 PG_PROTNONE = 0x2  # PTE made PROT_NONE by change_prot_numa: the next access faults
 PG_QUEUED = 0x4  # the page sits in a pending-fault list
 PG_DIRTY_FILE = 0x8  # dirty page-cache page (file-backed VMA written to)
+PG_CLEAR_QUEUED = 0xFF & ~PG_QUEUED  # masks that clear one flag of a uint8
+PG_CLEAR_PROTNONE = 0xFF & ~PG_PROTNONE
 
 # last_cpupid: ((cpu & LAST__CPU_MASK) << LAST__PID_SHIFT) | (pid & LAST__PID_MASK)
 LAST__PID_SHIFT = 8

@@ -15,9 +15,9 @@ from numaexp.sim.constants import (
     CLK_ALIVE,
     CLK_PENDING,
     CLK_TICK,
+    PG_CLEAR_QUEUED,
     PG_PRESENT,
     PG_PROTNONE,
-    PG_QUEUED,
     RNG_ACCESSOR,
     RNG_ORDER,
     RNG_THIN,
@@ -73,7 +73,7 @@ def _touch_bucket(s, t, k, lst, lo, hi, now_ns):
     writes = s.st.writes[k]
     while page >= 0:
         nxt = pg.next[page]
-        pg.pflags[page] &= ~PG_QUEUED
+        pg.pflags[page] &= PG_CLEAR_QUEUED
         i = stream_position(s.st, k, page - base)
         if lo <= i < hi:
             handle_touch(s, page, t, writes, now_ns)
@@ -163,7 +163,7 @@ def advance_row_clocks(s, now_ns):
             page = list_take(s, s.mr.lists[r] + (b & (ring - 1)))
             while page >= 0:
                 nxt = s.pg.next[page]
-                s.pg.pflags[page] &= ~PG_QUEUED
+                s.pg.pflags[page] &= PG_CLEAR_QUEUED
                 deliver_row_touch(s, page, r, now_ns)
                 page = nxt
             s.mr.pos[r] = b + 1
@@ -171,7 +171,7 @@ def advance_row_clocks(s, now_ns):
                 page = list_take(s, s.mr.lists[r] + ring)
                 while page >= 0:
                     nxt = s.pg.next[page]
-                    s.pg.pflags[page] &= ~PG_QUEUED
+                    s.pg.pflags[page] &= PG_CLEAR_QUEUED
                     schedule_page(s, page, 4, 0)
                     page = nxt
 
@@ -320,7 +320,7 @@ def tick_once(s):
     page = list_take(s, tick & (s.p.ring_size - 1))
     while page >= 0:
         nxt = s.pg.next[page]
-        s.pg.pflags[page] &= ~PG_QUEUED
+        s.pg.pflags[page] &= PG_CLEAR_QUEUED
         deliver_random_touch(s, page, now)
         page = nxt
     # NUMA scanning, paced by runtime
@@ -333,7 +333,7 @@ def tick_once(s):
         page = list_take(s, s.p.far_list)
         while page >= 0:
             nxt = s.pg.next[page]
-            s.pg.pflags[page] &= ~PG_QUEUED
+            s.pg.pflags[page] &= PG_CLEAR_QUEUED
             schedule_page(s, page, 3, 0)
             page = nxt
     if advance_phases(s, now + tick_ns):

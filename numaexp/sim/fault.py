@@ -25,9 +25,9 @@ from numaexp.sim.constants import (
     NUMA_HINT_FAULTS_LOCAL,
     NUMA_NO_NODE,
     NUMA_PAGES_MIGRATED,
+    PG_CLEAR_PROTNONE,
     PG_DIRTY_FILE,
     PG_PRESENT,
-    PG_PROTNONE,
     PGFAULT_FIRST_TOUCH,
     PGMIGRATE_SUCCESS,
     PGPROMOTE_SUCCESS,
@@ -61,13 +61,13 @@ from numaexp.sim.placement import task_numa_fault
 from numaexp.sim.segindex import page_object, update_mass
 from numaexp.sim.weights import group_faults, group_faults_cpu
 
-_HASH_GOLDEN_32 = np.uint32(0x61C88647)
+GOLDEN_RATIO_32 = 0x61C88647
 
 
 @jit_inline
 def hash_32(val, bits):
     """``hash_32``: multiplicative hash of a 32-bit value to ``bits`` bits."""
-    return np.int64((np.uint32(val) * _HASH_GOLDEN_32) >> np.uint32(32 - bits))
+    return (((val & 0xFFFFFFFF) * GOLDEN_RATIO_32) & 0xFFFFFFFF) >> (32 - bits)
 
 
 @jit_inline
@@ -244,7 +244,7 @@ def do_numa_page(s, t, page, now_ns):
     o = page_object(s, page)
     v = vma_of(s, t, o)
     off = page - s.ob.first[o]
-    s.pg.pflags[page] &= ~PG_PROTNONE
+    s.pg.pflags[page] &= PG_CLEAR_PROTNONE
     vflags = s.vm.vm_flags[v]
     nid = np.int64(s.pg.node[page])
     nr = 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numaexp.sim.constants import PG_QUEUED
+from numaexp.sim.constants import PG_CLEAR_QUEUED, PG_QUEUED
 from numaexp.sim.jit import jit_inline
 
 _ONE = np.uint64(1)
@@ -55,7 +55,7 @@ def list_remove(s, page):
                 s.ls_sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
     if nxt >= 0:
         pg.prev[nxt] = prv
-    pg.pflags[page] &= ~PG_QUEUED
+    pg.pflags[page] &= PG_CLEAR_QUEUED
 
 
 @jit_inline

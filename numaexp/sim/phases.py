@@ -21,9 +21,9 @@ from numaexp.sim.constants import (
     EV_EXIT,
     EV_PHASE,
     PAGE_SIZE,
+    PAT_SWEEP,
     PG_PRESENT,
     PG_PROTNONE,
-    PAT_SWEEP,
     PG_QUEUED,
     RNG_REHOME,
 )

@@ -8,13 +8,36 @@ NumPy arrays. No pandas here: :mod:`numaexp.results` builds the frames.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from numaexp.model.scenario import Scenario
 from numaexp.sim.build import Layout, build_state
-from numaexp.sim.constants import CLK_TICK, EVENT_FIELDS, RUN_DONE, RUN_EVENTS_FULL, RUN_SEGMENTS_FULL
+from numaexp.sim.constants import (
+    CLK_TICK,
+    EVENT_FIELDS,
+    RUN_DONE,
+    RUN_EVENTS_FULL,
+    RUN_SEGMENTS_FULL,
+)
 from numaexp.sim.engine import run, sim_init, task_locality
 from numaexp.sim.state import Arrays, State, to_state
+
+
+def kernel_state(arrays: Arrays):
+    """The state object the kernels take.
+
+    Compiled kernels take a :class:`~numaexp.sim.state.State` (a StructRef).
+    With ``NUMBA_DISABLE_JIT=1`` the kernels run as plain Python and take the
+    arrays themselves, as record arrays so that ``s.tk.pid[t]`` reads a field.
+    """
+    if numba.config.DISABLE_JIT:
+        fields = {name: (value.view(np.recarray) if isinstance(value, np.ndarray)
+                         and value.dtype.names else value)
+                  for name, value in arrays._asdict().items()}
+        fields["p"] = np.rec.array(np.array([arrays.p], dtype=arrays.p.dtype))[0]
+        return Arrays(**fields)
+    return to_state(arrays)
 
 
 class Runner:
@@ -30,7 +53,7 @@ class Runner:
         self.scenario = scenario
         arrays, layout = build_state(scenario)
         self.arrays: Arrays = arrays
-        self.state: State = to_state(arrays)
+        self.state: State = kernel_state(arrays)
         self.layout: Layout = layout
         self.tick_ns = int(arrays.p["tick_ns"])
         self.done = False
@@ -54,7 +77,8 @@ class Runner:
         """
         until_tick = int(np.ceil(until_s * 1e9 / self.tick_ns))
         while True:
-            status = run(self.state, until_tick)
+            with np.errstate(over="ignore"):  # counter-based hashes wrap on purpose
+                status = run(self.state, until_tick)
             if status == RUN_SEGMENTS_FULL:
                 self._grow_segments()
             elif status == RUN_EVENTS_FULL:
@@ -77,7 +101,7 @@ class Runner:
             sg_region=np.zeros(cap_seg, dtype=np.int64),
             sg_random=np.zeros(cap_seg, dtype=np.int64),
         )
-        self.state = to_state(self.arrays)
+        self.state = kernel_state(self.arrays)
 
     def _flush_events(self) -> None:
         count = self.arrays.ev_count
