@@ -69,7 +69,7 @@ def get_vma_policy(s, t, v):
 @jit_inline
 def vma_policy_mof(s, t, v):
     """``vma_policy_mof``: the effective policy has MPOL_F_MOF."""
-    mode, nodes, flags = get_vma_policy(s, t, v)
+    _mode, _nodes, flags = get_vma_policy(s, t, v)
     return (flags & MPOL_F_MOF) != 0
 
 
@@ -187,7 +187,7 @@ def alloc_node(s, t, v, off, nr):
         The node, or NUMA_NO_NODE if no allowed node has ``nr`` free pages.
     """
     thisnid = s.cpu.node[s.tk.cpu[t]]
-    mode, nodes, flags = get_vma_policy(s, t, v)
+    mode, nodes, _flags = get_vma_policy(s, t, v)
     allowed = s.tk.mems[t]
     pref = thisnid
     if mode == MPOL_PREFERRED:

@@ -69,7 +69,7 @@ def numa_group_count_active_nodes(s, g):
 
 @jit
 def numa_nearest_node(s, nid):
-    """``numa_nearest_node(nid, N_CPU)``: ``nid`` if it has CPUs, else the nearest node that does."""
+    """``numa_nearest_node(nid, N_CPU)``: ``nid`` if it has CPUs, else the nearest one that does."""
     if nid == NUMA_NO_NODE or s.nd.cpus[nid] > 0:
         return nid
     best = NUMA_NO_NODE
