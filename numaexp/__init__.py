@@ -17,9 +17,11 @@ Layers: :mod:`numaexp.model` (plain-Python scenario description),
 from numaexp.errors import ScenarioError
 from numaexp.experiment import Comparison, compare, simulate
 from numaexp.model import (
+    Action,
     Cgroup,
     CostModel,
     KernelConfig,
+    KernelVariant,
     Machine,
     MemPolicy,
     Node,
@@ -38,10 +40,12 @@ from numaexp.model import (
 from numaexp.results import Result
 
 __all__ = [
+    "Action",
     "Cgroup",
     "Comparison",
     "CostModel",
     "KernelConfig",
+    "KernelVariant",
     "Machine",
     "MemPolicy",
     "Node",

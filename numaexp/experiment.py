@@ -20,10 +20,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from numaexp.errors import ScenarioError
-from numaexp.model.kernel import MODE_NAMES, SIMULATED_MODES
+from numaexp.model.kernel import MODE_NAMES, SIMULATED_MODES, KernelVariant
 from numaexp.model.scenario import Scenario
 from numaexp.model.units import format_size
 from numaexp.results import FRAME_NAMES, Result, build_result
+from numaexp.sim.actions import ActionApplier
 from numaexp.sim.build import estimate_bytes
 from numaexp.sim.runner import Runner
 
@@ -123,11 +124,17 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
     bar = tqdm(total=round(limit, 3), unit="sim s", delay=1.0, leave=False,
                disable=progress is False, desc=f"{scenario.name} mode "
                                                f"{scenario.kernel.numa_balancing}")
+    actions = sorted(scenario.actions, key=lambda a: a.at_s)  # stable: ties keep list order
+    applier = ActionApplier(runner)
     try:
         t = 0.0
         while not done and t < limit:
             t = min(limit, t + interval)
-            done = runner.advance(t)
+            while actions and actions[0].at_s <= t and not done:
+                done = runner.advance(actions[0].at_s)
+                applier.apply(actions.pop(0))
+            if not done:
+                done = runner.advance(t)
             samples.append(runner.sample())
             bar.update(round(runner.now_s - bar.n, 3))
     except KeyboardInterrupt:
@@ -222,6 +229,8 @@ class Comparison:
             part = result.frames[name].copy()
             for key, value in reversed(list({"label": label,
                                              **self._settings_of(label)}.items())):
+                if key in part.columns:  # frames carry their mode and variant
+                    part.pop(key)
                 part.insert(0, key, value)
             parts.append(part)
         return pd.concat(parts, ignore_index=True)
@@ -252,41 +261,68 @@ class Comparison:
             index=False, float_format=lambda x: f"{x:,.3f}") + "</div>"
 
 
-def compare(scenario: Scenario, modes=(0, 1), *, progress: bool | None = None) -> Comparison:
-    """Run ``scenario`` once per ``kernel.numa_balancing`` mode.
+def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
+            progress: bool | None = None) -> Comparison:
+    """Run ``scenario`` once per ``kernel.numa_balancing`` mode (and kernel variant).
 
     Parameters
     ----------
     scenario : Scenario
-        The base scenario; its kernel mode is replaced by each of ``modes``.
+        The base scenario; its kernel mode (and variant) is replaced by each
+        of ``modes`` (and ``variants``).
     modes : iterable of int
-        Modes to compare (each validated before any run starts).
+        Modes to compare, 0..4.
+    variants : iterable of KernelVariant or str, optional
+        Kernel variants (e.g. ``["rfc-v1", "rfc-v2", "hierarchical"]`` or
+        ``"rfc-v2+interleave-as-posted"``); default: the scenario's own.
+        Every (mode, variant) pair runs, except mode 4 with ``mainline``
+        (which has no mode 4), skipped when other variants are given.
     progress : bool, optional
         Progress bars (default on).
 
     Returns
     -------
     Comparison
-        Interrupting keeps the finished runs (and the partial one).
+        Labels are ``"mode M"`` (one variant) or ``"mode M VARIANT"``.
+        Every pair is validated before any run starts; interrupting keeps the
+        finished runs (and the partial one).
     """
     modes = list(modes)
     if not modes:
         raise ScenarioError("modes", "no mode to compare", "a list such as [0, 1]")
+    if variants is None:
+        variant_list = [scenario.kernel.variant]
+    else:
+        variant_list = []
+        for i, v in enumerate(variants):
+            try:
+                variant_list.append(KernelVariant.parse(v))
+            except ScenarioError as err:
+                raise err.under(f"variants[{i}]") from None
+        if not variant_list:
+            raise ScenarioError("variants", "no variant to compare",
+                                'a list such as ["rfc-v1", "rfc-v2"]')
+    several = len(variant_list) > 1
     scenarios = []
     for i, mode in enumerate(modes):
-        try:
-            kernel = dataclasses.replace(scenario.kernel, numa_balancing=mode)
-        except ScenarioError as err:
-            raise err.under(f"modes[{i}]") from None
-        variant = dataclasses.replace(scenario, kernel=kernel)
-        check_runnable(variant)
-        scenarios.append((f"mode {mode}", mode, variant))
+        for variant in variant_list:
+            if several and mode & 4 and not variant.rfc:
+                continue  # mainline has no mode 4
+            try:
+                kernel = dataclasses.replace(scenario.kernel, numa_balancing=mode,
+                                             variant=variant)
+                run = dataclasses.replace(scenario, kernel=kernel)
+            except ScenarioError as err:
+                raise err.under(f"modes[{i}]") from None
+            check_runnable(run)
+            label = f"mode {mode} {variant.label}" if several else f"mode {mode}"
+            scenarios.append((label, mode, variant.label, run))
     results: dict[str, Result] = {}
-    for label, _mode, variant in scenarios:
-        result = simulate(variant, progress=progress)
+    for label, _mode, _variant, run in scenarios:
+        result = simulate(run, progress=progress)
         results[label] = result
         if result.meta.get("interrupted"):
             break
-    settings = pd.DataFrame([{"label": label, "mode": mode}
-                             for label, mode, _ in scenarios if label in results])
+    settings = pd.DataFrame([{"label": label, "mode": mode, "variant": variant}
+                             for label, mode, variant, _ in scenarios if label in results])
     return Comparison(results=results, settings=settings)

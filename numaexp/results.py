@@ -50,9 +50,13 @@ from numaexp.sim.constants import (
     EVENT_NAMES,
     MEMCG_NAMES,
     NUMA_MEM,
+    PGDEMOTE_KSWAPD,
+    PGPROMOTE_CANDIDATE,
+    PGPROMOTE_SUCCESS,
     SKIP_REASONS,
     VM_NAMES,
 )
+from numaexp.sim.tiering import NBP_CANDIDATES, NBP_RL_NR_CAND, NBP_THRESHOLD
 
 FRAME_NAMES = ("vmstat", "memory_stat", "sched", "numa_stat", "timeseries", "task_timeseries",
                "cgroup_timeseries", "events", "times")
@@ -92,6 +96,7 @@ class Result:
         faults = int(vm["numa_hint_faults"])
         out = {
             "mode": self.meta.get("mode"),
+            "variant": self.meta.get("variant"),
             "elapsed_s": total["elapsed_s"],
             "user_s": total["user_s"],
             "system_s": total["system_s"],
@@ -102,7 +107,7 @@ class Result:
             float("nan"),
             "numa_pages_migrated": int(vm["numa_pages_migrated"]),
             "numa_task_migrated": int(vm["numa_task_migrated"]),
-            "numa_task_swapped": int(vm["numa_task_swapped"]),
+            "numa_task_swapped": int(vm.get("numa_task_swapped", vm.get("numa_task_swaped"))),
             "local_access_pct": self.meta.get("local_access_pct", float("nan")),
             "finished": self.meta.get("finished"),
         }
@@ -176,16 +181,25 @@ def build_result(scenario: Scenario, layout: Layout, final: dict, samples: list[
             cg_rows.append((cg, nodes[nid], int(final["cg_node_pages"][ci, nid])))
     frames["numa_stat"] = pd.DataFrame(cg_rows, columns=["cgroup", "node", "pages"])
 
-    frames["timeseries"] = _timeseries(samples, nodes)
+    frames["timeseries"] = _timeseries(samples, nodes, scenario.kernel.hot_threshold_ms)
     frames["task_timeseries"] = _task_timeseries(samples, task_names)
     frames["cgroup_timeseries"] = _cgroup_timeseries(samples, layout)
     frames["events"] = _events(events, layout)
     frames["times"] = _times(task_names, tasks, meta)
-    return Result(scenario=scenario, frames=frames, meta={**meta, "mode": mode,
-                                                           "seed": scenario.seed})
+    variant = scenario.kernel.variant
+    if variant.rfc and variant.stats == "as-posted":
+        # patch 1 as posted: the vmstat string was misspelt (and never incremented)
+        for name in ("vmstat", "timeseries"):
+            frames[name] = frames[name].rename(columns={"numa_task_swapped":
+                                                        "numa_task_swaped"})
+    for frame in frames.values():  # every frame says which kernel produced it
+        frame["mode"] = mode
+        frame["variant"] = variant.label
+    return Result(scenario=scenario, frames=frames,
+                  meta={**meta, "mode": mode, "variant": variant.label, "seed": scenario.seed})
 
 
-def _timeseries(samples: list[dict], nodes) -> pd.DataFrame:
+def _timeseries(samples: list[dict], nodes, hot_threshold_ms: int) -> pd.DataFrame:
     if not samples:
         return pd.DataFrame(columns=["time_s", *VM_NAMES])
     vm = np.stack([s["vm"] for s in samples])
@@ -194,6 +208,17 @@ def _timeseries(samples: list[dict], nodes) -> pd.DataFrame:
     free = np.stack([s["node_free"] for s in samples])
     for nid, name in enumerate(nodes):
         frame[f"free_pages_{name}"] = free[:, nid]
+    if "node_nbp" in samples[0]:
+        nbp = np.stack([s["node_nbp"] for s in samples])
+        node_vm = np.stack([s["node_vm"] for s in samples])
+        for nid, name in enumerate(nodes):
+            th = nbp[:, nid, NBP_THRESHOLD]
+            frame[f"hot_threshold_ms_{name}"] = np.where(th > 0, th, hot_threshold_ms)
+            frame[f"promo_window_candidates_{name}"] = (nbp[:, nid, NBP_CANDIDATES]
+                                                        - nbp[:, nid, NBP_RL_NR_CAND])
+            frame[f"pgpromote_success_{name}"] = node_vm[:, nid, PGPROMOTE_SUCCESS]
+            frame[f"pgpromote_candidate_{name}"] = node_vm[:, nid, PGPROMOTE_CANDIDATE]
+            frame[f"pgdemote_kswapd_{name}"] = node_vm[:, nid, PGDEMOTE_KSWAPD]
     return frame
 
 

@@ -3,8 +3,9 @@
 Knows nothing of numba; everything here is a frozen, validated dataclass.
 """
 
+from numaexp.model.actions import Action
 from numaexp.model.costs import CostModel
-from numaexp.model.kernel import KernelConfig
+from numaexp.model.kernel import KernelConfig, KernelVariant
 from numaexp.model.machine import Machine, Node, four_node, tiered, two_socket
 from numaexp.model.scenario import Scenario, Stop
 from numaexp.model.toml_io import load_scenario, save_scenario
@@ -20,9 +21,11 @@ from numaexp.model.workload import (
 )
 
 __all__ = [
+    "Action",
     "Cgroup",
     "CostModel",
     "KernelConfig",
+    "KernelVariant",
     "Machine",
     "MemPolicy",
     "Node",

@@ -5,7 +5,7 @@ Defaults are those of the 6.12 LTS kernel as built by Debian (HZ 250).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from numaexp.errors import ScenarioError
 
@@ -24,13 +24,108 @@ MODE_NAMES = {
 }
 """Label of each accepted ``kernel.numa_balancing`` value."""
 
-SIMULATED_MODES = (0, 1)
-"""Modes the simulator implements so far (2, 3 and 4 arrive with issue #3)."""
+SIMULATED_MODES = (0, 1, 2, 3, 4)
+"""Modes the simulator implements."""
+
+CGROUP_VARIANTS = ("mainline", "rfc-v1", "rfc-v2", "hierarchical")
+"""Kernels the per-cgroup control can be taken from (RFC patch 2).
+
+``mainline``: 6.12 without the RFC (mode 4 rejected by the sysctl, no
+``cpu.numa_load_balance``); ``rfc-v1``: the gate in ``task_tick_numa`` and
+``task_numa_fault``; ``rfc-v2``: the gate in ``task_numa_work`` and
+``task_numa_fault``; ``hierarchical``: v2 where a parent at 0 switches off its
+descendants (v2's to-do; the root's own value is not inherited)."""
+
+PATCH_VARIANTS = ("fixed", "as-posted")
+"""Patches 1 and 3 as posted (with their quirks) or with the quirks fixed."""
 
 
 def _positive_int(value, name: str, allowed: str = "an integer > 0") -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ScenarioError(name, f"must be an integer > 0 (got {value!r})", allowed)
+
+
+@dataclass(frozen=True)
+class KernelVariant:
+    """Which kernel the simulator models: mainline 6.12 or 6.12 with the RFC.
+
+    Parameters
+    ----------
+    cgroup : str
+        Patch 2 (per-cgroup control): ``mainline``, ``rfc-v1``, ``rfc-v2``
+        (default) or ``hierarchical``. See :data:`CGROUP_VARIANTS`.
+    stats : str
+        Patch 1 (task migration/swap statistics): ``fixed`` (default) or
+        ``as-posted`` (vmstat spelled ``numa_task_swaped`` and never
+        incremented).
+    interleave : str
+        Patch 3 (``MPOL_INTERLEAVE | MPOL_F_NUMA_BALANCING``): ``fixed``
+        (default) or ``as-posted`` (``NUMA_TASK_MIG == 1`` collides with node 1:
+        no page ever migrates to node 1 on a base-page fault, and a THP fault
+        on task-only memory migrates to node 1).
+    """
+
+    cgroup: str = "rfc-v2"
+    stats: str = "fixed"
+    interleave: str = "fixed"
+
+    def __post_init__(self):
+        if self.cgroup not in CGROUP_VARIANTS:
+            raise ScenarioError("cgroup", f"unknown variant {self.cgroup!r}",
+                                ", ".join(CGROUP_VARIANTS))
+        for name in ("stats", "interleave"):
+            if getattr(self, name) not in PATCH_VARIANTS:
+                raise ScenarioError(name, f"unknown variant {getattr(self, name)!r}",
+                                    ", ".join(PATCH_VARIANTS))
+
+    @property
+    def rfc(self) -> bool:
+        """The RFC's patches are applied (anything but ``mainline``)."""
+        return self.cgroup != "mainline"
+
+    @property
+    def label(self) -> str:
+        """Short name, e.g. ``"rfc-v2"`` or ``"rfc-v1+stats-as-posted"``."""
+        parts = [self.cgroup]
+        if self.rfc:
+            parts += [f"{name}-as-posted" for name in ("stats", "interleave")
+                      if getattr(self, name) == "as-posted"]
+        return "+".join(parts)
+
+    @classmethod
+    def parse(cls, text: KernelVariant | str) -> KernelVariant:
+        """A variant from its label: ``"rfc-v1"``, ``"hierarchical+interleave-as-posted"``,
+        ``"rfc-v2+as-posted"`` (both patches 1 and 3 as posted), or ``"as-posted"``
+        / ``"fixed"`` alone (rfc-v2 with patches 1 and 3 so).
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown part, listing the accepted ones.
+        """
+        if isinstance(text, KernelVariant):
+            return text
+        if not isinstance(text, str) or not text:
+            raise ScenarioError("variant", f"expected a variant label, got {text!r}",
+                                _VARIANT_HELP)
+        kwargs: dict[str, str] = {}
+        for part in text.split("+"):
+            part = part.strip()
+            if part in CGROUP_VARIANTS:
+                kwargs["cgroup"] = part
+            elif part in PATCH_VARIANTS:
+                kwargs["stats"] = kwargs["interleave"] = part
+            elif part.endswith(PATCH_VARIANTS) and part.split("-", 1)[0] in ("stats",
+                                                                              "interleave"):
+                name, value = part.split("-", 1)
+                kwargs[name] = value
+            else:
+                raise ScenarioError("variant", f"unknown part {part!r} in {text!r}", _VARIANT_HELP)
+        return cls(**kwargs)
+
+
+_VARIANT_HELP = ("a '+'-joined label of one of " + ", ".join(CGROUP_VARIANTS)
+                 + " and optionally as-posted, fixed, stats-as-posted, interleave-as-posted")
 
 
 @dataclass(frozen=True)
@@ -65,6 +160,9 @@ class KernelConfig:
         Model 6.12.117, where the slow path of ``update_task_scan_period``
         clears ``numa_faults_locality``; ``False`` models 6.12.0-6.12.116 and
         6.8, where one failed migration pins the scan period at its maximum.
+    variant : KernelVariant
+        Mainline or the RFC (v1, v2, hierarchical; patches 1 and 3 as posted
+        or fixed).
     """
 
     numa_balancing: int = 1
@@ -79,6 +177,7 @@ class KernelConfig:
     watermark_scale_factor: int = 10
     min_free_kbytes: int | None = None
     locality_reset_fix: bool = True
+    variant: KernelVariant = field(default_factory=KernelVariant)
 
     def __post_init__(self):
         mode = self.numa_balancing
@@ -108,6 +207,15 @@ class KernelConfig:
                                 "1..3000")
         if self.min_free_kbytes is not None:
             _positive_int(self.min_free_kbytes, "min_free_kbytes")
+        if isinstance(self.variant, str):
+            object.__setattr__(self, "variant", KernelVariant.parse(self.variant))
+        if not isinstance(self.variant, KernelVariant):
+            raise ScenarioError("variant", f"expected a KernelVariant (got {self.variant!r})",
+                                _VARIANT_HELP)
+        if mode & NUMA_BALANCING_CGROUP and not self.variant.rfc:
+            raise ScenarioError("numa_balancing",
+                                "mode 4 (CGROUP) needs the RFC: mainline's sysctl accepts 0..3",
+                                "variant rfc-v1, rfc-v2 or hierarchical, or a mode in 0..3")
 
     @property
     def mode_name(self) -> str:

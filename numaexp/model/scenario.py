@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from numaexp.errors import ScenarioError
+from numaexp.model.actions import Action
 from numaexp.model.costs import CostModel
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import Machine
@@ -81,6 +82,8 @@ class Scenario:
         Interval of the counter time series, simulated seconds.
     description : str
         Free text.
+    actions : tuple of Action
+        Changes applied during the run (see :mod:`numaexp.model.actions`).
     """
 
     name: str
@@ -92,6 +95,7 @@ class Scenario:
     seed: int = 0
     sample_interval_s: float = 1.0
     description: str = field(default="", compare=False)
+    actions: tuple[Action, ...] = ()
 
     def __post_init__(self):
         for name, kind in (("machine", Machine), ("workload", Workload), ("kernel", KernelConfig),
@@ -99,6 +103,11 @@ class Scenario:
             if not isinstance(getattr(self, name), kind):
                 raise ScenarioError(name, f"must be a {kind.__name__} "
                                           f"(got {type(getattr(self, name)).__name__})")
+        object.__setattr__(self, "actions", tuple(self.actions))
+        for i, action in enumerate(self.actions):
+            if not isinstance(action, Action):
+                raise ScenarioError(f"actions[{i}]",
+                                    f"must be an Action (got {type(action).__name__})")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) \
                 or not 0 <= self.seed < 2**63:
             raise ScenarioError("seed", f"must be an integer in [0, 2**63) (got {self.seed!r})")
@@ -258,7 +267,77 @@ def validate_scenario(scenario: Scenario) -> None:
                             'stop.kind = "work" waits for every thread to finish',
                             'an end for every phase, or stop.kind = "duration"')
 
+    _check_variant_policies(scenario)
+    _check_actions(scenario)
     _check_memory(scenario, effective)
+
+
+def _check_variant_policies(scenario: Scenario) -> None:
+    """``MPOL_INTERLEAVE | MPOL_F_NUMA_BALANCING`` exists only with the RFC's patch 3."""
+    if scenario.kernel.variant.rfc:
+        return
+    for pi, proc in enumerate(scenario.workload.processes):
+        places = [(f"workload.processes[{pi}].vmas[{vi}].policy", v.policy)
+                  for vi, v in enumerate(proc.vmas)]
+        places += [(f"workload.processes[{pi}].threads[{ti}].policy", t.policy)
+                   for ti, t in enumerate(proc.threads)]
+        for where, pol in places:
+            if pol is not None and pol.mode == "interleave" and pol.numa_balancing:
+                raise ScenarioError(f"{where}.numa_balancing",
+                                    "mainline rejects MPOL_INTERLEAVE | MPOL_F_NUMA_BALANCING "
+                                    "(EINVAL); it needs the RFC's patch 3",
+                                    "kernel.variant rfc-v1, rfc-v2 or hierarchical, or "
+                                    "numa_balancing = false")
+
+
+def _check_actions(scenario: Scenario) -> None:
+    """Every action names things that exist, and happens before the run stops."""
+    machine, workload = scenario.machine, scenario.workload
+    paths = {cg.path for cg in workload.all_cgroups()}
+    procs = {p.name: p for p in workload.processes}
+    limit = scenario.stop.limit_s
+    bounds = {"scan_period_min_ms": scenario.kernel.scan_period_min_ms,
+              "scan_period_max_ms": scenario.kernel.scan_period_max_ms}
+    for i, action in sorted(enumerate(scenario.actions), key=lambda item: item[1].at_s):
+        where = f"actions[{i}]"
+        if action.kind == "tunable" and action.name in bounds:
+            bounds[action.name] = action.value
+            if bounds["scan_period_min_ms"] > bounds["scan_period_max_ms"]:
+                raise ScenarioError(f"{where}.value", f"scan_period_min_ms would be "
+                                    f"{bounds['scan_period_min_ms']} > scan_period_max_ms "
+                                    f"{bounds['scan_period_max_ms']} from {action.at_s} s",
+                                    "scan_period_min_ms <= scan_period_max_ms at all times")
+    for i, action in enumerate(scenario.actions):
+        where = f"actions[{i}]"
+        if action.at_s > limit:
+            raise ScenarioError(f"{where}.at_s", f"{action.at_s} s is after the run stops "
+                                f"({limit} s)", f"a time in [0, {limit}]")
+        if action.cgroup and action.cgroup not in paths:
+            raise ScenarioError(f"{where}.cgroup", f"no cgroup {action.cgroup!r}",
+                                ", ".join(sorted(paths)))
+        if action.kind == "numa_balancing" and action.value & 4 and \
+                not scenario.kernel.variant.rfc:
+            raise ScenarioError(f"{where}.value", "mode 4 (CGROUP) needs the RFC: mainline's "
+                                "sysctl accepts 0..3", "0..3, or kernel.variant rfc-v1/rfc-v2/"
+                                "hierarchical")
+        if action.kind == "move_task":
+            proc = procs.get(action.process)
+            if proc is None:
+                raise ScenarioError(f"{where}.process", f"no process {action.process!r}",
+                                    ", ".join(sorted(procs)))
+            names = {name for t in proc.threads for name in
+                     ([t.name] if t.count == 1 else [f"{t.name}.{k}" for k in range(t.count)])}
+            if action.thread and action.thread not in names:
+                raise ScenarioError(f"{where}.thread", f"no thread {action.thread!r} in process "
+                                    f"{action.process!r}", ", ".join(sorted(names)))
+        if action.kind == "cpuset":
+            for name, ids, count in (("cpus", action.cpus, machine.nr_cpus),
+                                     ("mems", action.mems, machine.nr_nodes)):
+                if ids and (min(ids) < 0 or max(ids) >= count):
+                    raise ScenarioError(f"{where}.{name}", f"{name} {list(ids)} outside the "
+                                        "machine", f"ids 0..{count - 1}")
+            if action.mems and not any(machine.nodes[n].memory for n in action.mems):
+                raise ScenarioError(f"{where}.mems", "no listed node has memory")
 
 
 def _check_policy_nodes(policy, where: str, machine: Machine) -> None:

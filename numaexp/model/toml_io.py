@@ -55,8 +55,9 @@ except ModuleNotFoundError:  # Python 3.10
 import tomli_w
 
 from numaexp.errors import ScenarioError
+from numaexp.model.actions import Action
 from numaexp.model.costs import CostModel
-from numaexp.model.kernel import KernelConfig
+from numaexp.model.kernel import KernelConfig, KernelVariant
 from numaexp.model.machine import Machine, Node
 from numaexp.model.scenario import Scenario, Stop
 from numaexp.model.units import format_size
@@ -100,12 +101,12 @@ _KIND_TEXT = {
 }
 
 _CLASSES = (Scenario, Machine, Node, Workload, Cgroup, Process, Vma, MemPolicy, Thread, Phase,
-            Pattern, KernelConfig, CostModel, Stop)
+            Pattern, KernelConfig, KernelVariant, CostModel, Stop, Action)
 """The dataclasses a scenario file is made of."""
 
 _ORDER: dict[type, tuple[str, ...]] = {
     Scenario: ("name", "description", "seed", "sample_interval_s", "machine", "workload",
-               "kernel", "costs", "stop"),
+               "kernel", "costs", "stop", "actions"),
     Machine: ("name", "description", "local_latency_ns", "link_bandwidth_gbps", "distance",
               "latency_ns", "nodes"),
     Workload: ("name", "description", "cgroups", "processes"),
@@ -151,7 +152,7 @@ _SCHEMA: dict[type, dict[str, Any]] = {cls: _schema(cls) for cls in _CLASSES}
 
 _ALWAYS = {
     (Scenario, "seed"), (Scenario, "sample_interval_s"), (KernelConfig, "numa_balancing"),
-    (Stop, "kind"), (Pattern, "kind"), (MemPolicy, "mode"),
+    (Stop, "kind"), (Pattern, "kind"), (MemPolicy, "mode"), (Action, "at_s"), (Action, "kind"),
 }
 """Keys written even when equal to their default, so files explain themselves."""
 

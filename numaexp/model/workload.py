@@ -75,7 +75,9 @@ class MemPolicy:
         Node mask (required for every mode but ``default`` and ``local``).
     numa_balancing : bool
         ``MPOL_F_NUMA_BALANCING``: let NUMA balancing migrate pages within the
-        mask (accepted with ``bind`` and ``preferred_many`` in mainline).
+        mask (accepted with ``bind`` and ``preferred_many`` in mainline); with
+        ``interleave`` (RFC patch 3 only) the memory is scanned and faults
+        drive task placement, but pages are never migrated.
     """
 
     mode: str = "default"
@@ -94,7 +96,7 @@ class MemPolicy:
         if self.mode not in ("default", "local") and not nodes:
             raise ScenarioError("nodes", f"policy {self.mode!r} needs a non-empty node list",
                                 "a list of node ids, e.g. [0, 1]")
-        if self.numa_balancing and self.mode in ("default", "local", "preferred"):
+        if self.numa_balancing and self.mode not in ("bind", "preferred_many", "interleave"):
             raise ScenarioError("numa_balancing",
                                 f"MPOL_F_NUMA_BALANCING is not valid with {self.mode!r}",
                                 "bind or preferred_many (interleave with the RFC patch 3)")

@@ -19,13 +19,19 @@ from numaexp.sim import state as S
 from numaexp.sim.access import gaussian_norm, zipf_norm, zipf_permutation
 from numaexp.sim.constants import (
     CPUPID_UNSET,
+    GATE_NONE,
+    GATE_TICK,
+    GATE_WORK,
     HPAGE_PMD_NR,
     MPOL_F_MOF,
+    MPOL_F_MOFT,
     MPOL_F_MORON,
     MPOL_NONE,
     NR_MEMCG,
     NR_VM,
     NUMA_NO_NODE,
+    NUMA_TASK_MIG_AS_POSTED,
+    NUMA_TASK_MIG_FIXED,
     PAT_GAUSSIAN,
     PAT_HOTSET,
     PAT_SWEEP,
@@ -40,6 +46,7 @@ from numaexp.sim.constants import (
     VM_THP,
     VM_WRITE,
 )
+from numaexp.sim.tiering import NBP_FIELDS
 
 RING_SIZE = 4096
 """Ticks in the calendar ring (16.4 s at HZ 250); later events wait in the far list."""
@@ -63,6 +70,7 @@ class Layout:
     processes: tuple[str, ...]
     vmas: tuple[tuple[str, str], ...]  # (process, vma)
     node_names: tuple[str, ...]
+    task_specs: tuple[tuple[int, int], ...] = ()  # (process index, thread index) per task
 
 
 def _mask(nodes) -> int:
@@ -82,7 +90,54 @@ def _policy(pol) -> tuple[int, int, int]:
         flags = MPOL_F_MOF | MPOL_F_MORON
     elif pol.numa_balancing and pol.mode in ("bind", "preferred_many"):
         flags = MPOL_F_MOF | MPOL_F_MORON
+    elif pol.numa_balancing and pol.mode == "interleave":  # RFC patch 3
+        flags = MPOL_F_MOF | MPOL_F_MOFT
     return mode, _mask(pol.nodes), flags
+
+
+def effective_numa_load_balance(cgroups, variant) -> np.ndarray:
+    """``cpu.numa_load_balance`` as the gate sees it, per cgroup of ``cgroups``.
+
+    ``cgroups`` is ``Workload.all_cgroups()`` (every path with its parents).
+
+    The RFC reads each group's own value; the ``hierarchical`` variant also
+    needs every ancestor below the root at 1 (the root's own value only
+    governs the root's tasks).
+    """
+    own = {cg.path: cg.numa_load_balance for cg in cgroups}
+    out = np.zeros(len(cgroups), dtype=np.int64)
+    for i, cg in enumerate(cgroups):
+        value = own[cg.path]
+        if variant.cgroup == "hierarchical":
+            parent = cg.parent
+            while parent is not None and parent != "/":
+                value &= own[parent]
+                parent = parent.rsplit("/", 1)[0] or "/"
+        out[i] = value
+    return out
+
+
+def demotion_targets(machine) -> tuple[list[int], list[int]]:
+    """``establish_demotion_targets``: (preferred, fallback) node masks per node.
+
+    Preferred: the nodes of the next lower tier (that has memory) at the
+    smallest distance; fallback: every node of every lower tier.
+    """
+    tiers = machine.tiers
+    pref, fallback = [], []
+    for a, tier in enumerate(tiers):
+        lower = [b for b in range(machine.nr_nodes)
+                 if tiers[b] > tier and machine.nodes[b].memory > 0]
+        if not lower:
+            pref.append(0)
+            fallback.append(0)
+            continue
+        nxt = min(tiers[b] for b in lower)
+        cand = [b for b in lower if tiers[b] == nxt]
+        best = min(machine.distance[a][b] for b in cand)
+        pref.append(_mask(b for b in cand if machine.distance[a][b] == best))
+        fallback.append(_mask(lower))
+    return pref, fallback
 
 
 def _imb_numa_nr(scenario: Scenario) -> int:
@@ -135,6 +190,10 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     nodes["wmark_high"] = wm.high
     nodes["wmark_promo"] = wm.promo
     nodes["toptier"] = machine.toptier
+    # pgdat_free_space_enough: max(1 GiB, node_present_pages / 16) above WMARK_PROMO
+    nodes["promo_enough"] = np.maximum((1 << 30) // PAGE_SIZE, nodes["present"] >> 4)
+    nodes["demote_pref"], nodes["demote_fallback"] = demotion_targets(machine)
+    nodes["kswapd_lap_ns"] = 1_000_000_000  # until a first lap is measured
     nodes["bandwidth"] = [node.bandwidth_gbps for node in machine.nodes]  # GB/s = bytes/ns
     cpus = np.zeros(nc, dtype=S.CPU_DTYPE)
     cpus["node"] = machine.cpu_node
@@ -190,15 +249,17 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     # ---- tasks
     task_rows = []  # (proc index, thread spec, replica, pid)
     task_names = []
+    task_specs: list[tuple[int, int]] = []
     pid = FIRST_PID
     mm_users = []
     for pi, proc in enumerate(workload.processes):
         if proc.main_thread == "sleeps":
             pid += 1  # the sleeping main thread
-        for thread in proc.threads:
+        for ti, thread in enumerate(proc.threads):
             for k in range(thread.count):
                 name = thread.name if thread.count == 1 else f"{thread.name}.{k}"
                 task_rows.append((pi, thread, k, pid))
+                task_specs.append((pi, ti))
                 task_names.append((proc.name, name, pid, proc.cgroup))
                 pid += 1
         mm_users.append(proc.nr_threads + (1 if proc.main_thread == "sleeps" else 0))
@@ -372,6 +433,14 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         row_ring=ROW_RING,
         balance_interval=4,
         min_latency_ns=min(machine.latency_matrix[a][a] for a in cpu_node_ids),
+        cgroup_gate={"mainline": GATE_NONE, "rfc-v1": GATE_TICK}.get(kernel.variant.cgroup,
+                                                                     GATE_WORK),
+        stats_vmstat=int(kernel.variant.stats == "fixed"),
+        numa_task_mig=NUMA_TASK_MIG_AS_POSTED if kernel.variant.rfc
+        and kernel.variant.interleave == "as-posted" else NUMA_TASK_MIG_FIXED,
+        demotion_enabled=int(kernel.demotion_enabled),
+        kswapd_batch=max(1, int(tick_ns // (costs.migrate_folio_ns
+                                            + costs.migrate_copy_ns_per_page))),
     )
     for key, value in values.items():
         params[0][key] = value
@@ -380,7 +449,8 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         tk_faults=np.zeros((nt, 8 * nn), dtype=np.int64),
         tk_share=np.zeros((nt, nn), dtype=np.float64),
         ng=np.zeros(nt, dtype=S.GROUP_DTYPE), ng_faults=np.zeros((nt, 4 * nn), dtype=np.int64),
-        nd=nodes, nd_distance=distance, nd_zonelist=zonelist,
+        nd=nodes, nd_nbp=np.zeros((nn, NBP_FIELDS), dtype=np.int64), nd_distance=distance,
+        nd_zonelist=zonelist,
         nd_latency=np.array(machine.latency_matrix, dtype=np.float64),
         nd_link_bw=np.full((nn, nn), machine.link_bandwidth_gbps, dtype=np.float64),
         cpu=cpus, st=streams, st_mass=np.zeros((nrows, nn), dtype=np.float64),
@@ -395,6 +465,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         sg_random=np.zeros(seg_cap, dtype=np.int64),
         sg_need=np.zeros(2, dtype=np.int64),
         ls_heads=heads, ls_sweep_bits=sweep_bits,
+        cg_nlb=effective_numa_load_balance(cgroups, kernel.variant),
         cnt_vm=np.zeros(NR_VM, dtype=np.int64),
         cnt_memcg=np.zeros((len(cgroups), NR_MEMCG), dtype=np.int64),
         cnt_cg_node_pages=cg_node_pages,
@@ -413,6 +484,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         processes=tuple(p.name for p in workload.processes),
         vmas=tuple(vma_names),
         node_names=tuple(f"N{i}" for i in range(nn)),
+        task_specs=tuple(task_specs),
     )
     return state, layout
 

@@ -50,6 +50,14 @@ MPOL_WEIGHTED_INTERLEAVE = 6
 MPOL_NONE = -1  # no VMA policy: fall back to the task's
 MPOL_F_MOF = 0x1  # "migrate on fault": NUMA balancing may act on the policy
 MPOL_F_MORON = 0x2  # migrate towards the referencing CPU's node
+MPOL_F_MOFT = 0x4  # RFC patch 3: task placement on fault, but no page migration
+NUMA_TASK_MIG_AS_POSTED = 1  # RFC patch 3's NUMA_TASK_MIG: also the id of node 1
+NUMA_TASK_MIG_FIXED = -2  # a value no node id can take
+
+# where the RFC's tg_numa_balance_enabled gate sits (besides task_numa_fault)
+GATE_NONE = 0  # mainline: no per-cgroup control
+GATE_TICK = 1  # rfc-v1: task_tick_numa
+GATE_WORK = 2  # rfc-v2 (and hierarchical): task_numa_work
 POLICY_CODES = {
     "default": MPOL_DEFAULT,
     "preferred": MPOL_PREFERRED,
@@ -158,6 +166,10 @@ RNG_ORDER = 4
 RNG_ZIPF_PERM = 5
 RNG_REHOME = 6
 RNG_WRITE = 7
+RNG_REFERENCED = 8
+RNG_DEMOTE_TARGET = 9
+
+SWAP_CLUSTER_MAX = 32  # pages reclaimed per direct-reclaim batch
 
 SCHED_CAPACITY_SCALE = 1024
 LOAD_AVG_MAX = 47742

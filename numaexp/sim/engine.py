@@ -25,9 +25,11 @@ from numaexp.sim.constants import (
     RUN_EVENTS_FULL,
     RUN_OK,
     RUN_SEGMENTS_FULL,
+    VM_THP,
 )
 from numaexp.sim.events import random_rate, schedule_page
 from numaexp.sim.fault import do_anonymous_page, do_numa_page
+from numaexp.sim.huge_memory import do_huge_pmd_numa_page
 from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.lists import list_push, list_take, next_sweep_bucket
 from numaexp.sim.perf import compute_speeds
@@ -42,6 +44,7 @@ from numaexp.sim.rng import rand_u01, rand_u64
 from numaexp.sim.scan import task_numa_work, task_tick_numa
 from numaexp.sim.sched import load_balance, sched_pick
 from numaexp.sim.segindex import find_segment, page_object
+from numaexp.sim.vmscan import kswapd
 
 
 @jit
@@ -60,7 +63,10 @@ def handle_touch(s, page, t, writes, now_ns):
     if not f & PG_PRESENT:
         do_anonymous_page(s, t, page, writes)
     elif f & PG_PROTNONE:
-        do_numa_page(s, t, page, now_ns)
+        if s.ob.vm_flags[page_object(s, page)] & VM_THP:
+            do_huge_pmd_numa_page(s, t, page, now_ns)
+        else:
+            do_numa_page(s, t, page, now_ns)
 
 
 @jit_inline
@@ -328,6 +334,8 @@ def tick_once(s):
         for t in range(s.p.nr_tasks):
             if tk.running[t] and task_tick_numa(s, t):
                 task_numa_work(s, t)
+    if s.p.demotion_enabled:
+        kswapd(s, now)
     load_balance(s, now, tick)
     if tick % (s.p.ring_size >> 1) == 0:
         page = list_take(s, s.p.far_list)

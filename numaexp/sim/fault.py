@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from numaexp.sim.account import charge
 from numaexp.sim.constants import (
+    CLK_TICK,
     CPUPID_UNSET,
+    HPAGE_PMD_NR,
+    LAST_CPUPID_MASK,
     MC_NUMA_HINT_FAULTS,
     MC_NUMA_PAGES_MIGRATED,
     MC_PGPROMOTE_SUCCESS,
     MPOL_DEFAULT,
+    MPOL_F_MOF,
+    MPOL_F_MOFT,
     MPOL_F_MORON,
     MPOL_INTERLEAVE,
     MPOL_WEIGHTED_INTERLEAVE,
@@ -28,8 +34,10 @@ from numaexp.sim.constants import (
     PG_CLEAR_PROTNONE,
     PG_DIRTY_FILE,
     PG_PRESENT,
+    PG_QUEUED,
     PGFAULT_FIRST_TOUCH,
     PGMIGRATE_SUCCESS,
+    PGPROMOTE_CANDIDATE,
     PGPROMOTE_SUCCESS,
     THP_MIGRATION_SUCCESS,
     TNF_FAULT_LOCAL,
@@ -40,6 +48,7 @@ from numaexp.sim.constants import (
     VM_EXEC,
     VM_FILE_LRU,
     VM_SHARED,
+    VM_THP,
     VM_WRITE,
 )
 from numaexp.sim.cpupid import (
@@ -50,6 +59,7 @@ from numaexp.sim.cpupid import (
     cpupid_valid,
 )
 from numaexp.sim.jit import jit_inline
+from numaexp.sim.lists import list_remove
 from numaexp.sim.mempolicy import (
     alloc_node,
     get_vma_policy,
@@ -59,6 +69,7 @@ from numaexp.sim.mempolicy import (
 )
 from numaexp.sim.placement import task_numa_fault
 from numaexp.sim.segindex import page_object, update_mass
+from numaexp.sim.tiering import NBP_CANDIDATES, numa_tiering_should_promote
 from numaexp.sim.weights import group_faults, group_faults_cpu
 
 GOLDEN_RATIO_32 = 0x61C88647
@@ -71,14 +82,6 @@ def hash_32(val, bits):
 
 
 @jit_inline
-def charge(s, t, ns):
-    """Charge ``ns`` of kernel time to task ``t`` (system time, paid from its next ticks)."""
-    cost = np.int64(ns)
-    s.tk.stime[t] += cost
-    s.tk.debt[t] += cost
-
-
-@jit_inline
 def vma_of(s, t, o):
     """The VMA of task ``t``'s mm that maps object ``o``."""
     mm = s.tk.mm[t]
@@ -87,6 +90,34 @@ def vma_of(s, t, o):
         if s.vm.obj[v] == o:
             return v
     return -1
+
+
+@jit_inline
+def jiffies_ms(s):
+    """``jiffies_to_msecs(jiffies)``: the current tick in ms."""
+    return (s.clk[CLK_TICK] * 1000) // s.p.hz
+
+
+@jit_inline
+def folio_nr_pages(s, page):
+    """Pages of the folio holding ``page``: 512 in a THP VMA, else 1."""
+    return HPAGE_PMD_NR if s.ob.vm_flags[page_object(s, page)] & VM_THP else 1
+
+
+@jit_inline
+def folio_head(s, page):
+    """First page of the folio holding ``page`` (THP objects are 2 MiB aligned)."""
+    o = page_object(s, page)
+    if not s.ob.vm_flags[o] & VM_THP:
+        return page
+    first = s.ob.first[o]
+    return first + (page - first) // HPAGE_PMD_NR * HPAGE_PMD_NR
+
+
+@jit_inline
+def pgdat_free_space_enough(s, nid):
+    """``pgdat_free_space_enough``: free pages above WMARK_PROMO + max(1 GiB, present/16)."""
+    return s.nd.free[nid] > s.nd.wmark_promo[nid] + s.nd.promo_enough[nid]
 
 
 @jit_inline
@@ -156,6 +187,20 @@ def should_numa_migrate_memory(s, t, page, src_nid, dst_cpu):
     dst_nid = s.cpu.node[dst_cpu]
     if s.nd.present[dst_nid] == 0:
         return False
+    if folio_use_access_time(s, page):
+        nbp = s.nd_nbp[dst_nid]
+        cand0 = nbp[NBP_CANDIDATES]
+        now_ms = jiffies_ms(s)
+        promote, restamp = numa_tiering_should_promote(
+            nbp, pgdat_free_space_enough(s, dst_nid), now_ms, np.int64(s.pg.last_cpupid[page]),
+            s.p.hot_threshold_ms, s.p.promote_rate_limit_pages, s.p.scan_period_max_ms,
+            folio_nr_pages(s, page))
+        if restamp:
+            s.pg.last_cpupid[page] = now_ms & LAST_CPUPID_MASK
+        counted = nbp[NBP_CANDIDATES] - cand0
+        s.cnt_vm[PGPROMOTE_CANDIDATE] += counted
+        s.cnt_node_vm[dst_nid, PGPROMOTE_CANDIDATE] += counted
+        return promote
     pid = s.tk.pid[t]
     this_cpupid = cpu_pid_to_cpupid(dst_cpu, pid)
     last = np.int64(s.pg.last_cpupid[page])
@@ -178,11 +223,17 @@ def mpol_misplaced_of(s, t, v, page, off, curnid):
     """``mpol_misplaced`` for a fault of task ``t`` on ``page`` (offset ``off`` in VMA ``v``).
 
     ``should_numa_migrate_memory`` (which has side effects) runs only where
-    the kernel reaches it: with MPOL_F_MORON after the policy switch.
+    the kernel reaches it: with MPOL_F_MORON after the policy switch. With
+    the RFC's MPOL_F_MOFT (interleave + MPOL_F_NUMA_BALANCING) it returns
+    ``NUMA_TASK_MIG`` right after the MOF test (``s.p.numa_task_mig``: 1 as
+    posted, a value no node has when fixed); where the patch puts that test
+    is inferred from its description.
     """
     cpu = s.tk.cpu[t]
     thisnid = s.cpu.node[cpu]
     mode, nodes, flags = get_vma_policy(s, t, v)
+    if flags & MPOL_F_MOF and flags & MPOL_F_MOFT:
+        return s.p.numa_task_mig  # RFC patch 3: place the task, keep the page
     ilx_nid = NUMA_NO_NODE
     if mode == MPOL_INTERLEAVE or mode == MPOL_WEIGHTED_INTERLEAVE:
         ilx_nid = interleave_nid(nodes, policy_ilx(s, v, off))
@@ -210,7 +261,19 @@ def migrate_misplaced_folio_prepare(s, page, v, target, nr):
         if s.pg.pflags[page] & PG_DIRTY_FILE:
             return False
     # migrate_balanced_pgdat: free pages above the high watermark plus the folio
-    return s.nd.free[target] > s.nd.wmark_high[target] + nr
+    if s.nd.free[target] > s.nd.wmark_high[target] + nr:
+        return True
+    if s.p.mode & NUMA_BALANCING_MEMORY_TIERING:
+        s.nd.kswapd_wake[target] = 1  # make room for promotions
+    return False
+
+
+@jit_inline
+def folio_migrate_flags(s, page, src, dst):
+    """``folio_migrate_flags``: with TIERING, a move across the top-tier boundary
+    resets ``last_cpupid`` (the access-time stamp) to all ones."""
+    if s.p.mode & NUMA_BALANCING_MEMORY_TIERING and s.nd.toptier[src] != s.nd.toptier[dst]:
+        s.pg.last_cpupid[page] = CPUPID_UNSET
 
 
 @jit_inline
@@ -219,6 +282,7 @@ def migrate_misplaced_folio(s, page, nr, src, dst):
     for i in range(nr):
         s.pg.node[page + i] = dst
         update_mass(s, page + i, src, dst)
+    folio_migrate_flags(s, page, src, dst)
     s.nd.free[src] += nr
     s.nd.free[dst] -= nr
     cg = s.pg.memcg[page]
@@ -239,23 +303,28 @@ def migrate_misplaced_folio(s, page, nr, src, dst):
 
 
 @jit_inline
-def do_numa_page(s, t, page, now_ns):
-    """``do_numa_page``: a hinting fault of task ``t`` on PROT_NONE ``page``."""
-    o = page_object(s, page)
-    v = vma_of(s, t, o)
-    off = page - s.ob.first[o]
-    s.pg.pflags[page] &= PG_CLEAR_PROTNONE
+def numa_migrate_check(s, t, v, o, page, nid):
+    """``numa_migrate_check``: TNF flags and last accessor of a fault; counts it.
+
+    ``page`` is the folio's first page; ``nid`` its node. Counts
+    ``numa_hint_faults`` (once per fault, whatever the folio size) and
+    ``numa_hint_faults_local``, and marks the task in the VMA's active pids.
+
+    Returns
+    -------
+    flags : int
+        TNF_NO_GROUP, TNF_SHARED, TNF_FAULT_LOCAL as they apply.
+    last_cpupid : int
+        The folio's ``last_cpupid``, or CPUPID_UNSET when it holds an access time.
+    """
     vflags = s.vm.vm_flags[v]
-    nid = np.int64(s.pg.node[page])
-    nr = 1
     flags = 0
-    # numa_migrate_check
     if not vflags & VM_WRITE:
         flags |= TNF_NO_GROUP
     if s.ob.mapcount[o] > 1 and vflags & VM_SHARED:
         flags |= TNF_SHARED
     if folio_use_access_time(s, page):
-        last_cpupid = CPUPID_UNSET
+        last_cpupid = np.int64(CPUPID_UNSET)
     else:
         last_cpupid = np.int64(s.pg.last_cpupid[page])
     if s.vm.has_state[v]:
@@ -263,46 +332,75 @@ def do_numa_page(s, t, page, now_ns):
     s.cnt_vm[NUMA_HINT_FAULTS] += 1
     s.cnt_node_vm[nid, NUMA_HINT_FAULTS] += 1
     s.cnt_memcg[s.pg.memcg[page], MC_NUMA_HINT_FAULTS] += 1
-    thisnid = s.cpu.node[s.tk.cpu[t]]
-    if nid == thisnid:
+    if nid == s.cpu.node[s.tk.cpu[t]]:
         s.cnt_vm[NUMA_HINT_FAULTS_LOCAL] += 1
         s.cnt_node_vm[nid, NUMA_HINT_FAULTS_LOCAL] += 1
         flags |= TNF_FAULT_LOCAL
+    return flags, last_cpupid
+
+
+@jit_inline
+def numa_migrate_folio(s, t, v, page, nid, target, nr, flags):
+    """Try to move a faulting folio to ``target``; return (node, flags, cost in ns)."""
+    cost = 0.0
+    if not migrate_misplaced_folio_prepare(s, page, v, target, nr):
+        flags |= TNF_MIGRATE_FAIL
+    else:
+        migrate_misplaced_folio(s, page, nr, nid, target)
+        cost = s.p.migrate_folio_ns + nr * s.p.migrate_copy_ns
+        nid = target
+        flags |= TNF_MIGRATED
+    return nid, flags, cost
+
+
+@jit_inline
+def do_numa_page(s, t, page, now_ns):
+    """``do_numa_page``: a hinting fault of task ``t`` on PROT_NONE ``page``."""
+    o = page_object(s, page)
+    v = vma_of(s, t, o)
+    off = page - s.ob.first[o]
+    s.pg.pflags[page] &= PG_CLEAR_PROTNONE
+    nid = np.int64(s.pg.node[page])
+    flags, last_cpupid = numa_migrate_check(s, t, v, o, page, nid)
     cost = s.p.hint_fault_ns
     target = mpol_misplaced_of(s, t, v, page, off, nid)
-    if target != NUMA_NO_NODE:
-        if not migrate_misplaced_folio_prepare(s, page, v, target, nr):
-            flags |= TNF_MIGRATE_FAIL
-        else:
-            migrate_misplaced_folio(s, page, nr, nid, target)
-            cost += s.p.migrate_folio_ns + nr * s.p.migrate_copy_ns
-            nid = target
-            flags |= TNF_MIGRATED
-    task_numa_fault(s, t, last_cpupid, nid, nr, flags, now_ns)
+    # RFC patch 3: NUMA_TASK_MIG means "no page migration" (as posted it is 1,
+    # so no page ever migrates to node 1 here)
+    if target != NUMA_NO_NODE and target != s.p.numa_task_mig:
+        nid, flags, extra = numa_migrate_folio(s, t, v, page, nid, target, 1, flags)
+        cost += extra
+    task_numa_fault(s, t, last_cpupid, nid, 1, flags, now_ns)
     charge(s, t, cost)
 
 
 @jit_inline
 def do_anonymous_page(s, t, page, writes):
-    """First touch of ``page`` by task ``t``: allocate it by policy (``alloc_pages_mpol``).
+    """First touch of ``page`` by task ``t``: allocate its folio by policy (``alloc_pages_mpol``).
 
-    ``writes`` tells whether the touching stream writes (a written page of a
-    regular file is dirty, which keeps it from NUMA scanning and migration).
-    Returns False if no allowed node has a free page.
+    In a THP VMA the whole 2 MiB folio is allocated on one node
+    (``do_huge_pmd_anonymous_page``); its other pages stop waiting for a
+    first touch. ``writes`` tells whether the touching stream writes (a
+    written page of a regular file is dirty, which keeps it from NUMA scanning
+    and migration). Returns False if no allowed node has room for the folio.
     """
     o = page_object(s, page)
     v = vma_of(s, t, o)
-    off = page - s.ob.first[o]
-    nr = 1
+    head = folio_head(s, page)
+    nr = folio_nr_pages(s, page)
+    off = head - s.ob.first[o]
     nid = alloc_node(s, t, v, off, nr)
     if nid < 0:
         return False
-    s.pg.node[page] = nid
-    s.pg.pflags[page] |= PG_PRESENT
-    if writes and s.vm.vm_flags[v] & VM_FILE_LRU:
-        s.pg.pflags[page] |= PG_DIRTY_FILE
     cg = s.mm.cgroup[s.tk.mm[t]]
-    s.pg.memcg[page] = cg
+    dirty = PG_DIRTY_FILE if writes and s.vm.vm_flags[v] & VM_FILE_LRU else 0
+    pg = s.pg
+    for q in range(head, head + nr):
+        if pg.pflags[q] & PG_QUEUED:
+            list_remove(s, q)
+        pg.node[q] = nid
+        pg.pflags[q] |= PG_PRESENT | dirty
+        pg.memcg[q] = cg
+        update_mass(s, q, -1, nid)
     s.nd.free[nid] -= nr
     s.cnt_cg_node_pages[cg, nid] += nr
     if s.ob.mapcount[o] == 1:
@@ -311,7 +409,6 @@ def do_anonymous_page(s, t, page, writes):
         for w in range(len(s.vm)):
             if s.vm.obj[w] == o:
                 s.mm.rss[s.vm.mm[w]] += nr
-    update_mass(s, page, -1, nid)
     s.cnt_vm[PGFAULT_FIRST_TOUCH] += 1
-    charge(s, t, s.p.first_touch_ns)
+    charge(s, t, nr * s.p.first_touch_ns)
     return True

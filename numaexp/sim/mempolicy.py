@@ -7,8 +7,10 @@ MPOL_F_MOF | MPOL_F_MORON.
 
 from __future__ import annotations
 
+from numaexp.sim.account import charge
 from numaexp.sim.constants import (
     ALLOC_FALLBACK,
+    CLK_TICK,
     MPOL_BIND,
     MPOL_DEFAULT,
     MPOL_F_MOF,
@@ -20,9 +22,11 @@ from numaexp.sim.constants import (
     MPOL_PREFERRED_MANY,
     MPOL_WEIGHTED_INTERLEAVE,
     NUMA_NO_NODE,
+    SWAP_CLUSTER_MAX,
     VM_FILE,
 )
 from numaexp.sim.jit import jit, jit_inline
+from numaexp.sim.vmscan import can_demote, shrink_node
 
 
 @jit_inline
@@ -177,7 +181,10 @@ def alloc_node(s, t, v, off, nr):
     """Node that receives a newly touched page (``alloc_pages_mpol``).
 
     Tries the policy's preferred node, then the others by distance, first
-    above the LOW watermark (fast path), then above MIN, then any free page.
+    above the LOW watermark (fast path: no kswapd wake-up, so pages spill to
+    the next node), then (slow path) wakes kswapd of the allowed nodes and
+    tries above MIN, then demotes by direct reclaim on the first choice
+    (``pgdemote_direct``, charged to the task), then takes any free page.
     Allowed nodes are the policy's (bind) within the task's ``cpuset.mems``.
     Counts ``alloc_fallback`` when the page does not land on the first choice.
 
@@ -207,10 +214,21 @@ def alloc_node(s, t, v, off, nr):
             if nid >= 0:
                 break
     if nid < 0:
-        for level in range(3):
-            nid = _alloc_pass(s, order, allowed, nr, level)
-            if nid >= 0:
-                break
+        nid = _alloc_pass(s, order, allowed, nr, 0)
+    if nid < 0:
+        # slow path: wake kswapd of every allowed node, retry above MIN, then
+        # reclaim directly (demote) on the first choice, then take any free page
+        for k in range(len(order)):
+            if order[k] >= 0 and node_isset(allowed, order[k]):
+                s.nd.kswapd_wake[order[k]] = 1
+        nid = _alloc_pass(s, order, allowed, nr, 1)
+        if nid < 0 and can_demote(s, order[0]) and node_isset(allowed, order[0]):
+            now_ns = s.clk[CLK_TICK] * s.p.tick_ns
+            done = shrink_node(s, order[0], max(SWAP_CLUSTER_MAX, nr), True, now_ns)
+            charge(s, t, done * (s.p.migrate_folio_ns + s.p.migrate_copy_ns))
+            nid = _alloc_pass(s, order, allowed, nr, 1)
+        if nid < 0:
+            nid = _alloc_pass(s, order, allowed, nr, 2)
     if nid >= 0 and nid != order[0]:
         s.cnt_vm[ALLOC_FALLBACK] += 1
     return nid

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from numaexp.sim.cgroup_gate import tg_numa_balance_enabled
 from numaexp.sim.constants import (
     ACTIVE_NODE_FRACTION,
     CLK_TICK,
     CPUPID_UNSET,
     LOAD_AVG_MAX,
+    NUMA_BALANCING_MEMORY_TIERING,
     NUMA_CPU,
     NUMA_CPUBUF,
     NUMA_MEM,
@@ -339,14 +341,15 @@ def task_numa_group(s, t, cpupid, flags):
 @jit_inline
 def task_numa_fault(s, t, last_cpupid, mem_node, pages, flags, now_ns):
     """``task_numa_fault``: account a hinting fault of ``pages`` pages on ``mem_node``."""
-    if s.p.mode == 0:
+    if s.p.mode == 0 or not tg_numa_balance_enabled(s, t):
         return
     tk = s.tk
     nn = s.p.nr_nodes
     cpu_node = s.cpu.node[tk.cpu[t]]
     local = 1 if flags & TNF_FAULT_LOCAL else 0
-    if not s.nd.toptier[mem_node] and (
-            (s.p.mode & 0x2) != 0 or not cpupid_valid(last_cpupid, s.p.nr_cpus)):
+    # slow-tier faults stay out of the task's statistics
+    tiering = (s.p.mode & NUMA_BALANCING_MEMORY_TIERING) != 0
+    if not s.nd.toptier[mem_node] and (tiering or not cpupid_valid(last_cpupid, s.p.nr_cpus)):
         return
     if not tk.has_faults[t]:
         tk.has_faults[t] = 1

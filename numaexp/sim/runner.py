@@ -87,6 +87,10 @@ class Runner:
                 self.done = status == RUN_DONE
                 return self.done
 
+    def refresh_state(self) -> None:
+        """Rebuild the kernels' view after Python changed the parameters or arrays."""
+        self.state = kernel_state(self.arrays)
+
     def _grow_segments(self) -> None:
         a = self.arrays
         need_seg, need_ent = (int(x) for x in a.sg_need)
@@ -128,6 +132,8 @@ class Runner:
             "memcg": s.cnt_memcg.copy(),
             "cg_node_pages": s.cnt_cg_node_pages.copy(),
             "node_free": s.nd["free"].copy(),
+            "node_nbp": s.nd_nbp.copy(),
+            "node_vm": s.cnt_node_vm.copy(),
             "task_cpu": tk["cpu"].copy(),
             "task_node": s.cpu["node"][tk["cpu"]],
             "task_alive": tk["alive"].copy(),

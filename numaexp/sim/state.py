@@ -61,6 +61,11 @@ PARAMS_DTYPE = np.dtype([
     ("row_ring", i64),  # buckets in each mass row's ring (power of two)
     ("balance_interval", i64),  # ticks between cross-node balancing
     ("min_latency_ns", f64),  # lowest local latency of the machine
+    ("cgroup_gate", i64),  # GATE_*: where tg_numa_balance_enabled is checked
+    ("stats_vmstat", i64),  # 1: numa_task_migrated/swapped reach /proc/vmstat (0 as posted)
+    ("numa_task_mig", i64),  # value of NUMA_TASK_MIG (1 as posted, collides with node 1)
+    ("demotion_enabled", i64),  # /sys/kernel/mm/numa/demotion_enabled
+    ("kswapd_batch", i64),  # pages kswapd can demote per tick per node
 ])
 """Scalars of a run; the state holds one record of this type as ``p``."""
 
@@ -184,6 +189,13 @@ NODE_DTYPE = np.dtype([
     ("wmark_high", i64),
     ("wmark_promo", i64),
     ("toptier", i64),
+    ("promo_enough", i64),  # pgdat_free_space_enough margin above WMARK_PROMO, pages
+    ("demote_pref", i64),  # node mask: demotion targets (next lower tier, nearest)
+    ("demote_fallback", i64),  # node mask: every lower tier
+    ("kswapd_hand", i64),  # next page kswapd's CLOCK hand examines
+    ("kswapd_wake", i64),  # kswapd runs until the node is balanced
+    ("kswapd_lap_start", i64),  # ns: the hand last wrapped around
+    ("kswapd_lap_ns", i64),  # ns: duration of the hand's last full lap (age of its pages)
     ("bandwidth", f64),  # bytes per ns
 ])
 """A NUMA node. Distances, zonelists, latencies and links are 2-D arrays."""
@@ -283,6 +295,7 @@ class Arrays(NamedTuple):
     ng: np.ndarray  # GROUP_DTYPE[T]
     ng_faults: np.ndarray  # int64[T, 4 N], group faults (MEM, CPU)
     nd: np.ndarray  # NODE_DTYPE[N]
+    nd_nbp: np.ndarray  # int64[N, NBP_FIELDS], promotion state (tiering.NBP_*)
     nd_distance: np.ndarray  # int64[N, N], SLIT
     nd_zonelist: np.ndarray  # int64[N, N], nodes with memory by distance, -1 padded
     nd_latency: np.ndarray  # float64[N, N], ns from CPU node to memory node
@@ -308,6 +321,7 @@ class Arrays(NamedTuple):
     ls_heads: np.ndarray  # int32[L]: calendar ring, far list, sweep buckets
     ls_sweep_bits: np.ndarray  # uint64, bitmap of non-empty sweep buckets
     # counters
+    cg_nlb: np.ndarray  # int64[CG], effective cpu.numa_load_balance (RFC patch 2)
     cnt_vm: np.ndarray  # int64[NR_VM], /proc/vmstat
     cnt_memcg: np.ndarray  # int64[CG, NR_MEMCG], memory.stat
     cnt_cg_node_pages: np.ndarray  # int64[CG, N], memory.numa_stat
@@ -360,6 +374,7 @@ _SAMPLES = {  # an empty array (or record) of each field's exact numba type
     "ng_faults": np.zeros((1, 1), dtype=i64),
     "nd": np.zeros(1, dtype=NODE_DTYPE),
     "nd_distance": np.zeros((1, 1), dtype=i64),
+    "nd_nbp": np.zeros((1, 1), dtype=i64),
     "nd_zonelist": np.zeros((1, 1), dtype=i64),
     "nd_latency": np.zeros((1, 1), dtype=f64),
     "nd_link_bw": np.zeros((1, 1), dtype=f64),

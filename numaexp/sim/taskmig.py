@@ -306,8 +306,9 @@ def _count_task_event(s, t, vm_item, memcg_item):
         s.tk.numa_task_migrated[t] += 1
     else:
         s.tk.numa_task_swapped[t] += 1
-    s.cnt_vm[vm_item] += 1
-    s.cnt_memcg[s.tk.cgroup[t], memcg_item] += 1
+    if s.p.stats_vmstat:  # as posted, the vmstat items were never incremented
+        s.cnt_vm[vm_item] += 1
+    s.cnt_memcg[s.mm.cgroup[s.tk.mm[t]], memcg_item] += 1  # count_memcg_event_mm
 
 
 @jit
