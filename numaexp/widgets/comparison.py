@@ -1,0 +1,144 @@
+"""The mode-comparison dashboard's model: settings in, one run per mode, plots and a table out."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pandas as pd
+
+from numaexp.errors import ScenarioError
+from numaexp.experiment import Comparison, check_runnable, simulate
+from numaexp.model.kernel import MODE_NAMES, SIMULATED_MODES
+from numaexp.model.units import PAGE_SIZE
+from numaexp.viz import (
+    plot_counters,
+    plot_locality,
+    plot_memory_stat,
+    plot_pages_per_node,
+    plot_placement,
+    plot_scan_period,
+    plot_times,
+)
+from numaexp.widgets.base import RunModel
+from numaexp.widgets.scenarios import (
+    DashboardSettings,
+    build_machine,
+    build_scenario,
+    build_workload,
+)
+
+DASHBOARD_PLOTS = {
+    "counters": plot_counters,
+    "locality": plot_locality,
+    "times": plot_times,
+    "pages per node": plot_pages_per_node,
+    "placement": plot_placement,
+    "scan period": plot_scan_period,
+    "memory.stat": plot_memory_stat,
+}
+"""Figures the dashboard shows, in tab order."""
+
+SUMMARY_COLUMNS = ("label", "elapsed_s", "user_s", "system_s", "numa_pte_updates",
+                   "numa_hint_faults", "hint_local_pct", "numa_pages_migrated",
+                   "numa_task_migrated", "numa_task_swapped", "local_access_pct", "finished")
+"""Columns of the dashboard's summary table."""
+
+
+class DashboardModel(RunModel):
+    """Compare ``kernel.numa_balancing`` modes on the scenario the settings describe.
+
+    Parameters
+    ----------
+    settings : DashboardSettings, optional
+        Initial settings (defaults: a small numa01_THREAD_ALLOC on 2 x 4 CPUs,
+        modes 0 and 1).
+
+    Attributes
+    ----------
+    settings : DashboardSettings
+        Edited by the view (or by code) before :meth:`run`.
+    comparison : Comparison or None
+        The last finished comparison.
+
+    Examples
+    --------
+    >>> model = DashboardModel()                      # doctest: +SKIP
+    >>> model.settings.modes = (0, 1)
+    >>> model.run(blocking=True)
+    >>> model.tables["summary"]
+    """
+
+    default_export_dir = "out/compare-modes"
+
+    def __init__(self, settings: DashboardSettings | None = None):
+        super().__init__()
+        self.settings = settings or DashboardSettings()
+        self.comparison: Comparison | None = None
+
+    def cgroup_paths(self) -> list[str]:
+        """Cgroups of the workload the settings describe (for ``cpu.numa_load_balance``)."""
+        settings = dataclasses.replace(self.settings, numa_load_balance=())
+        return [c.path for c in build_workload(settings, build_machine(settings)).all_cgroups()]
+
+    def plan(self) -> list[tuple[str, int, object]]:
+        """One ``(label, mode, scenario)`` per selected mode, each checked runnable."""
+        base = build_scenario(self.settings)
+        plan = []
+        for mode in dict.fromkeys(self.settings.modes):
+            if mode not in SIMULATED_MODES:
+                raise ScenarioError("modes", f"mode {mode} ({MODE_NAMES.get(mode, '?')}) is not "
+                                    "simulated yet",
+                                    ", ".join(str(m) for m in SIMULATED_MODES))
+            kernel = dataclasses.replace(base.kernel, numa_balancing=mode)
+            scenario = dataclasses.replace(base, kernel=kernel)
+            check_runnable(scenario)
+            plan.append((f"mode {mode}", mode, scenario))
+        return plan
+
+    def execute(self, job, plan) -> None:
+        """Simulate each mode, then draw the figures and the summary table."""
+        started = time.perf_counter()
+        results = {}
+        steps = len(plan) + 1
+        for i, (label, _mode, scenario) in enumerate(plan):
+            job.check()
+            self.update(progress=i / steps,
+                        message=f"Simulating {label} ({i + 1} of {len(plan)}): "
+                                f"{scenario.workload.name} on {scenario.machine.name}…")
+            with job.interruptible():
+                results[label] = simulate(scenario, progress=False, on_interrupt="raise")
+        job.check()
+        self.update(progress=len(plan) / steps, message="Drawing the figures…")
+        comparison = Comparison(results=results, settings=pd.DataFrame(
+            [{"label": label, "mode": mode} for label, mode, _ in plan]))
+        figures = {name: plot(comparison) for name, plot in DASHBOARD_PLOTS.items()}
+        frame = comparison.frame
+        self.comparison = comparison
+        self.update(tables={"summary": frame[[c for c in SUMMARY_COLUMNS if c in frame]]})
+        self.show_figures(figures)
+        sim = ", ".join(f"{label} {r.meta['sim_seconds']:.2f} s" for label, r in results.items())
+        self.update(message=f"Run {self.runs_finished + 1}: {len(plan)} mode(s) of "
+                            f"{plan[0][2].workload.name} in {time.perf_counter() - started:.1f} "
+                            f"s (simulated: {sim}).")
+
+    def export_frames(self):
+        """The whole comparison: summary and every combined table."""
+        return self.comparison
+
+    def summary_html(self) -> str:
+        """The summary table as HTML (empty before the first run)."""
+        frame = self.tables.get("summary")
+        if frame is None:
+            return ""
+        return frame.to_html(index=False, classes="numaexp-summary-table", border=0,
+                             float_format=lambda x: f"{x:,.3f}", escape=True)
+
+    def describe(self) -> str:
+        """One line naming the scenario the settings describe, or why they are invalid."""
+        try:
+            scenario = build_scenario(self.settings)
+        except ScenarioError as err:
+            return f"Invalid setting — {err}"
+        return (f"{scenario.description} — {scenario.memory_pages * PAGE_SIZE / 2**30:.2f} GiB "
+                "mapped")

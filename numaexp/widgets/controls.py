@@ -1,0 +1,105 @@
+"""Widget pieces shared by the dashboard and the sweep widget: run bar, results, export bar."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+STATUS_COLORS = {"idle": "#444", "running": "#0072B2", "done": "#009E73", "cancelled": "#E69F00",
+                 "error": "#D55E00"}
+"""Colour of the status line per model status (Okabe-Ito)."""
+
+
+def status_html(status: str, message: str) -> str:
+    """The status line as HTML (message escaped; errors in vermillion)."""
+    return (f'<span style="color:{STATUS_COLORS.get(status, "#444")}">'
+            f"<b>{html.escape(status)}</b> {html.escape(message)}</span>")
+
+
+class RunBar:
+    """Run and Cancel buttons, a progress bar and a status line, bound to a RunModel.
+
+    Parameters
+    ----------
+    model : RunModel
+    before_run : callable
+        Called before each run (the view copies its widgets into the settings).
+    """
+
+    def __init__(self, model, before_run):
+        self.model = model
+        self._before_run = before_run
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play",
+                                   tooltip="Run the simulations (in the background)")
+        self.cancel_button = w.Button(description="Cancel", button_style="warning", icon="stop",
+                                      disabled=True, tooltip="Stop the runs in progress")
+        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="Progress",
+                                        layout=w.Layout(width="320px"))
+        self.status = w.HTML(value=status_html(model.status, model.message))
+        self.run_button.add_class("numaexp-run")
+        self.cancel_button.add_class("numaexp-cancel")
+        self.status.add_class("numaexp-status")
+        self.run_button.on_click(self._on_run)
+        self.cancel_button.on_click(lambda _b: self.model.cancel())
+        self.box = w.VBox([w.HBox([self.run_button, self.cancel_button, self.progress]),
+                           self.status])
+
+    def _on_run(self, _button) -> None:
+        self._before_run()
+        self.model.run()
+
+    def refresh(self, model) -> None:
+        """Show the model's status, message and progress."""
+        running = model.status == "running"
+        self.run_button.disabled = running
+        self.cancel_button.disabled = not running
+        self.progress.value = model.progress
+        self.progress.bar_style = {"done": "success", "error": "danger",
+                                   "cancelled": "warning"}.get(model.status, "info")
+        self.status.value = status_html(model.status, model.message)
+
+
+class Results:
+    """Figures in tabs and an HTML table, refreshed from a RunModel."""
+
+    def __init__(self):
+        self.tabs = w.Tab(children=[])
+        self.images: dict[str, w.Image] = {}
+        self.table = w.HTML(value="")
+        self.tabs.add_class("numaexp-plots")
+        self.table.add_class("numaexp-summary")
+        self.box = w.VBox([self.table, self.tabs])
+
+    def show_images(self, images: dict[str, bytes]) -> None:
+        """One tab per figure (tabs are reused when the names stay the same)."""
+        if list(images) != list(self.images):
+            self.images = {name: w.Image(format="png", layout=w.Layout(max_width="100%"))
+                           for name in images}
+            self.tabs.children = list(self.images.values())
+            self.tabs.titles = list(self.images)
+        for name, png in images.items():
+            self.images[name].value = png
+
+
+class ExportBar:
+    """A folder name, an Export button and the export's outcome, bound to a RunModel."""
+
+    def __init__(self, model):
+        self.model = model
+        self.folder = w.Text(value=str(model.export_dir), description="Folder",
+                             tooltip="Figures go to <folder>/figures, tables to <folder>/tables",
+                             layout=w.Layout(width="420px"))
+        self.button = w.Button(description="Export", icon="download",
+                               tooltip="Write figures (PNG, SVG, PDF) and tables (CSV, Parquet)")
+        self.message = w.HTML(value="")
+        self.folder.add_class("numaexp-export-dir")
+        self.button.add_class("numaexp-export")
+        self.message.add_class("numaexp-export-message")
+        self.button.on_click(lambda _b: self.model.export(self.folder.value))
+        self.box = w.HBox([self.folder, self.button, self.message])
+
+    def refresh(self, model) -> None:
+        """Show the outcome of the last export."""
+        self.button.disabled = model.status == "running"
+        self.message.value = html.escape(model.export_message)

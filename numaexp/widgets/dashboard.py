@@ -1,0 +1,180 @@
+"""The mode-comparison dashboard: ipywidgets layout over a :class:`DashboardModel`.
+
+Usage in a notebook::
+
+    from numaexp.widgets import Dashboard
+    dashboard = Dashboard()
+    dashboard            # shows the controls; Run, then Export
+
+The widgets only copy their values into ``dashboard.model.settings`` and
+show the model's state; everything else happens in the model, which tests
+drive without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+from numaexp.errors import ScenarioError
+from numaexp.model.machine import MACHINE_PRESETS
+from numaexp.widgets.comparison import DashboardModel
+from numaexp.widgets.controls import ExportBar, Results, RunBar
+from numaexp.widgets.scenarios import WORKLOAD_PARAMS, DashboardSettings, mode_choices
+
+VARIANT_CHOICES = {
+    "cgroup gate (patch 2)": ("mainline", "rfc-v1", "rfc-v2", "hierarchical"),
+    "task statistics (patch 1)": ("fixed", "as-posted"),
+    "interleave (patch 3)": ("fixed", "as-posted"),
+}
+"""Kernel variant selectors: shown, disabled until the simulator models the RFC's variants."""
+
+VARIANT_TOOLTIP = "Not simulated yet (issue 3): every run models mainline 6.12."
+
+NOT_SIMULATED_TOOLTIP = "Mode {mode} is a valid kernel.numa_balancing value but is not " \
+                        "simulated yet (issue 3)."
+
+_SHORT = w.Layout(width="260px")
+_STYLE = {"description_width": "150px"}
+
+
+def _section(title: str, *children) -> w.VBox:
+    return w.VBox([w.HTML(f"<b>{title}</b>"), *children],
+                  layout=w.Layout(padding="0 12px 0 0"))
+
+
+class Dashboard:
+    """Compare ``kernel.numa_balancing`` modes interactively.
+
+    Parameters
+    ----------
+    settings : DashboardSettings, optional
+        Initial settings.
+
+    Attributes
+    ----------
+    model : DashboardModel
+        State and logic (usable without the widgets).
+    widget : ipywidgets.VBox
+        The whole dashboard.
+    """
+
+    def __init__(self, settings: DashboardSettings | None = None):
+        self.model = DashboardModel(settings)
+        s = self.model.settings
+        self.fields = {
+            "machine": w.Dropdown(options=list(MACHINE_PRESETS), value=s.machine,
+                                  description="preset"),
+            "cpus_per_node": w.BoundedIntText(value=s.cpus_per_node, min=1, max=256,
+                                              description="CPUs per node"),
+            "memory_per_node_gib": w.BoundedFloatText(value=s.memory_per_node_gib, min=0.25,
+                                                      max=4096, step=1,
+                                                      description="memory per node (GiB)"),
+            "workload": w.Dropdown(options=list(WORKLOAD_PARAMS), value=s.workload,
+                                   description="preset"),
+            "memory_scale": w.BoundedFloatText(value=s.memory_scale, min=0.001, max=64,
+                                               step=0.05, description="memory scale (x)"),
+            "passes": w.BoundedIntText(value=s.passes, min=1, max=10**6,
+                                       description="passes per thread"),
+            "bind": w.Dropdown(options=[("none", None), ("HARD_BIND", "hard"),
+                                        ("INVERSE_BIND", "inverse")], value=s.bind,
+                               description="bind variant"),
+            "duration_s": w.BoundedFloatText(value=s.duration_s, min=0.1, max=10**5,
+                                             description="duration (s)"),
+            "cgroup_per_process": w.Checkbox(value=s.cgroup_per_process,
+                                             description="one cgroup per process"),
+            "scan_period_min_ms": w.BoundedIntText(value=s.scan_period_min_ms, min=1,
+                                                   max=10**7, description="scan period min (ms)"),
+            "scan_period_max_ms": w.BoundedIntText(value=s.scan_period_max_ms, min=1,
+                                                   max=10**7, description="scan period max (ms)"),
+            "scan_size_mb": w.BoundedIntText(value=s.scan_size_mb, min=1, max=10**6,
+                                             description="scan size (MB)"),
+            "hot_threshold_ms": w.BoundedIntText(value=s.hot_threshold_ms, min=1, max=10**7,
+                                                 description="hot threshold (ms)"),
+            "promote_rate_limit_mbps": w.BoundedIntText(value=s.promote_rate_limit_mbps, min=1,
+                                                        max=10**7,
+                                                        description="promote limit (MB/s)"),
+            "seed": w.BoundedIntText(value=s.seed, min=0, max=2**62, description="seed"),
+            "sample_interval_s": w.BoundedFloatText(value=s.sample_interval_s, min=0.01,
+                                                    max=3600, step=0.1,
+                                                    description="sample interval (s)"),
+        }
+        for widget in self.fields.values():
+            widget.style = _STYLE
+            widget.layout = w.Layout(width="330px")
+        self.modes = {}
+        for mode, label, simulated in mode_choices():
+            box = w.Checkbox(value=mode in s.modes and simulated, description=label,
+                             disabled=not simulated, indent=False, layout=_SHORT,
+                             tooltip="" if simulated else NOT_SIMULATED_TOOLTIP.format(mode=mode))
+            box.add_class(f"numaexp-mode-{mode}")
+            self.modes[mode] = box
+        self.variants = [w.Dropdown(options=options, description=name, disabled=True,
+                                    tooltip=VARIANT_TOOLTIP, style=_STYLE,
+                                    layout=w.Layout(width="330px"))
+                         for name, options in VARIANT_CHOICES.items()]
+        self.numa_load_balance = w.SelectMultiple(
+            options=self.model.cgroup_paths(), value=tuple(s.numa_load_balance), rows=4,
+            description="cpu.numa_load_balance=1", style=_STYLE, layout=w.Layout(width="330px"),
+            tooltip="Cgroups with cpu.numa_load_balance = 1 (only read in mode 4)")
+        self.scenario_line = w.HTML()
+        for widget in [*self.fields.values(), *self.modes.values(), self.numa_load_balance]:
+            widget.observe(self._on_change, names="value")
+
+        self.run_bar = RunBar(self.model, before_run=self.read_settings)
+        self.results = Results()
+        self.export_bar = ExportBar(self.model)
+        f = self.fields
+        controls = w.HBox([
+            _section("Machine", f["machine"], f["cpus_per_node"], f["memory_per_node_gib"],
+                     w.HTML("<b>Cgroups</b>"), f["cgroup_per_process"], self.numa_load_balance),
+            _section("Workload", f["workload"], f["memory_scale"], f["passes"], f["bind"],
+                     f["duration_s"], f["seed"], f["sample_interval_s"]),
+            _section("Kernel", f["scan_period_min_ms"], f["scan_period_max_ms"],
+                     f["scan_size_mb"], f["hot_threshold_ms"], f["promote_rate_limit_mbps"],
+                     *self.variants),
+            _section("kernel.numa_balancing", *self.modes.values()),
+        ], layout=w.Layout(flex_flow="row wrap"))
+        self.widget = w.VBox([
+            w.HTML("<h3>numaexp: compare kernel.numa_balancing modes</h3>"),
+            controls, self.scenario_line, self.run_bar.box, self.results.box,
+            self.export_bar.box])
+        self.widget.add_class("numaexp-dashboard")
+        self.model.observe(self._on_model)
+        self._on_change()
+
+    def read_settings(self) -> DashboardSettings:
+        """Copy the widgets' values into ``model.settings`` and return it."""
+        s = self.model.settings
+        for name, widget in self.fields.items():
+            setattr(s, name, widget.value)
+        s.modes = tuple(mode for mode, box in self.modes.items() if box.value)
+        s.numa_load_balance = tuple(self.numa_load_balance.value)
+        return s
+
+    def _on_change(self, _change=None) -> None:
+        settings = self.read_settings()
+        params = WORKLOAD_PARAMS.get(settings.workload, ())
+        for name in ("memory_scale", "passes", "bind", "duration_s"):
+            self.fields[name].disabled = name not in params
+        try:
+            paths = self.model.cgroup_paths()
+        except ScenarioError:  # shown by the scenario line below
+            paths = None
+        if paths is not None and list(paths) != list(self.numa_load_balance.options):
+            keep = tuple(p for p in self.numa_load_balance.value if p in paths)
+            self.numa_load_balance.options = paths
+            self.numa_load_balance.value = keep
+        self.scenario_line.value = f"<i>{html.escape(self.model.describe())}</i>"
+
+    def _on_model(self, model, changed: set) -> None:
+        self.run_bar.refresh(model)
+        self.export_bar.refresh(model)
+        if "images" in changed:
+            self.results.show_images(model.images)
+        if "tables" in changed:
+            self.results.table.value = model.summary_html()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,171 @@
+"""Dashboard settings and the scenario they describe (no widgets here).
+
+:class:`DashboardSettings` holds what the mode-comparison dashboard lets a
+user choose; :func:`build_scenario` turns it into a validated
+:class:`~numaexp.model.scenario.Scenario` (one per mode is derived later).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from numaexp.errors import ScenarioError
+from numaexp.model import presets
+from numaexp.model.kernel import MODE_NAMES, SIMULATED_MODES, KernelConfig
+from numaexp.model.machine import MACHINE_PRESETS, Machine
+from numaexp.model.scenario import Scenario, Stop
+from numaexp.model.workload import Cgroup, Workload
+
+WORKLOAD_PARAMS = {
+    "numa01": ("memory_scale", "bind"),
+    "numa01_THREAD_ALLOC": ("memory_scale", "passes", "bind"),
+    "numa02": ("memory_scale", "passes", "bind"),
+    "numa02_SMT": ("memory_scale", "passes", "bind"),
+    "random_access": ("memory_scale", "duration_s"),
+}
+"""Workload presets of the dashboard and the settings each one reads."""
+
+RANDOM_ACCESS_GIB = 1.0
+"""Buffer of the ``random_access`` preset at ``memory_scale = 1``, GiB."""
+
+
+@dataclass
+class DashboardSettings:
+    """Everything the mode-comparison dashboard lets a user set.
+
+    Parameters
+    ----------
+    machine : {"2-socket", "4-node", "tiered"}
+        Machine preset (:data:`numaexp.model.machine.MACHINE_PRESETS`).
+    cpus_per_node : int
+        CPUs per node (per DRAM node on a tiered machine).
+    memory_per_node_gib : float
+        Memory per node (per DRAM node; slow nodes get four times as much), GiB.
+    workload : str
+        A key of :data:`WORKLOAD_PARAMS`.
+    memory_scale : float
+        Size relative to the preset's (autonumabench: 3 GiB or 1 GiB per
+        process; ``random_access``: 1 GiB).
+    passes : int
+        Passes of each thread over its memory (presets that sweep).
+    bind : {None, "hard", "inverse"}
+        autonumabench bind variant.
+    duration_s : float
+        Simulated seconds of ``random_access`` (its stop).
+    cgroup_per_process : bool
+        Put each process in its own cgroup ``/<process name>``.
+    numa_load_balance : tuple of str
+        Cgroup paths with ``cpu.numa_load_balance = 1`` (read in mode 4).
+    modes : tuple of int
+        ``kernel.numa_balancing`` values to compare.
+    scan_period_min_ms, scan_period_max_ms, scan_size_mb, hot_threshold_ms,
+    promote_rate_limit_mbps : int
+        Kernel tunables (see :class:`~numaexp.model.kernel.KernelConfig`).
+    seed : int
+        Seed of every run.
+    sample_interval_s : float
+        Interval of the time series, simulated seconds.
+    max_duration_s : float
+        Limit of a run that stops when its work is done, simulated seconds.
+    """
+
+    machine: str = "2-socket"
+    cpus_per_node: int = 4
+    memory_per_node_gib: float = 8.0
+    workload: str = "numa01_THREAD_ALLOC"
+    memory_scale: float = 0.1
+    passes: int = 100
+    bind: str | None = None
+    duration_s: float = 10.0
+    cgroup_per_process: bool = True
+    numa_load_balance: tuple[str, ...] = ()
+    modes: tuple[int, ...] = (0, 1)
+    scan_period_min_ms: int = 1000
+    scan_period_max_ms: int = 60000
+    scan_size_mb: int = 256
+    hot_threshold_ms: int = 1000
+    promote_rate_limit_mbps: int = 65536
+    seed: int = 0
+    sample_interval_s: float = 0.5
+    max_duration_s: float = 600.0
+
+
+def mode_choices() -> list[tuple[int, str, bool]]:
+    """Every ``kernel.numa_balancing`` mode as ``(mode, label, simulated)``."""
+    return [(mode, f"{mode} {name}", mode in SIMULATED_MODES) for mode, name in MODE_NAMES.items()]
+
+
+def build_machine(settings: DashboardSettings) -> Machine:
+    """The machine preset at the chosen size."""
+    if settings.machine not in MACHINE_PRESETS:
+        raise ScenarioError("machine", f"unknown machine preset {settings.machine!r}",
+                            ", ".join(MACHINE_PRESETS))
+    memory = f"{settings.memory_per_node_gib} GiB"
+    if settings.machine == "tiered":
+        return MACHINE_PRESETS["tiered"](cpus_per_node=settings.cpus_per_node,
+                                         dram_per_node=memory,
+                                         slow_per_node=f"{4 * settings.memory_per_node_gib} GiB")
+    return MACHINE_PRESETS[settings.machine](cpus_per_node=settings.cpus_per_node,
+                                             memory_per_node=memory)
+
+
+def build_workload(settings: DashboardSettings, machine: Machine) -> Workload:
+    """The workload preset with its parameters, cgroups and ``cpu.numa_load_balance``."""
+    name = settings.workload
+    if name not in WORKLOAD_PARAMS:
+        raise ScenarioError("workload", f"unknown workload preset {name!r}",
+                            ", ".join(WORKLOAD_PARAMS))
+    if name == "random_access":
+        workload = presets.random_access(
+            machine, memory=f"{round(RANDOM_ACCESS_GIB * settings.memory_scale * 1024)} MiB",
+            duration_s=settings.duration_s)
+    else:
+        kwargs = {"memory_scale": settings.memory_scale}
+        if "passes" in WORKLOAD_PARAMS[name]:
+            kwargs["passes"] = settings.passes
+        suffix = {None: "", "hard": "_HARD_BIND", "inverse": "_INVERSE_BIND"}.get(settings.bind)
+        if suffix is None:
+            raise ScenarioError("bind", f"unknown bind variant {settings.bind!r}",
+                                '"hard", "inverse" or none')
+        workload = presets.autonumabench(name + suffix, machine, **kwargs)
+    if settings.cgroup_per_process:
+        workload = dataclasses.replace(workload, processes=tuple(
+            dataclasses.replace(p, cgroup=f"/{p.name}") for p in workload.processes))
+    paths = [c.path for c in workload.all_cgroups()]
+    for path in settings.numa_load_balance:
+        if path not in paths:
+            raise ScenarioError("numa_load_balance", f"no cgroup {path!r} in the workload",
+                                ", ".join(paths))
+    listed = tuple(Cgroup(path=p, numa_load_balance=1) for p in settings.numa_load_balance)
+    return dataclasses.replace(workload, cgroups=listed)
+
+
+def build_scenario(settings: DashboardSettings) -> Scenario:
+    """The scenario the settings describe, in the first of ``settings.modes``.
+
+    Raises
+    ------
+    ScenarioError
+        For any invalid setting, naming it.
+    """
+    if not settings.modes:
+        raise ScenarioError("modes", "no mode selected", "one or more of 0, 1, 2, 3, 4")
+    machine = build_machine(settings)
+    workload = build_workload(settings, machine)
+    try:
+        kernel = KernelConfig(numa_balancing=settings.modes[0],
+                              scan_period_min_ms=settings.scan_period_min_ms,
+                              scan_period_max_ms=settings.scan_period_max_ms,
+                              scan_size_mb=settings.scan_size_mb,
+                              hot_threshold_ms=settings.hot_threshold_ms,
+                              promote_rate_limit_mbps=settings.promote_rate_limit_mbps)
+    except ScenarioError as err:
+        raise err.under("kernel") from None
+    if settings.workload == "random_access":
+        stop = Stop(kind="duration", duration_s=settings.duration_s)
+    else:
+        stop = Stop(kind="work", max_duration_s=settings.max_duration_s)
+    return Scenario(name=workload.name, machine=machine, workload=workload, kernel=kernel,
+                    stop=stop, seed=settings.seed, sample_interval_s=settings.sample_interval_s,
+                    description=f"{workload.description} on {machine.name}")
