@@ -20,7 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from numaexp.errors import ScenarioError
-from numaexp.model.kernel import MODE_NAMES, SIMULATED_MODES, KernelVariant
+from numaexp.model.kernel import MODE_NAMES, KernelVariant
 from numaexp.model.scenario import Scenario
 from numaexp.model.units import format_size
 from numaexp.results import FRAME_NAMES, Result, build_result
@@ -50,15 +50,9 @@ def check_runnable(scenario: Scenario) -> None:
     Raises
     ------
     ScenarioError
-        For a mode that is valid but not simulated yet, or a scenario whose
-        state would not fit in the available memory (the estimate is given).
+        For a scenario whose state would not fit in the available memory
+        (the estimate is given).
     """
-    mode = scenario.kernel.numa_balancing
-    if mode not in SIMULATED_MODES:
-        raise ScenarioError("kernel.numa_balancing",
-                            f"mode {mode} ({MODE_NAMES[mode]}) is a valid sysctl value but is "
-                            "not simulated yet",
-                            ", ".join(f"{m} ({MODE_NAMES[m]})" for m in SIMULATED_MODES))
     need = estimate_bytes(scenario)
     have = available_memory()
     if need > MEMORY_HEADROOM * have:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import pytest
 from helpers import scenario, small_machine, sweep_workload
@@ -24,7 +22,9 @@ def small():
 def test_result_frames_carry_kernel_names(small):
     result = simulate(small, progress=False)
     assert set(result.frames) == set(FRAME_NAMES)
-    assert list(result.vmstat.columns) == list(VM_NAMES)
+    assert list(result.vmstat.columns) == [*VM_NAMES, "mode", "variant"]
+    for name, frame in result.frames.items():  # every frame names the kernel it came from
+        assert (frame["mode"] == 1).all() and (frame["variant"] == "rfc-v2").all(), name
     assert set(MEMCG_NAMES) <= set(result.memory_stat.columns)
     for col in ("numa_scan_seq", "numa_preferred_nid", "total_numa_faults", "numa_pages_migrated",
                 "current_node", "numa_group_id", "numa_task_migrated", "numa_task_swapped",
@@ -71,11 +71,13 @@ def test_bad_modes_are_refused_before_any_run(small):
         compare(small, modes=[], progress=False)
 
 
-def test_valid_but_unsimulated_mode_says_so(small):
+def test_mode_4_on_mainline_says_it_needs_the_rfc(small):
     with pytest.raises(ScenarioError) as err:
-        simulate(dataclasses.replace(small, kernel=KernelConfig(numa_balancing=2)),
-                 progress=False)
-    assert err.value.field == "kernel.numa_balancing" and "not simulated yet" in str(err.value)
+        KernelConfig(numa_balancing=4, variant="mainline")
+    assert err.value.field == "numa_balancing" and "needs the RFC" in str(err.value)
+    with pytest.raises(ScenarioError) as err:
+        compare(small, modes=[1, 4], variants=["mainline"], progress=False)
+    assert "needs the RFC" in str(err.value)
 
 
 def test_state_larger_than_memory_is_refused_with_the_estimate(small, monkeypatch):

@@ -10,21 +10,38 @@ rfc-v2 (and the hierarchical option) in ``task_numa_work`` and
 
 from __future__ import annotations
 
-from numaexp.sim.constants import NUMA_BALANCING_CGROUP
+from numaexp.sim.constants import GATE_FAULT, GATE_NONE, NUMA_BALANCING_CGROUP
 from numaexp.sim.jit import jit_inline
 
 
 @jit_inline
-def tg_numa_balance_enabled(s, t):
-    """``tg_numa_balance_enabled``: False when mode 4 is on and ``t``'s group is off."""
-    if s.p.mode & NUMA_BALANCING_CGROUP and s.cg_nlb[s.tk.cgroup[t]] == 0:
-        return False
-    return True
+def numa_balance_gate(mode, nlb_enabled, gate_site, site):
+    """Does the RFC's gate let a task through at call site ``site``?
+
+    Parameters
+    ----------
+    mode : int
+        ``kernel.numa_balancing``.
+    nlb_enabled : int
+        The task's group's effective ``cpu.numa_load_balance`` (0 or 1).
+    gate_site : int
+        Where the variant checks it besides ``task_numa_fault``: GATE_NONE
+        (mainline), GATE_TICK (rfc-v1) or GATE_WORK (rfc-v2, hierarchical).
+    site : int
+        The call site asking: GATE_TICK, GATE_WORK, or GATE_FAULT
+        (``task_numa_fault``, gated in every RFC variant).
+
+    Returns
+    -------
+    bool
+        False when the variant gates ``site``, mode 4 is on and the group is off.
+    """
+    if gate_site == GATE_NONE or (site != GATE_FAULT and site != gate_site):
+        return True
+    return not (mode & NUMA_BALANCING_CGROUP and nlb_enabled == 0)
 
 
 @jit_inline
 def gate_allows(s, t, site):
-    """The gate of variant ``s.p.cgroup_gate`` at call site ``site`` (a GATE_* value)."""
-    if s.p.cgroup_gate != site:
-        return True
-    return tg_numa_balance_enabled(s, t)
+    """:func:`numa_balance_gate` for task ``t`` at ``site`` (``tg_numa_balance_enabled``)."""
+    return numa_balance_gate(s.p.mode, s.cg_nlb[s.tk.cgroup[t]], s.p.cgroup_gate, site)

@@ -58,6 +58,7 @@ NUMA_TASK_MIG_FIXED = -2  # a value no node id can take
 GATE_NONE = 0  # mainline: no per-cgroup control
 GATE_TICK = 1  # rfc-v1: task_tick_numa
 GATE_WORK = 2  # rfc-v2 (and hierarchical): task_numa_work
+GATE_FAULT = 3  # task_numa_fault: gated by every RFC variant
 POLICY_CODES = {
     "default": MPOL_DEFAULT,
     "preferred": MPOL_PREFERRED,

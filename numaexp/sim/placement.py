@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from numaexp.sim.cgroup_gate import tg_numa_balance_enabled
+from numaexp.sim.cgroup_gate import gate_allows
 from numaexp.sim.constants import (
     ACTIVE_NODE_FRACTION,
     CLK_TICK,
     CPUPID_UNSET,
+    GATE_FAULT,
     LOAD_AVG_MAX,
     NUMA_BALANCING_MEMORY_TIERING,
     NUMA_CPU,
@@ -341,7 +342,7 @@ def task_numa_group(s, t, cpupid, flags):
 @jit_inline
 def task_numa_fault(s, t, last_cpupid, mem_node, pages, flags, now_ns):
     """``task_numa_fault``: account a hinting fault of ``pages`` pages on ``mem_node``."""
-    if s.p.mode == 0 or not tg_numa_balance_enabled(s, t):
+    if s.p.mode == 0 or not gate_allows(s, t, GATE_FAULT):
         return
     tk = s.tk
     nn = s.p.nr_nodes

@@ -1,0 +1,209 @@
+"""Preset scenarios of the RFC (per-cgroup control, interleave) and of memory tiering.
+
+Each function returns a validated :class:`~numaexp.model.Scenario` small
+enough to run in seconds here; sizes scale with ``memory_scale`` or the
+machine arguments. :data:`RFC_PRESETS` maps their names to the functions.
+"""
+
+from __future__ import annotations
+
+from numaexp.model.actions import Action
+from numaexp.model.kernel import KernelConfig
+from numaexp.model.machine import Machine, four_node, tiered, two_socket
+from numaexp.model.presets import numa01_thread_alloc, numa02
+from numaexp.model.scenario import Scenario, Stop
+from numaexp.model.workload import Cgroup, MemPolicy, Pattern, Phase, Process, Thread, Vma, Workload
+
+GiB = 1 << 30
+
+
+def _cpus(machine: Machine, nodes) -> tuple[int, ...]:
+    return tuple(c for n in nodes for c in machine.node_cpus(n))
+
+
+def per_cgroup(numa_balancing: int = 4, variant: str = "rfc-v2", cpus_per_node: int = 4,
+               memory_scale: float = 1 / 16, passes: float = 3000, seed: int = 0) -> Scenario:
+    """The RFC's per-cgroup case (patch 2).
+
+    A 4-node machine; cgroup ``/mytest`` (``cpu.numa_load_balance = 1``,
+    cpuset on nodes 0-1) runs numa01_THREAD_ALLOC sized for its CPUs, beside
+    ``/other`` (balancing off, cpuset on nodes 2-3) running numa02. In mode 4
+    only ``/mytest`` is balanced; in mode 1 both are.
+    """
+    machine = four_node(cpus_per_node=cpus_per_node, memory_per_node="8 GiB")
+    half = two_socket(cpus_per_node=cpus_per_node)  # sizes each workload for two nodes
+    mine = numa01_thread_alloc(half, memory_scale=memory_scale, passes=passes, cgroup="/mytest")
+    other = numa02(half, memory_scale=memory_scale, passes=passes * 8, cgroup="/other")
+    workload = Workload(
+        name="per_cgroup",
+        cgroups=(Cgroup("/mytest", cpus=_cpus(machine, (0, 1)), mems=(0, 1), numa_load_balance=1),
+                 Cgroup("/other", cpus=_cpus(machine, (2, 3)), mems=(2, 3))),
+        processes=mine.processes + other.processes,
+        description="numa01_THREAD_ALLOC in /mytest (balanced) beside numa02 in /other (not)")
+    return Scenario(name="per_cgroup", machine=machine, workload=workload,
+                    kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
+                    stop=Stop(kind="work", max_duration_s=600.0), seed=seed,
+                    sample_interval_s=0.5,
+                    description="RFC patch 2: one cgroup balanced, the others not")
+
+
+def interleave_pair(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
+                    numa_balancing: int = 1, cpus_per_node: int = 2, memory: str = "256 MiB",
+                    release_s: float = 2.0, duration_s: float = 30.0, seed: int = 0) -> Scenario:
+    """Patch 3's motivating case: two groups of tasks, each with the other node's memory.
+
+    On a 2-node machine, process ``t1`` (cpuset: node 0) has its memory
+    interleaved over node 1 only, and ``t2`` (cpuset: node 1) over node 0;
+    each runs one thread per CPU of its node, accessing its memory at random.
+    At ``release_s`` both cpusets are widened to the whole machine. With
+    ``MPOL_INTERLEAVE | MPOL_F_NUMA_BALANCING`` (patch 3) the faults let the
+    scheduler swap the tasks onto their memory's node, no page moving; without
+    the flag the memory is never scanned and nothing happens.
+    """
+    machine = two_socket(cpus_per_node=cpus_per_node, memory_per_node="4 GiB")
+    procs = []
+    for name, other in (("t1", 1), ("t2", 0)):
+        policy = MemPolicy(mode="interleave", nodes=(other,), numa_balancing=numa_balancing_flag)
+        procs.append(Process(
+            name=name, cgroup=f"/{name}",
+            vmas=(Vma(name="buf", size=memory, policy=policy),),
+            threads=(Thread(name="worker", count=cpus_per_node, phases=(
+                Phase(patterns=(Pattern(vma="buf", kind="sweep", write_fraction=1.0),),
+                      passes=1),
+                Phase(patterns=(Pattern(vma="buf", kind="uniform", write_fraction=0.5),),
+                      duration_s=duration_s),)),)))
+    cgroups = tuple(Cgroup(f"/{name}", cpus=_cpus(machine, (node,)))
+                    for name, node in (("t1", 0), ("t2", 1)))
+    actions = tuple(Action(at_s=release_s, kind="cpuset", cgroup=f"/{name}",
+                           cpus=_cpus(machine, (0, 1))) for name in ("t1", "t2"))
+    flag = "interleave+NB" if numa_balancing_flag else "interleave"
+    return Scenario(name=f"interleave_pair ({flag})", machine=machine,
+                    workload=Workload(name="interleave_pair", cgroups=cgroups,
+                                      processes=tuple(procs)),
+                    kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
+                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
+                    sample_interval_s=0.5, actions=actions,
+                    description="RFC patch 3: tasks bound away from their interleaved memory, "
+                                f"released at {release_s} s")
+
+
+def interleave_stride(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
+                      numa_balancing: int = 1, cpus_per_node: int = 4,
+                      memory_scale: float = 1 / 16, passes: float = 3000,
+                      seed: int = 0) -> Scenario:
+    """numa01_THREAD_ALLOC touching 4 KiB of every 8 KiB of memory interleaved over all nodes.
+
+    Interleaving page by page puts every touched (even) page on the even
+    nodes, so the tasks' faults all point to nodes 0 and 2: patch 3 can move
+    tasks there but never migrates pages.
+    """
+    machine = four_node(cpus_per_node=cpus_per_node, memory_per_node="8 GiB")
+    policy = MemPolicy(mode="interleave", nodes=tuple(range(machine.nr_nodes)),
+                       numa_balancing=numa_balancing_flag)
+    workload = numa01_thread_alloc(machine, memory_scale=memory_scale, passes=passes, stride=2,
+                                   policy=policy)
+    return Scenario(name="interleave_stride", machine=machine, workload=workload,
+                    kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
+                    stop=Stop(kind="work", max_duration_s=600.0), seed=seed,
+                    sample_interval_s=0.5,
+                    description="RFC patch 3: numa01_THREAD_ALLOC, stride 2, interleaved memory")
+
+
+def _tiered_machine(dram: str, slow: str, cpus: int) -> Machine:
+    return tiered(dram_nodes=1, slow_nodes=1, cpus_per_node=cpus, dram_per_node=dram,
+                  slow_per_node=slow)
+
+
+def _tiering_kernel(numa_balancing: int, demotion: bool) -> KernelConfig:
+    return KernelConfig(numa_balancing=numa_balancing, demotion_enabled=demotion)
+
+
+def pmbench_gaussian(numa_balancing: int = 2, demotion_enabled: bool = True, threads: int = 4,
+                     dram: str = "2 GiB", slow: str = "8 GiB", memory: str = "3 GiB",
+                     sigma: float = 0.12, duration_s: float = 60.0, seed: int = 0) -> Scenario:
+    """A pmbench-like Gaussian workload larger than the fast tier.
+
+    One DRAM node with CPUs and one CPU-less slow node; the threads first
+    zero-fill ``memory`` (so it spills onto the slow tier), then access it
+    with a Gaussian address distribution whose hot centre does not fit where
+    the first touch left it. Tiering should raise the share of hot pages in
+    DRAM over time.
+    """
+    machine = _tiered_machine(dram, slow, threads)
+    workload = Workload(name="pmbench_gaussian", processes=(Process(
+        name="pmbench", vmas=(Vma(name="heap", size=memory),),
+        threads=(Thread(name="worker", count=threads, phases=(
+            Phase(patterns=(Pattern(vma="heap", kind="sweep", write_fraction=1.0,
+                                    slice_by_thread=True),), passes=1),
+            Phase(patterns=(Pattern(vma="heap", kind="gaussian", mean=0.75, sigma=sigma,
+                                    write_fraction=0.3),), duration_s=duration_s),)),)),))
+    return Scenario(name="pmbench_gaussian", machine=machine, workload=workload,
+                    kernel=_tiering_kernel(numa_balancing, demotion_enabled),
+                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
+                    sample_interval_s=1.0,
+                    description="tiered 1+1 nodes: Gaussian accesses over more than the fast tier")
+
+
+def gups_moving_hotset(numa_balancing: int = 2, demotion_enabled: bool = True, threads: int = 4,
+                       dram: str = "2 GiB", slow: str = "8 GiB", memory: str = "3 GiB",
+                       duration_s: float = 60.0, seed: int = 0) -> Scenario:
+    """A GUPS-like hot set that moves halfway.
+
+    Random updates, 90 % of them to a hot set of 10 % of the buffer; at
+    ``duration_s / 2`` the hot set moves to another part of the buffer (first
+    touched on the slow tier), so tiering must demote the old hot set and
+    promote the new one.
+    """
+    machine = _tiered_machine(dram, slow, threads)
+    half = duration_s / 2
+
+    def hot(offset: float) -> Pattern:
+        return Pattern(vma="table", kind="hotset", hot_fraction=0.9, hot_size=0.1,
+                       hot_offset=offset, write_fraction=0.5)
+
+    workload = Workload(name="gups_moving_hotset", processes=(Process(
+        name="gups", vmas=(Vma(name="table", size=memory),),
+        threads=(Thread(name="worker", count=threads, phases=(
+            Phase(patterns=(Pattern(vma="table", kind="sweep", write_fraction=1.0,
+                                    slice_by_thread=True),), passes=1),
+            Phase(patterns=(hot(0.05),), duration_s=half),
+            Phase(patterns=(hot(0.85),), duration_s=half),)),)),))
+    return Scenario(name="gups_moving_hotset", machine=machine, workload=workload,
+                    kernel=_tiering_kernel(numa_balancing, demotion_enabled),
+                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
+                    sample_interval_s=1.0,
+                    description="tiered 1+1 nodes: a GUPS hot set that moves at half time")
+
+
+def kv_store(numa_balancing: int = 2, demotion_enabled: bool = True, threads: int = 4,
+             dram: str = "2 GiB", slow: str = "8 GiB", memory: str = "6 GiB",
+             zipf_alpha: float = 1.1, duration_s: float = 30.0, seed: int = 0) -> Scenario:
+    """A key-value-store-like workload on a 1:4 fast:slow machine, memory mostly idle.
+
+    The store is loaded once (a sweep over it), then served with Zipf-popular
+    random reads and writes: a small share of the memory takes most accesses.
+    """
+    machine = _tiered_machine(dram, slow, threads)
+    workload = Workload(name="kv_store", processes=(Process(
+        name="kv", vmas=(Vma(name="store", size=memory),),
+        threads=(Thread(name="server", count=threads, phases=(
+            Phase(patterns=(Pattern(vma="store", kind="sweep", write_fraction=1.0,
+                                    slice_by_thread=True),), passes=1),
+            Phase(patterns=(Pattern(vma="store", kind="zipf", zipf_alpha=zipf_alpha,
+                                    write_fraction=0.2),), duration_s=duration_s),)),)),))
+    return Scenario(name="kv_store", machine=machine, workload=workload,
+                    kernel=_tiering_kernel(numa_balancing, demotion_enabled),
+                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
+                    sample_interval_s=1.0,
+                    description="tiered 1:4 fast:slow: Zipf key-value store, mostly idle memory")
+
+
+RFC_PRESETS = {
+    "per_cgroup": per_cgroup,
+    "interleave_pair": interleave_pair,
+    "interleave_stride": interleave_stride,
+    "pmbench_gaussian": pmbench_gaussian,
+    "gups_moving_hotset": gups_moving_hotset,
+    "kv_store": kv_store,
+}
+"""Scenario constructors of the RFC and tiering presets, by name."""
