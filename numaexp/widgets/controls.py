@@ -6,6 +6,9 @@ import html
 
 import ipywidgets as w
 
+from numaexp.errors import ScenarioError
+from numaexp.widgets.jobs import readable_error
+
 STATUS_COLORS = {"idle": "#444", "running": "#0072B2", "done": "#009E73", "cancelled": "#E69F00",
                  "error": "#D55E00"}
 """Colour of the status line per model status (Okabe-Ito)."""
@@ -24,7 +27,8 @@ class RunBar:
     ----------
     model : RunModel
     before_run : callable
-        Called before each run (the view copies its widgets into the settings).
+        Called before each run (the view copies its widgets into the settings);
+        a ``ScenarioError`` it raises is shown instead of running.
     """
 
     def __init__(self, model, before_run):
@@ -46,7 +50,11 @@ class RunBar:
                            self.status])
 
     def _on_run(self, _button) -> None:
-        self._before_run()
+        try:
+            self._before_run()
+        except ScenarioError as err:
+            self.model.update(status="error", error=err, message=readable_error(err))
+            return
         self.model.run()
 
     def refresh(self, model) -> None:
