@@ -42,6 +42,16 @@ def format_value(value) -> str:
     return str(value)
 
 
+def _value_ticks(ax, values: pd.Series, most: int = 12) -> None:
+    """Tick the x axis at the swept values themselves when there are few of them."""
+    from matplotlib.ticker import NullLocator
+
+    ticks = np.sort(values.unique())
+    if len(ticks) <= most and np.issubdtype(ticks.dtype, np.number):
+        ax.set_xticks(ticks, [format_value(v) for v in ticks])
+        ax.xaxis.set_minor_locator(NullLocator())
+
+
 def t975(df: int) -> float:
     """97.5 % quantile of Student's t with ``df`` degrees of freedom (>= 1).
 
@@ -123,6 +133,7 @@ def plot_sweep(frame: pd.DataFrame, x: str, metrics, hue: str | None = None, *,
                             alpha=0.2, linewidth=0)
         if logx:
             ax.set_xscale("log")
+        _value_ticks(ax, stats[x])
         label_axes(ax, x if k >= len(metrics) - ncols else "", metric_label(metric), metric)
         if hue is not None:
             ax.legend(title=hue, fontsize="small")
