@@ -24,6 +24,7 @@ from numaexp.model.presets import (  # noqa: E402
     default_scenario,
     random_access,
 )
+from numaexp.model.rfc_presets import RFC_PRESETS  # noqa: E402
 from numaexp.model.scenario import Scenario, Stop  # noqa: E402
 from numaexp.model.toml_io import scenario_to_toml  # noqa: E402
 
@@ -52,6 +53,8 @@ def scenarios() -> dict[str, Scenario]:
     for name in AUTONUMABENCH_NAMES:
         out[f"{name}.toml"] = autonumabench_scenario(name)
     out["random_access_64g.toml"] = random_access_64g()
+    for name, build in RFC_PRESETS.items():
+        out[f"{name}.toml"] = build()
     return out
 
 
