@@ -16,7 +16,7 @@ from numaexp.viz.style import (
 )
 from numaexp.viz.timeseries import counter_rate
 
-THRESHOLD_PREFIX = "nbp_threshold_ms_"
+THRESHOLD_PREFIX = "hot_threshold_ms_"
 """Prefix of the per-node hot threshold columns (``pgdat->nbp_threshold``, ms) in ``timeseries``."""
 
 FREE_PREFIX = "free_pages_"
@@ -58,10 +58,10 @@ def plot_tiering(source):
     """Memory tiering at work: promotion rate, hot threshold and fast-tier share.
 
     Three panels, one line per run: the promotion rate (``pgpromote_success``
-    per second, MiB/s, with the per-node rate limit), the hot threshold
-    (``nbp_threshold_ms_<node>`` per top-tier node when the run reports it,
-    else the configured ``hot_threshold_ms``), and the share of the used
-    memory on top-tier nodes (from ``free_pages_<node>``).
+    per second, MiB/s; dotted: the rate limit times the number of top-tier
+    nodes, when in range), the hot threshold of each top-tier node
+    (``hot_threshold_ms_<node>``, ms), and the share of the used memory on
+    top-tier nodes (from ``free_pages_<node>``).
 
     Parameters
     ----------
@@ -75,7 +75,8 @@ def plot_tiering(source):
     ------
     ValueError
         Naming the missing column when a run's ``timeseries`` lacks
-        ``pgpromote_success`` or a ``free_pages_<node>`` column.
+        ``pgpromote_success``, a ``free_pages_<node>`` column or a top-tier
+        node's ``hot_threshold_ms_<node>`` column.
     """
     results = runs(source)
     palette = colors(results)
@@ -85,37 +86,32 @@ def plot_tiering(source):
     top_rate = 0.0
     for label, result in results.items():
         ts = result.timeseries
-        require_columns(ts, ["time_s", "pgpromote_success"], "timeseries")
         machine = result.scenario.machine
         names = [f"N{i}" for i in range(machine.nr_nodes)]
-        node_pages = {n: node.pages for n, node in zip(names, machine.nodes, strict=True)}
         toptier = dict(zip(names, machine.toptier, strict=True))
-        share = fast_tier_share(ts, node_pages, toptier)
+        thresholds = [THRESHOLD_PREFIX + n for n in names if toptier[n]]
+        require_columns(ts, ["time_s", "pgpromote_success", *thresholds], "timeseries")
+        share = fast_tier_share(ts, {n: node.pages for n, node in zip(names, machine.nodes,
+                                                                      strict=True)}, toptier)
         color = palette[label]
         rate = counter_rate(ts["time_s"], ts["pgpromote_success"]) * MIB_PER_PAGE
         ax_rate.plot(ts["time_s"], rate, color=color, label=label)
         top_rate = max(top_rate, float(np.nanmax(rate, initial=0.0)))
-        limits.add(result.scenario.kernel.promote_rate_limit_mbps)
-        threshold_cols = [THRESHOLD_PREFIX + n for n in names
-                          if toptier[n] and THRESHOLD_PREFIX + n in ts]
-        if threshold_cols:
-            for j, col in enumerate(threshold_cols):
-                ax_th.plot(ts["time_s"], ts[col], color=color, linestyle=("-", "--", ":")[j % 3],
-                           label=f"{label} {col.removeprefix(THRESHOLD_PREFIX)}")
-        else:
-            ax_th.plot(ts["time_s"], np.full(len(ts), result.scenario.kernel.hot_threshold_ms),
-                       color=color, linestyle="--", label=f"{label} (configured)")
+        limits.add(result.scenario.kernel.promote_rate_limit_mbps * sum(toptier.values()))
+        for j, col in enumerate(thresholds):
+            ax_th.plot(ts["time_s"], ts[col], color=color, linestyle=("-", "--", ":", "-.")[j % 4],
+                       label=f"{label} {col.removeprefix(THRESHOLD_PREFIX)}")
         ax_share.plot(ts["time_s"], share, color=color, label=label)
     for limit in sorted(limits):
-        # a limit far above every rate would flatten the lines: it is named in the title only
+        # a limit far above every rate would flatten the lines: the title names it anyway
         if limit * 1e6 / 2**20 <= 2 * top_rate:
             ax_rate.axhline(limit * 1e6 / 2**20, color="grey", linestyle=":", linewidth=1)
     label_axes(ax_rate, TIME_LABEL, "promoted (MiB/s)",
-               f"Promotion rate (limit {', '.join(f'{x:,}' for x in sorted(limits))} MB/s "
-               "per node)")
-    label_axes(ax_th, TIME_LABEL, "hot threshold (ms)", "Hot page threshold")
+               f"Promotion rate (limit {', '.join(f'{x:,}' for x in sorted(limits))} MB/s)")
+    label_axes(ax_th, TIME_LABEL, "hot threshold (ms)", "Hot page threshold per top-tier node")
     label_axes(ax_share, TIME_LABEL, "used memory on the fast tier (%)", "Fast-tier share")
     ax_rate.set_ylim(bottom=0)
+    ax_th.set_ylim(bottom=0)
     ax_share.set_ylim(0, 105)
     ax_rate.legend(title="run", fontsize="small")
     ax_th.legend(fontsize="x-small")
