@@ -9,7 +9,7 @@ import pandas as pd
 
 from numaexp.errors import ScenarioError
 from numaexp.experiment import Comparison, check_runnable, simulate
-from numaexp.model.kernel import MODE_NAMES, SIMULATED_MODES
+from numaexp.model.kernel import NUMA_BALANCING_MEMORY_TIERING
 from numaexp.model.units import PAGE_SIZE
 from numaexp.viz import (
     plot_counters,
@@ -18,6 +18,7 @@ from numaexp.viz import (
     plot_pages_per_node,
     plot_placement,
     plot_scan_period,
+    plot_tiering,
     plot_times,
 )
 from numaexp.widgets.base import RunModel
@@ -25,6 +26,7 @@ from numaexp.widgets.scenarios import (
     DashboardSettings,
     build_machine,
     build_scenario,
+    build_scenarios,
     build_workload,
 )
 
@@ -37,7 +39,7 @@ DASHBOARD_PLOTS = {
     "scan period": plot_scan_period,
     "memory.stat": plot_memory_stat,
 }
-"""Figures the dashboard shows, in tab order."""
+"""Figures the dashboard shows, in tab order (plus ``tiering`` when a mode has bit 2)."""
 
 SUMMARY_COLUMNS = ("label", "elapsed_s", "user_s", "system_s", "numa_pte_updates",
                    "numa_hint_faults", "hint_local_pct", "numa_pages_migrated",
@@ -81,19 +83,11 @@ class DashboardModel(RunModel):
         settings = dataclasses.replace(self.settings, numa_load_balance=())
         return [c.path for c in build_workload(settings, build_machine(settings)).all_cgroups()]
 
-    def plan(self) -> list[tuple[str, int, object]]:
-        """One ``(label, mode, scenario)`` per selected mode, each checked runnable."""
-        base = build_scenario(self.settings)
-        plan = []
-        for mode in dict.fromkeys(self.settings.modes):
-            if mode not in SIMULATED_MODES:
-                raise ScenarioError("modes", f"mode {mode} ({MODE_NAMES.get(mode, '?')}) is not "
-                                    "simulated yet",
-                                    ", ".join(str(m) for m in SIMULATED_MODES))
-            kernel = dataclasses.replace(base.kernel, numa_balancing=mode)
-            scenario = dataclasses.replace(base, kernel=kernel)
+    def plan(self) -> list[tuple[str, int, str, object]]:
+        """One ``(label, mode, variant, scenario)`` per selected mode and variant, each runnable."""
+        plan = build_scenarios(self.settings)
+        for *_, scenario in plan:
             check_runnable(scenario)
-            plan.append((f"mode {mode}", mode, scenario))
         return plan
 
     def execute(self, job, plan) -> None:
@@ -101,7 +95,7 @@ class DashboardModel(RunModel):
         started = time.perf_counter()
         results = {}
         steps = len(plan) + 1
-        for i, (label, _mode, scenario) in enumerate(plan):
+        for i, (label, _mode, _variant, scenario) in enumerate(plan):
             job.check()
             self.update(progress=i / steps,
                         message=f"Simulating {label} ({i + 1} of {len(plan)}): "
@@ -111,15 +105,19 @@ class DashboardModel(RunModel):
         job.check()
         self.update(progress=len(plan) / steps, message="Drawing the figures…")
         comparison = Comparison(results=results, settings=pd.DataFrame(
-            [{"label": label, "mode": mode} for label, mode, _ in plan]))
-        figures = {name: plot(comparison) for name, plot in DASHBOARD_PLOTS.items()}
+            [{"label": label, "mode": mode, "variant": variant}
+             for label, mode, variant, _ in plan]))
+        plots = dict(DASHBOARD_PLOTS)
+        if any(mode & NUMA_BALANCING_MEMORY_TIERING for _, mode, _, _ in plan):
+            plots["tiering"] = plot_tiering
+        figures = {name: plot(comparison) for name, plot in plots.items()}
         frame = comparison.frame
         self.comparison = comparison
         self.update(tables={"summary": frame[[c for c in SUMMARY_COLUMNS if c in frame]]})
         self.show_figures(figures)
         sim = ", ".join(f"{label} {r.meta['sim_seconds']:.2f} s" for label, r in results.items())
-        self.update(message=f"Run {self.runs_finished + 1}: {len(plan)} mode(s) of "
-                            f"{plan[0][2].workload.name} in {time.perf_counter() - started:.1f} "
+        self.update(message=f"Run {self.runs_finished + 1}: {len(plan)} run(s) of "
+                            f"{plan[0][3].workload.name} in {time.perf_counter() - started:.1f} "
                             f"s (simulated: {sim}).")
 
     def export_frames(self):

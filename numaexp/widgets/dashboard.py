@@ -18,22 +18,14 @@ import html
 import ipywidgets as w
 
 from numaexp.errors import ScenarioError
+from numaexp.model.kernel import CGROUP_VARIANTS, PATCH_VARIANTS
 from numaexp.model.machine import MACHINE_PRESETS
 from numaexp.widgets.comparison import DashboardModel
 from numaexp.widgets.controls import ExportBar, Results, RunBar
 from numaexp.widgets.scenarios import WORKLOAD_PARAMS, DashboardSettings, mode_choices
 
-VARIANT_CHOICES = {
-    "cgroup gate (patch 2)": ("mainline", "rfc-v1", "rfc-v2", "hierarchical"),
-    "task statistics (patch 1)": ("fixed", "as-posted"),
-    "interleave (patch 3)": ("fixed", "as-posted"),
-}
-"""Kernel variant selectors: shown, disabled until the simulator models the RFC's variants."""
-
-VARIANT_TOOLTIP = "Not simulated yet (issue 3): every run models mainline 6.12."
-
 NOT_SIMULATED_TOOLTIP = "Mode {mode} is a valid kernel.numa_balancing value but is not " \
-                        "simulated yet (issue 3)."
+                        "simulated yet."
 
 _SHORT = w.Layout(width="260px")
 _STYLE = {"description_width": "150px"}
@@ -110,16 +102,31 @@ class Dashboard:
                              tooltip="" if simulated else NOT_SIMULATED_TOOLTIP.format(mode=mode))
             box.add_class(f"numaexp-mode-{mode}")
             self.modes[mode] = box
-        self.variants = [w.Dropdown(options=options, description=name, disabled=True,
-                                    tooltip=VARIANT_TOOLTIP, style=_STYLE,
-                                    layout=w.Layout(width="330px"))
-                         for name, options in VARIANT_CHOICES.items()]
+        self.variants = {
+            "cgroup_variants": w.SelectMultiple(
+                options=list(CGROUP_VARIANTS), value=tuple(s.cgroup_variants), rows=4,
+                description="cgroup gate (patch 2)",
+                tooltip="Kernel variants to compare: mainline 6.12, or the RFC with the "
+                        "tg_numa_balance_enabled gate of v1, v2 or hierarchical"),
+            "stats_variant": w.Dropdown(
+                options=list(PATCH_VARIANTS), value=s.stats_variant,
+                description="task stats (patch 1)",
+                tooltip="as-posted: vmstat spells numa_task_swaped and never counts"),
+            "interleave_variant": w.Dropdown(
+                options=list(PATCH_VARIANTS), value=s.interleave_variant,
+                description="interleave (patch 3)",
+                tooltip="as-posted: NUMA_TASK_MIG == 1 collides with node 1"),
+        }
+        for widget in self.variants.values():
+            widget.style = _STYLE
+            widget.layout = w.Layout(width="330px")
         self.numa_load_balance = w.SelectMultiple(
             options=self.model.cgroup_paths(), value=tuple(s.numa_load_balance), rows=4,
             description="cpu.numa_load_balance=1", style=_STYLE, layout=w.Layout(width="330px"),
             tooltip="Cgroups with cpu.numa_load_balance = 1 (only read in mode 4)")
         self.scenario_line = w.HTML()
-        for widget in [*self.fields.values(), *self.modes.values(), self.numa_load_balance]:
+        for widget in [*self.fields.values(), *self.modes.values(), *self.variants.values(),
+                       self.numa_load_balance]:
             widget.observe(self._on_change, names="value")
 
         self.run_bar = RunBar(self.model, before_run=self.read_settings)
@@ -133,7 +140,7 @@ class Dashboard:
                      f["duration_s"], f["seed"], f["sample_interval_s"]),
             _section("Kernel", f["scan_period_min_ms"], f["scan_period_max_ms"],
                      f["scan_size_mb"], f["hot_threshold_ms"], f["promote_rate_limit_mbps"],
-                     *self.variants),
+                     *self.variants.values()),
             _section("kernel.numa_balancing", *self.modes.values()),
         ], layout=w.Layout(flex_flow="row wrap"))
         self.widget = w.VBox([
@@ -148,6 +155,8 @@ class Dashboard:
         """Copy the widgets' values into ``model.settings`` and return it."""
         s = self.model.settings
         for name, widget in self.fields.items():
+            setattr(s, name, widget.value)
+        for name, widget in self.variants.items():
             setattr(s, name, widget.value)
         s.modes = tuple(mode for mode, box in self.modes.items() if box.value)
         s.numa_load_balance = tuple(self.numa_load_balance.value)

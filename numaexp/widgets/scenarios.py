@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 from numaexp.errors import ScenarioError
 from numaexp.model import presets
-from numaexp.model.kernel import MODE_NAMES, SIMULATED_MODES, KernelConfig
+from numaexp.model.kernel import (
+    MODE_NAMES,
+    NUMA_BALANCING_CGROUP,
+    SIMULATED_MODES,
+    KernelConfig,
+    KernelVariant,
+)
 from numaexp.model.machine import MACHINE_PRESETS, Machine
 from numaexp.model.scenario import Scenario, Stop
 from numaexp.model.workload import Cgroup, Workload
@@ -59,6 +65,12 @@ class DashboardSettings:
         Cgroup paths with ``cpu.numa_load_balance = 1`` (read in mode 4).
     modes : tuple of int
         ``kernel.numa_balancing`` values to compare.
+    cgroup_variants : tuple of str
+        Patch 2 variants to compare (``mainline``, ``rfc-v1``, ``rfc-v2``,
+        ``hierarchical``); each runs with every mode, except mode 4 with
+        ``mainline``, as in :func:`numaexp.compare`.
+    stats_variant, interleave_variant : {"fixed", "as-posted"}
+        Patches 1 and 3, for every RFC variant.
     scan_period_min_ms, scan_period_max_ms, scan_size_mb, hot_threshold_ms,
     promote_rate_limit_mbps : int
         Kernel tunables (see :class:`~numaexp.model.kernel.KernelConfig`).
@@ -81,6 +93,9 @@ class DashboardSettings:
     cgroup_per_process: bool = True
     numa_load_balance: tuple[str, ...] = ()
     modes: tuple[int, ...] = (0, 1)
+    cgroup_variants: tuple[str, ...] = ("rfc-v2",)
+    stats_variant: str = "fixed"
+    interleave_variant: str = "fixed"
     scan_period_min_ms: int = 1000
     scan_period_max_ms: int = 60000
     scan_size_mb: int = 256
@@ -94,6 +109,21 @@ class DashboardSettings:
 def mode_choices() -> list[tuple[int, str, bool]]:
     """Every ``kernel.numa_balancing`` mode as ``(mode, label, simulated)``."""
     return [(mode, f"{mode} {name}", mode in SIMULATED_MODES) for mode, name in MODE_NAMES.items()]
+
+
+def build_variants(settings: DashboardSettings) -> list[KernelVariant]:
+    """The kernel variants the settings compare (at least one)."""
+    if not settings.cgroup_variants:
+        raise ScenarioError("cgroup_variants", "no kernel variant selected",
+                            "one or more of mainline, rfc-v1, rfc-v2, hierarchical")
+    variants = []
+    for name in dict.fromkeys(settings.cgroup_variants):
+        try:
+            variants.append(KernelVariant(cgroup=name, stats=settings.stats_variant,
+                                          interleave=settings.interleave_variant))
+        except ScenarioError as err:
+            raise err.under("variant") from None
+    return variants
 
 
 def build_machine(settings: DashboardSettings) -> Machine:
@@ -141,8 +171,14 @@ def build_workload(settings: DashboardSettings, machine: Machine) -> Workload:
     return dataclasses.replace(workload, cgroups=listed)
 
 
-def build_scenario(settings: DashboardSettings) -> Scenario:
-    """The scenario the settings describe, in the first of ``settings.modes``.
+def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Scenario]]:
+    """One scenario per selected mode and kernel variant, labelled as :func:`numaexp.compare` does.
+
+    Returns
+    -------
+    list of (label, mode, variant label, Scenario)
+        Labels are ``"mode M"`` with one variant, ``"mode M VARIANT"`` with
+        several; mode 4 is skipped for ``mainline`` when other variants run.
 
     Raises
     ------
@@ -153,19 +189,38 @@ def build_scenario(settings: DashboardSettings) -> Scenario:
         raise ScenarioError("modes", "no mode selected", "one or more of 0, 1, 2, 3, 4")
     machine = build_machine(settings)
     workload = build_workload(settings, machine)
-    try:
-        kernel = KernelConfig(numa_balancing=settings.modes[0],
-                              scan_period_min_ms=settings.scan_period_min_ms,
-                              scan_period_max_ms=settings.scan_period_max_ms,
-                              scan_size_mb=settings.scan_size_mb,
-                              hot_threshold_ms=settings.hot_threshold_ms,
-                              promote_rate_limit_mbps=settings.promote_rate_limit_mbps)
-    except ScenarioError as err:
-        raise err.under("kernel") from None
+    variants = build_variants(settings)
     if settings.workload == "random_access":
         stop = Stop(kind="duration", duration_s=settings.duration_s)
     else:
         stop = Stop(kind="work", max_duration_s=settings.max_duration_s)
-    return Scenario(name=workload.name, machine=machine, workload=workload, kernel=kernel,
-                    stop=stop, seed=settings.seed, sample_interval_s=settings.sample_interval_s,
-                    description=f"{workload.description} on {machine.name}")
+    several = len(variants) > 1
+    out = []
+    for mode in dict.fromkeys(settings.modes):
+        if mode not in SIMULATED_MODES:
+            raise ScenarioError("modes", f"mode {mode} ({MODE_NAMES.get(mode, '?')}) is not "
+                                "simulated yet", ", ".join(str(m) for m in SIMULATED_MODES))
+        for variant in variants:
+            if several and mode & NUMA_BALANCING_CGROUP and not variant.rfc:
+                continue  # mainline has no mode 4
+            try:
+                kernel = KernelConfig(numa_balancing=mode, variant=variant,
+                                      scan_period_min_ms=settings.scan_period_min_ms,
+                                      scan_period_max_ms=settings.scan_period_max_ms,
+                                      scan_size_mb=settings.scan_size_mb,
+                                      hot_threshold_ms=settings.hot_threshold_ms,
+                                      promote_rate_limit_mbps=settings.promote_rate_limit_mbps)
+            except ScenarioError as err:
+                raise err.under("kernel") from None
+            scenario = Scenario(name=workload.name, machine=machine, workload=workload,
+                                kernel=kernel, stop=stop, seed=settings.seed,
+                                sample_interval_s=settings.sample_interval_s,
+                                description=f"{workload.description} on {machine.name}")
+            label = f"mode {mode} {variant.label}" if several else f"mode {mode}"
+            out.append((label, mode, variant.label, scenario))
+    return out
+
+
+def build_scenario(settings: DashboardSettings) -> Scenario:
+    """The scenario of the first selected mode and variant (see :func:`build_scenarios`)."""
+    return build_scenarios(settings)[0][3]
