@@ -11,7 +11,8 @@ Quick start::
 Layers: :mod:`numaexp.model` (plain-Python scenario description),
 :mod:`numaexp.sim` (numba kernels named after the kernel's functions),
 :mod:`numaexp.results` (pandas frames named after the kernel's counters),
-:mod:`numaexp.experiment` (``simulate`` and ``compare``), :mod:`numaexp.viz`.
+:mod:`numaexp.experiment` (``simulate`` and ``compare``), :mod:`numaexp.sweep`
+(``sweep``: many runs on local cores or Dask, resumable), :mod:`numaexp.viz`.
 """
 
 from numaexp.errors import ScenarioError
@@ -38,6 +39,7 @@ from numaexp.model import (
     save_scenario,
 )
 from numaexp.results import Result
+from numaexp.sweep import SweepSpec, sweep
 
 __all__ = [
     "Action",
@@ -56,6 +58,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Stop",
+    "SweepSpec",
     "Thread",
     "Vma",
     "Workload",
@@ -64,4 +67,5 @@ __all__ = [
     "presets",
     "save_scenario",
     "simulate",
+    "sweep",
 ]

@@ -29,7 +29,7 @@ def test_parse_and_format_round_trip():
 @pytest.mark.parametrize("bad", ["", ".kernel", "kernel.", "kernel..hz", "1kernel", "kernel[x]",
                                  "kernel hz", 'workload.cgroups["/a]'])
 def test_malformed_paths_are_rejected(bad):
-    with pytest.raises(ScenarioError, match="malformed path|empty path"):
+    with pytest.raises(ScenarioError, match=r"malformed path|empty path"):
         parse_path(bad)
 
 

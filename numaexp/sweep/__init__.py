@@ -1,0 +1,27 @@
+"""Parameter sweeps: many runs of one scenario, on local cores or a Dask cluster.
+
+Quick start::
+
+    import numaexp
+    spec = numaexp.SweepSpec(
+        "numa02", base_options={"memory_scale": 0.25, "first_touch_node": 0},
+        fixed={"stop": {"kind": "duration", "duration_s": 10.0}},
+        product={"kernel.scan_period_min_ms": [250, 1000, 4000]}, repeats=3)
+    frame = numaexp.sweep(spec, store="out/sweep")   # resumable; one row per point
+
+Modules: :mod:`~numaexp.sweep.paths` (dotted paths to scenario fields),
+:mod:`~numaexp.sweep.spec` (the spec and its points),
+:mod:`~numaexp.sweep.hashing` (point identity and seeds),
+:mod:`~numaexp.sweep.worker` (one point on a worker),
+:mod:`~numaexp.sweep.executors` (local pool, Dask, resubmission),
+:mod:`~numaexp.sweep.store` (the Parquet results store),
+:mod:`~numaexp.sweep.run` (:func:`sweep`), :mod:`~numaexp.sweep.plots`.
+"""
+
+from numaexp.sweep.paths import get_path, set_paths
+from numaexp.sweep.run import SweepResult, sweep
+from numaexp.sweep.spec import Point, SweepSpec
+from numaexp.sweep.store import Store, StoreWarning
+
+__all__ = ["Point", "Store", "StoreWarning", "SweepResult", "SweepSpec", "get_path",
+           "set_paths", "sweep"]

@@ -1,0 +1,402 @@
+"""What a sweep runs: a base scenario, parameters over dotted paths, seeds.
+
+A :class:`SweepSpec` expands into points: the cartesian product of its axes
+(each ``product`` parameter is an axis; the ``zip`` parameters together form
+one axis, taken in step; the ``samples`` random draws of the ``sample``
+parameters form one axis), each repeated ``repeats`` times with its own seed.
+Spec files are TOML (see ``data/sweeps/``)::
+
+    name = "scan_period_min on numa02"
+    seed = 1
+    repeats = 3
+    metrics = ["throughput_per_s", "numa_pages_migrated"]
+
+    [base]                      # or: base = "numa02" / base = "my.toml"
+    preset = "numa02"           # or: file = "../scenarios/numa02.toml"
+    memory_scale = 0.25         # other keys: keyword arguments of the preset
+
+    [fixed]                     # set on every point (quote dotted paths)
+    "stop" = { kind = "duration", duration_s = 10.0 }
+
+    [product]
+    "kernel.scan_period_min_ms" = [100, 250, 500, 1000]
+
+    [zip]                       # lists of one length, taken in step
+    "kernel.scan_size_mb" = [64, 256]
+    "kernel.scan_period_max_ms" = [30000, 60000]
+
+    samples = 8                 # (top level) random draws of [sample]
+    [sample]
+    "kernel.scan_delay_ms" = { loguniform = [100, 4000], integer = true }
+
+Paths are quoted: TOML reads an unquoted ``kernel.x = 1`` as a table
+``kernel`` with a key ``x``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from numaexp.errors import ScenarioError
+from numaexp.model.scenario import Scenario
+from numaexp.sweep.hashing import SEED_LIMIT, canonical_json, point_seed, scenario_hash
+from numaexp.sweep.paths import get_path, set_paths
+
+DEFAULT_METRICS = ("elapsed_s", "throughput_per_s", "system_s", "numa_hint_faults",
+                   "numa_pages_migrated", "local_access_pct")
+"""Summary columns plotted by default (any column of the sweep frame may be named)."""
+
+DISTRIBUTIONS = ("choice", "uniform", "loguniform", "randint")
+"""Kinds of random parameter: ``choice = [values]`` (one of them, equally likely),
+``uniform = [low, high]``, ``loguniform = [low, high]`` (both floats, or rounded
+integers with ``integer = true``), ``randint = [low, high]`` (integers, both ends
+included)."""
+
+_SPEC_KEYS = ("name", "description", "seed", "repeats", "common_seeds", "samples", "metrics",
+              "base", "fixed", "product", "zip", "sample")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One simulation of a sweep.
+
+    Attributes
+    ----------
+    params : dict of str to object
+        Parameter path -> value, as given in the spec.
+    repeat : int
+        Repeat number (0-based).
+    seed : int
+        The run's seed (also ``scenario.seed``).
+    scenario : Scenario
+        The fully resolved scenario.
+    key : str
+        :func:`~numaexp.sweep.hashing.scenario_hash` of ``scenario``: points
+        with equal keys are the same run.
+    """
+
+    params: dict
+    repeat: int
+    seed: int
+    scenario: Scenario = field(repr=False)
+    key: str
+
+    def row(self) -> dict:
+        """Columns of this point in a sweep frame: parameters, ``repeat``, ``seed``."""
+        return {**{path: display_value(v) for path, v in self.params.items()},
+                "repeat": self.repeat, "seed": self.seed}
+
+
+def display_value(value):
+    """A parameter value as a frame cell: scalars as they are, anything else as JSON text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return canonical_json(value)
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A parameter sweep over one base scenario.
+
+    Parameters
+    ----------
+    base : Scenario or str
+        The scenario every point starts from, or a preset name (``"numa02"``,
+        ``"default"``, ``"per_cgroup"``, ...) or a path to a scenario ``.toml`` file. Its seed is
+        replaced by each point's.
+    product : dict of str to list
+        Parameter path -> values; each parameter is an axis of the grid.
+    zip : dict of str to list
+        Parameter path -> values, all lists of one length, varied together
+        (one axis).
+    sample : dict of str to dict
+        Parameter path -> distribution such as ``{"loguniform": [100, 4000],
+        "integer": True}`` (see :data:`DISTRIBUTIONS`); ``samples`` draws of
+        all of them form one axis, drawn from a generator seeded with ``seed``.
+    samples : int
+        Number of random draws (> 0 exactly when ``sample`` is given).
+    fixed : dict of str to object
+        Path -> value set on every point (not a parameter column).
+    repeats : int
+        Runs of each parameter combination, each with its own seed.
+    seed : int
+        Sweep seed; each point's seed is a hash of it, the point's parameters
+        and its repeat number (:func:`~numaexp.sweep.hashing.point_seed`), so
+        it does not depend on the point's position in the sweep.
+    common_seeds : bool
+        Use the same seeds (one per repeat) for every parameter combination
+        (common random numbers: differences between combinations are then
+        not blurred by different random streams).
+    base_options : dict
+        Keyword arguments of the preset named by ``base`` (e.g.
+        ``memory_scale``, ``passes``, ``first_touch_node``).
+    name : str
+        Label of the sweep (default: the base scenario's name).
+    metrics : tuple of str
+        Columns summary plots show (default :data:`DEFAULT_METRICS`).
+    description : str
+        Free text.
+
+    Examples
+    --------
+    >>> spec = SweepSpec("numa02", product={"kernel.scan_period_min_ms": [250, 1000]},
+    ...                  fixed={"stop": {"kind": "duration", "duration_s": 5.0}},
+    ...                  repeats=2, base_options={"memory_scale": 0.0625})
+    >>> len(spec)
+    4
+    """
+
+    base: Scenario | str
+    product: dict = field(default_factory=dict)
+    zip: dict = field(default_factory=dict)
+    sample: dict = field(default_factory=dict)
+    samples: int = 0
+    fixed: dict = field(default_factory=dict)
+    repeats: int = 1
+    seed: int = 0
+    common_seeds: bool = False
+    base_options: dict = field(default_factory=dict)
+    name: str = ""
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    description: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        base = resolve_base(self.base, dict(self.base_options))
+        object.__setattr__(self, "base", base)
+        object.__setattr__(self, "name", self.name or base.name)
+        if isinstance(self.metrics, str) or not all(isinstance(m, str) for m in self.metrics):
+            raise ScenarioError("metrics", f"must be a list of column names (got "
+                                           f"{self.metrics!r})", ", ".join(DEFAULT_METRICS))
+        object.__setattr__(self, "metrics", tuple(self.metrics))
+        for name, limit in (("repeats", None), ("samples", None), ("seed", SEED_LIMIT)):
+            value = getattr(self, name)
+            low = 1 if name == "repeats" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < low \
+                    or (limit and value >= limit):
+                raise ScenarioError(name, f"must be an integer >= {low}"
+                                          + (" below 2**63" if limit else "") + f" (got {value!r})")
+        if not isinstance(self.common_seeds, bool):
+            raise ScenarioError("common_seeds", f"must be true or false (got "
+                                                f"{self.common_seeds!r})")
+        groups = {}
+        for group in ("product", "zip", "sample", "fixed"):
+            table = getattr(self, group)
+            if not isinstance(table, dict):
+                raise ScenarioError(group, f"must be a table of parameter paths (got "
+                                           f"{table!r:.60})", 'e.g. {"kernel.scan_size_mb": ...}')
+            object.__setattr__(self, group, dict(table))
+            for path in table:
+                if path in groups:
+                    raise ScenarioError(f"{group}.{path}", f"already set in [{groups[path]}]",
+                                        "each path in one of product, zip, sample, fixed")
+                groups[path] = group
+                self._check_path(group, path)
+        for path, values in self.product.items():
+            _check_values(f"product.{path}", values)
+        lengths = {path: _check_values(f"zip.{path}", values) for path, values in self.zip.items()}
+        if len(set(lengths.values())) > 1:
+            raise ScenarioError("zip", "lists of different lengths: " + ", ".join(
+                f"{path} has {n}" for path, n in lengths.items()), "lists of one length")
+        for path, dist in self.sample.items():
+            _check_distribution(f"sample.{path}", dist)
+        if bool(self.sample) != (self.samples > 0):
+            raise ScenarioError("samples", f"{self.samples} draws of {len(self.sample)} sampled "
+                                           "parameters", "samples > 0 with a [sample] table, "
+                                                         "0 without")
+
+    def _check_path(self, group: str, path: str) -> None:
+        if path in ("seed", "name") or path.startswith(("seed.", "name.")):
+            raise ScenarioError(f"{group}.{path}", "the sweep sets the seed of every point and "
+                                                   "keeps the base scenario's name",
+                                "use repeats (and seed) for seeds")
+        try:
+            get_path(self.base, path)
+        except ScenarioError as err:
+            raise ScenarioError(err.field, f"{err.problem} (in [{group}])", err.allowed) from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SweepSpec:
+        """Read a spec from a TOML file (``file`` bases are relative to it)."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"sweep spec not found: {path}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ScenarioError(str(path), f"malformed TOML: {err}",
+                                "a TOML document (https://toml.io)") from None
+        try:
+            return cls.from_dict(data, root=path.parent)
+        except ScenarioError as err:
+            raise ScenarioError(err.field, f"{err.problem} (in {path})", err.allowed) from None
+
+    @classmethod
+    def from_dict(cls, data: dict, root: str | os.PathLike = ".") -> SweepSpec:
+        """A spec from the tables of a spec file (see the module docstring).
+
+        Parameters
+        ----------
+        data : dict
+            Parsed TOML.
+        root : path-like
+            Directory that a relative base ``file`` is relative to.
+        """
+        for key in data:
+            if key not in _SPEC_KEYS:
+                raise ScenarioError(key, "unknown key of a sweep spec", ", ".join(_SPEC_KEYS))
+        if "base" not in data:
+            raise ScenarioError("base", "missing: the scenario to sweep",
+                                'a preset name, a scenario file, or a [base] table')
+        base, options = data["base"], {}
+        if isinstance(base, dict):
+            options = dict(base)
+            preset, file = options.pop("preset", None), options.pop("file", None)
+            if (preset is None) == (file is None):
+                raise ScenarioError("base", "give exactly one of preset and file",
+                                    'preset = "numa02" or file = "path/to/scenario.toml"')
+            base = preset if file is None else str(Path(root) / file)
+        elif isinstance(base, str) and base.endswith(".toml"):
+            base = str(Path(root) / base)
+        kwargs = {key: value for key, value in data.items() if key != "base"}
+        return cls(base=base, base_options=options, **kwargs)
+
+    def __len__(self) -> int:
+        """Number of points (parameter combinations x repeats)."""
+        return math.prod(len(axis) for axis in self._axes()) * self.repeats
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Paths of the parameters that vary, in column order."""
+        return (*self.product, *self.zip, *self.sample)
+
+    def _axes(self) -> list[list[dict]]:
+        axes = [[{path: v} for v in values] for path, values in self.product.items()]
+        if self.zip:
+            axes.append([dict(zip(self.zip, row, strict=True))
+                         for row in zip(*self.zip.values(), strict=True)])
+        if self.sample:
+            rng = np.random.default_rng(self.seed)
+            axes.append([{path: _draw(rng, dist) for path, dist in self.sample.items()}
+                         for _ in range(self.samples)])
+        return axes
+
+    def points(self) -> list[Point]:
+        """Every point, parameter combinations in grid order, repeats innermost.
+
+        Raises
+        ------
+        ScenarioError
+            If a point's values make an invalid scenario (the error names the
+            field and the point).
+        """
+        out = []
+        for combo in itertools.product(*self._axes()):
+            params = {path: value for part in combo for path, value in part.items()}
+            for repeat in range(self.repeats):
+                seed = point_seed(self.seed, {} if self.common_seeds else params, repeat)
+                try:
+                    scenario = set_paths(self.base, {**self.fixed, **params, "seed": seed})
+                except ScenarioError as err:
+                    where = ", ".join(f"{p} = {v!r}" for p, v in params.items()) or "the base"
+                    raise ScenarioError(err.field, f"{err.problem} [sweep point {where}]",
+                                        err.allowed) from None
+                out.append(Point(params=params, repeat=repeat, seed=seed, scenario=scenario,
+                                 key=scenario_hash(scenario)))
+        return out
+
+
+def resolve_base(base: Scenario | str, options: dict[str, Any]) -> Scenario:
+    """The base scenario of a sweep from a Scenario, a preset name or a ``.toml`` path.
+
+    Parameters
+    ----------
+    base : Scenario or str
+        What to resolve.
+    options : dict
+        Keyword arguments of a preset (must be empty otherwise).
+    """
+    from numaexp.model.presets import AUTONUMABENCH, autonumabench_scenario, default_scenario
+    from numaexp.model.rfc_presets import RFC_PRESETS
+    from numaexp.model.toml_io import load_scenario
+
+    if isinstance(base, Scenario) or (isinstance(base, str) and (
+            base.endswith(".toml") or Path(base).exists())):
+        if options:
+            raise ScenarioError("base_options", f"options {sorted(options)} apply to presets "
+                                                "only", "no options with a scenario or a file")
+        return base if isinstance(base, Scenario) else load_scenario(base)
+    if not isinstance(base, str):
+        raise ScenarioError("base", f"expected a Scenario, a preset name or a .toml path, got "
+                                    f"{type(base).__name__}")
+    presets = {"default": default_scenario, **RFC_PRESETS}
+    for name in AUTONUMABENCH:
+        for suffix in ("", "_HARD_BIND", "_INVERSE_BIND"):
+            presets[name + suffix] = functools.partial(autonumabench_scenario, name + suffix)
+    if base not in presets:
+        raise ScenarioError("base", f"{base!r} is neither a .toml file nor a preset",
+                            ", ".join(presets))
+    try:
+        return presets[base](**options)
+    except TypeError as err:
+        raise ScenarioError("base_options", f"not accepted by preset {base!r}: {err}",
+                            "keyword arguments of the preset, e.g. memory_scale, passes") from None
+    except ScenarioError as err:
+        raise ScenarioError("base", f"preset {base!r} with options {options}: {err.field}: "
+                                    f"{err.problem}", err.allowed) from None
+
+
+def _check_values(where: str, values) -> int:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ScenarioError(where, f"expected a non-empty list of values, got {values!r:.60}",
+                            'a list, e.g. [100, 1000]; quote dotted paths: "kernel.x" = [...]')
+    return len(values)
+
+
+def _check_distribution(where: str, dist) -> None:
+    kinds = [k for k in DISTRIBUTIONS if isinstance(dist, dict) and k in dist]
+    if not isinstance(dist, dict) or len(kinds) != 1 \
+            or set(dist) - {kinds[0], "integer"}:
+        raise ScenarioError(where, f"expected one distribution, got {dist!r:.60}",
+                            "{choice = [...]}, {uniform = [low, high]}, {loguniform = [low, "
+                            "high]} or {randint = [low, high]}, optionally integer = true")
+    kind, args = kinds[0], dist[kinds[0]]
+    if kind == "choice":
+        _check_values(f"{where}.choice", args)
+        return
+    numbers = isinstance(args, (list, tuple)) and len(args) == 2 and all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in args)
+    if not numbers or not args[0] < args[1] or (kind == "loguniform" and args[0] <= 0) \
+            or (kind == "randint" and not all(isinstance(x, int) for x in args)):
+        raise ScenarioError(f"{where}.{kind}", f"expected [low, high] with low < high, got "
+                                               f"{args!r}",
+                            "integers for randint, low > 0 for loguniform")
+    if not isinstance(dist.get("integer", False), bool):
+        raise ScenarioError(f"{where}.integer", "must be true or false")
+
+
+def _draw(rng: np.random.Generator, dist: dict):
+    """One value from a distribution checked by :func:`_check_distribution`."""
+    if "choice" in dist:
+        return dist["choice"][int(rng.integers(len(dist["choice"])))]
+    if "randint" in dist:
+        low, high = dist["randint"]
+        return int(rng.integers(low, high + 1))
+    low, high = dist.get("uniform") or dist["loguniform"]
+    if "uniform" in dist:
+        value = float(rng.uniform(low, high))
+    else:
+        value = float(math.exp(rng.uniform(math.log(low), math.log(high))))
+    return round(value) if dist.get("integer") else value
