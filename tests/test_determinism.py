@@ -71,3 +71,30 @@ def test_identical_frames_with_one_and_two_numba_threads(tmp_path):
         pd.testing.assert_frame_equal(pd.read_parquet(outs[0] / f"{name}.parquet"),
                                       pd.read_parquet(outs[1] / f"{name}.parquet"),
                                       check_exact=True)
+
+
+def test_pure_python_kernels_give_the_same_frames(tmp_path):
+    """The kernels run as plain Python (NUMBA_DISABLE_JIT=1) give the jitted run's frames."""
+    script = textwrap.dedent(f"""
+        import sys, dataclasses
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from helpers import scenario, small_machine, sweep_workload
+        from numaexp import simulate
+        machine = small_machine(nodes=2, cpus=1)
+        work = sweep_workload(machine, size="4 MiB", passes=3000, first_touch_node=0)
+        sc = scenario(work, machine, mode=1, duration=1.5, scan_delay_ms=100,
+                      scan_period_min_ms=100)
+        simulate(sc, progress=False).save(sys.argv[1], formats=("parquet",))
+    """)
+    outs = []
+    for disable in ("0", "1"):
+        out = tmp_path / f"jit{disable}"
+        env = {**os.environ, "NUMBA_DISABLE_JIT": disable}
+        subprocess.run([sys.executable, "-c", script, str(out)], env=env, check=True)
+        outs.append(out)
+    vm = pd.read_parquet(outs[0] / "vmstat.parquet")
+    assert vm["numa_hint_faults"].iloc[0] > 0 and vm["numa_pages_migrated"].iloc[0] > 0
+    for name in FRAME_NAMES:
+        pd.testing.assert_frame_equal(pd.read_parquet(outs[0] / f"{name}.parquet"),
+                                      pd.read_parquet(outs[1] / f"{name}.parquet"),
+                                      check_exact=True)

@@ -170,7 +170,7 @@ def test_committed_files_match_generator():
 
 def test_committed_file_set():
     names = {p.stem for p in SCENARIO_DIR.glob("*.toml")}
-    assert names == {"default", "random_access_64g", *AUTONUMABENCH_NAMES}
+    assert names == {"default", "random_access_64g", *AUTONUMABENCH_NAMES, *RFC_PRESETS}
     s = load_scenario(SCENARIO_DIR / "random_access_64g.toml")
     assert s.stop.kind == "duration" and s.stop.duration_s == 30.0
     assert s.machine == four_node()
@@ -183,7 +183,7 @@ def test_generator_check_mode(tmp_path, capsys):
     assert gen.main(["--check", "--dir", str(tmp_path)]) == 1
     assert gen.main(["--dir", str(tmp_path)]) == 0
     assert gen.main(["--check", "--dir", str(tmp_path)]) == 0
-    assert len(list(tmp_path.glob("*.toml"))) == 14
+    assert len(list(tmp_path.glob("*.toml"))) == 14 + len(RFC_PRESETS)
 
 
 # ----- errors -------------------------------------------------------------------------
