@@ -40,6 +40,7 @@ from numaexp.model.presets import (
     numa01_thread_alloc,
     numa02,
 )
+from numaexp.model.rfc_presets import RFC_PRESETS
 from numaexp.model.toml_io import (
     scenario_from_dict,
     scenario_from_toml,
