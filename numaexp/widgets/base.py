@@ -10,6 +10,7 @@ drive the model directly with ``run(blocking=True)``.
 from __future__ import annotations
 
 import io
+import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -151,6 +152,9 @@ class RunModel(ABC):
     def export(self, directory: str | Path | None = None, blocking: bool = False) -> Job | None:
         """Write the figures (PNG, SVG, PDF) and tables (CSV, Parquet) of the last run.
 
+        Figure files are named after the tabs, with blanks as ``_``
+        (``pages_per_node.svg``).
+
         Parameters
         ----------
         directory : str or Path, optional
@@ -172,7 +176,8 @@ class RunModel(ABC):
             self.update(export_message="Nothing to export yet: run first.")
             return None
         target = self.export_dir
-        figures, frames = dict(self.figures), self.export_frames()
+        figures = {re.sub(r"[^\w.-]+", "_", name): fig for name, fig in self.figures.items()}
+        frames = self.export_frames()
         self.update(export_message=f"Exporting to {target.resolve()}…")
 
         def work(_job):
