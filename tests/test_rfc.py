@@ -178,3 +178,16 @@ def test_patch_1_as_posted_misspells_and_never_counts_vmstat():
     assert posted.memory_stat["numa_task_swapped"].sum() == \
         fixed.memory_stat["numa_task_swapped"].sum()
     assert (posted.vmstat["variant"] == "rfc-v2+stats-as-posted").all()
+
+
+def test_mode_4_leaves_top_tier_thps_unscanned_as_posted(machine):
+    work = sweep_workload(machine, first_touch_node=0, passes=20000, size="64 MiB")
+    work = dataclasses.replace(work, processes=tuple(
+        dataclasses.replace(p, vmas=tuple(dataclasses.replace(v, thp=True) for v in p.vmas))
+        for p in work.processes))
+    mode1 = _vm(simulate(scenario(work, machine, mode=1), progress=False))
+    assert mode1["numa_huge_pte_updates"] > 0
+    enabled = _in_cgroups(work, Cgroup("/t", numa_load_balance=1), path="/t")
+    mode4 = _vm(simulate(scenario(enabled, machine, mode=4), progress=False))
+    # change_huge_pmd was not taught about NUMA_BALANCING_CGROUP: every node is top tier here
+    assert mode4["numa_huge_pte_updates"] == 0 and mode4["numa_hint_faults"] == 0
