@@ -44,12 +44,17 @@ def local_pool(workers: int | None = None) -> cf.ProcessPoolExecutor:
     -----
     Workers start from a fork server (``spawn`` where there is none), not
     by forking the caller: forking a process that runs threads (a Jupyter
-    kernel, numba's parallel kernels) can deadlock. As with any such pool, a
-    script that sweeps must guard its top level with
-    ``if __name__ == "__main__":``.
+    kernel, numba's parallel kernels) can deadlock. The fork server imports
+    numaexp once (it is told to preload ``__main__`` and
+    :mod:`numaexp.sweep.worker`), so a new worker starts in milliseconds.
+    As with any such pool, a script that sweeps must guard its top level
+    with ``if __name__ == "__main__":``.
     """
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["__main__", "numaexp.sweep.worker"])
+    else:
+        context = multiprocessing.get_context("spawn")
     return cf.ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=context)
 
 

@@ -7,9 +7,9 @@ flushed to disk, then renamed, so a sweep killed at any moment leaves only
 whole files. Reading checks every file (Parquet footer, page checksums, one
 row, the key in the file matching its name) and skips, with a warning, any
 file that fails: a damaged file is never read silently, and its point simply
-runs again. Files whose name starts with ``.`` or ``_`` are not points
-(the convention of Parquet dataset readers, so ``pandas.read_parquet(DIR)``
-reads the store as one dataset too).
+runs again. Files whose name starts with ``.`` or ``_`` are not points.
+Read a store with :meth:`Store.frame` (records differ in columns: a failed
+point has no metrics).
 
 A record holds the point's outcome (see :func:`numaexp.sweep.worker.run_point`)
 plus ``key``, ``sweep`` (the spec's name), ``params`` (the point's parameters
