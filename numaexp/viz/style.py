@@ -48,12 +48,13 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0, height: fl
 
     Returns
     -------
-    fig : matplotlib.figure.Figure
+    fig : NotebookFigure
+        A ``matplotlib.figure.Figure`` that notebooks show as PNG.
     axes : ndarray of Axes, shape (nrows, ncols)
     """
-    from matplotlib.figure import Figure
+    from numaexp.viz.figure import NotebookFigure
 
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    fig = NotebookFigure(figsize=(width * ncols, height * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=sharex, sharey=sharey)
     for ax in axes.flat:
         ax.grid(alpha=0.3)

@@ -151,6 +151,17 @@ class Dashboard:
         self.model.observe(self._on_model)
         self._on_change()
 
+    def run(self, blocking: bool = False):
+        """Run with the widgets' current values, as the Run button does.
+
+        Parameters
+        ----------
+        blocking : bool
+            Wait for the runs (from code); the button runs in the background.
+        """
+        self.read_settings()
+        return self.model.run(blocking=blocking)
+
     def read_settings(self) -> DashboardSettings:
         """Copy the widgets' values into ``model.settings`` and return it."""
         s = self.model.settings

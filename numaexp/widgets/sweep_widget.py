@@ -112,6 +112,22 @@ class SweepWidget:
         self.model.observe(self._on_model)
         self._on_change()
 
+    def run(self, blocking: bool = False):
+        """Run with the widgets' current values, as the Run button does.
+
+        Parameters
+        ----------
+        blocking : bool
+            Wait for the runs (from code); the button runs in the background.
+
+        Raises
+        ------
+        ScenarioError
+            For a bad range in the widgets.
+        """
+        self.read_settings()
+        return self.model.run(blocking=blocking)
+
     def row_widgets(self):
         """Every input widget of the parameter rows."""
         return [widget for row in self.rows for widget in
