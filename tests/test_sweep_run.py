@@ -7,7 +7,10 @@ and Dask are tested in test_dask.py.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
 import pytest
@@ -16,6 +19,7 @@ from helpers import scenario, small_machine, sweep_workload
 import numaexp
 from numaexp import ScenarioError, SweepSpec
 from numaexp.sweep import SweepResult, worker
+from numaexp.sweep.executors import RETRIES
 
 VOLATILE = ["wall_s", "worker", "finished_at"]
 """Columns that differ between two runs of the same points."""
@@ -134,3 +138,33 @@ def test_spec_path_and_bad_executor(tmp_path):
                       executor="local", progress=False)
     with pytest.raises(FileNotFoundError):
         numaexp.sweep(tmp_path / "none.toml", progress=False)
+
+
+class LosesWorkers(cf.Executor):
+    """Fails the first ``losses`` submissions of every point as a dead worker process would."""
+
+    def __init__(self, pool: cf.Executor, losses: int):
+        self.pool, self.losses, self.calls = pool, losses, Counter()
+
+    def submit(self, fn, scenario, full):
+        self.calls[scenario.seed] += 1
+        if self.calls[scenario.seed] > self.losses:
+            return self.pool.submit(fn, scenario, full)
+        future = cf.Future()
+        future.set_exception(BrokenProcessPool("worker died"))
+        return future
+
+
+def test_lost_points_are_resubmitted_then_recorded_lost(spec, threads):
+    reference = numaexp.sweep(spec, executor=threads, progress=False)
+    flaky = LosesWorkers(threads, losses=RETRIES)
+    frame = numaexp.sweep(spec, executor=flaky, progress=False)
+    assert set(flaky.calls.values()) == {RETRIES + 1}
+    pd.testing.assert_frame_equal(frame.drop(columns=VOLATILE),
+                                  reference.drop(columns=VOLATILE))
+    hopeless = LosesWorkers(threads, losses=RETRIES + 1)
+    frame = numaexp.sweep(spec, executor=hopeless, progress=False)
+    assert len(frame) == 8 and (frame["status"] == "lost").all()
+    assert frame["error"].str.startswith("BrokenProcessPool: worker died (worker or executor "
+                                         "failure").all()
+    assert set(hopeless.calls.values()) == {RETRIES + 1}

@@ -16,6 +16,10 @@ Modules: :mod:`~numaexp.sweep.paths` (dotted paths to scenario fields),
 :mod:`~numaexp.sweep.executors` (local pool, Dask, resubmission),
 :mod:`~numaexp.sweep.store` (the Parquet results store),
 :mod:`~numaexp.sweep.run` (:func:`sweep`), :mod:`~numaexp.sweep.plots`.
+
+``numaexp.sweep`` is the function once :mod:`numaexp` is imported; import
+this package's names with ``from numaexp.sweep import Store`` or
+``from numaexp.sweep.store import Store`` (not ``import numaexp.sweep.store``).
 """
 
 from numaexp.sweep.paths import get_path, set_paths
