@@ -115,8 +115,8 @@ class SweepSpec:
     ----------
     base : Scenario or str
         The scenario every point starts from, or a preset name (``"numa02"``,
-        ``"default"``, ``"per_cgroup"``, ...) or a path to a scenario ``.toml`` file. Its seed is
-        replaced by each point's.
+        ``"default"``, ``"per_cgroup"``, ...) or the path of a scenario
+        ``.toml`` file. Its seed is replaced by each point's.
     product : dict of str to list
         Parameter path -> values; each parameter is an axis of the grid.
     zip : dict of str to list
