@@ -16,6 +16,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+import numba
+
 from numaexp.errors import ScenarioError
 from numaexp.results import Result
 from numaexp.sweep.spec import Point
@@ -42,20 +44,25 @@ def local_pool(workers: int | None = None) -> cf.ProcessPoolExecutor:
 
     Notes
     -----
-    Workers start from a fork server (``spawn`` where there is none), not
-    by forking the caller: forking a process that runs threads (a Jupyter
-    kernel, numba's parallel kernels) can deadlock. The fork server imports
-    numaexp once (it is told to preload ``__main__`` and
-    :mod:`numaexp.sweep.worker`), so a new worker starts in milliseconds.
-    As with any such pool, a script that sweeps must guard its top level
-    with ``if __name__ == "__main__":``.
+    Workers are started with ``spawn``: a fresh interpreter that imports
+    numaexp and loads the compiled kernels from the numba cache (about a
+    second, once per worker). Forking instead (``fork``, or a fork server
+    that has imported numaexp) copies numba's OpenMP threading layer into
+    the child, which aborts at its first parallel kernel. Each worker's
+    parallel kernels use ``CPUs // workers`` threads (at least one), so the
+    pool does not oversubscribe the CPUs. As with any such pool, a script
+    that sweeps must guard its top level with ``if __name__ == "__main__":``.
     """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["__main__", "numaexp.sweep.worker"])
-    else:
-        context = multiprocessing.get_context("spawn")
-    return cf.ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=context)
+    workers = workers or default_workers()
+    return cf.ProcessPoolExecutor(max_workers=workers,
+                                  mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=limit_threads,
+                                  initargs=(max(1, default_workers() // workers),))
+
+
+def limit_threads(threads: int) -> None:
+    """Use at most ``threads`` threads in numba's parallel kernels (a pool initializer)."""
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
 def as_executor(executor) -> tuple[cf.Executor, bool]:

@@ -78,7 +78,9 @@ def sweep(spec: SweepSpec | str | os.PathLike, executor=None, store=None, full: 
         worker per CPU, an int a local pool of that many workers, any
         ``concurrent.futures.Executor``, or a Dask ``Client`` (its
         executor). A pool made here is shut down at the end; a given one is
-        left running.
+        left running (to run many small sweeps, make one
+        :func:`~numaexp.sweep.executors.local_pool` and pass it to each: a
+        new pool's workers take about a second to start).
     store : str or path-like, optional
         Directory of a results store (:class:`~numaexp.sweep.store.Store`).
         Every point is written there as it finishes; points already stored
