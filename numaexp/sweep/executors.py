@@ -95,18 +95,13 @@ class Dispatcher:
     executor : see :func:`as_executor`
     full : bool
         Bring each point's whole :class:`~numaexp.results.Result` back.
-    retries : int
-        Resubmissions of a lost point.
     """
 
-    def __init__(self, executor=None, full: bool = False, retries: int = RETRIES):
+    def __init__(self, executor=None, full: bool = False):
         self._pool, self._owned = as_executor(executor)
         self._workers = executor if self._owned else None
         self._full = full
-        self._retries = retries
         self._pending: dict[cf.Future, Point] = {}
-        self.resubmitted = 0
-        """Points resubmitted after a lost worker."""
 
     def _submit(self, point: Point) -> BaseException | None:
         """Submit ``point``; the error if the executor refused it."""
@@ -136,10 +131,9 @@ class Dispatcher:
                     record, result = future.result()
                 except Exception as err:  # the worker or the executor failed, not the run
                     attempts[point.key] += 1
-                    if attempts[point.key] <= self._retries:
+                    if attempts[point.key] <= RETRIES:
                         refused = self._submit(point)
                         if refused is None:
-                            self.resubmitted += 1
                             continue
                         err = refused
                     record, result = _lost(err), None
