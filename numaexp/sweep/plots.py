@@ -46,7 +46,9 @@ def summary_figures(frame: pd.DataFrame, parameters, metrics) -> dict:
         ``heatmap`` for two such parameters. Empty if no point succeeded.
     """
     ok = frame[frame["status"] == "ok"]
-    varying = [p for p in parameters if ok[p].nunique() > 1] if len(ok) else []
+    if ok.empty:
+        return {}
+    varying = [p for p in parameters if ok[p].nunique() > 1]
     missing = [m for m in metrics if m not in ok.columns]
     if missing:
         raise ValueError(f"sweep frame has no column {missing[0]!r} (columns: "
