@@ -25,7 +25,6 @@ from numaexp.widgets import scenarios as scenarios_module
 from numaexp.widgets.comparison import DASHBOARD_PLOTS
 from numaexp.widgets.jobs import Job, readable_error
 from numaexp.widgets.scenarios import build_scenarios
-from numaexp.widgets.sweep_model import get_path, set_path
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -210,19 +209,6 @@ def test_dashboard_view_disables_modes_that_are_not_simulated(monkeypatch):
 
 
 # -- sweep -----------------------------------------------------------------------------------------
-
-def test_paths_get_and_set_with_validation():
-    scenario = default_scenario()
-    assert get_path(scenario, "kernel.scan_size_mb") == 256
-    assert get_path(scenario, "machine.nodes[1].cpus") == 8
-    changed = set_path(scenario, "machine.nodes[1].cpus", 2)
-    assert changed.machine.nodes[1].cpus == 2 and changed.machine.nodes[0].cpus == 8
-    assert set_path(scenario, "seed", 7).seed == 7
-    with pytest.raises(ScenarioError, match=r"kernel\.nope: no field 'nope'"):
-        set_path(scenario, "kernel.nope", 1)
-    with pytest.raises(ScenarioError, match=r"^kernel\.scan_size_mb"):
-        set_path(scenario, "kernel.scan_size_mb", 0)
-
 
 def test_parameter_values():
     assert parameter_values(100, 1600, 5, "log") == pytest.approx((100, 200, 400, 800, 1600))

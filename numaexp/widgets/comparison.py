@@ -46,6 +46,10 @@ SUMMARY_COLUMNS = ("label", "elapsed_s", "user_s", "system_s", "numa_pte_updates
                    "numa_task_migrated", "numa_task_swapped", "local_access_pct", "finished")
 """Columns of the dashboard's summary table."""
 
+SUMMARY_STYLE = ("<style>.numaexp-summary-table th, .numaexp-summary-table td "
+                 "{white-space: nowrap; padding: 2px 10px; text-align: right}</style>")
+"""Keeps the summary table's labels and numbers on one line."""
+
 
 class DashboardModel(RunModel):
     """Compare ``kernel.numa_balancing`` modes on the scenario the settings describe.
@@ -129,8 +133,8 @@ class DashboardModel(RunModel):
         frame = self.tables.get("summary")
         if frame is None:
             return ""
-        return frame.to_html(index=False, classes="numaexp-summary-table", border=0,
-                             float_format=lambda x: f"{x:,.3f}", escape=True)
+        return (SUMMARY_STYLE + frame.to_html(index=False, classes="numaexp-summary-table",
+                                              border=0, float_format=lambda x: f"{x:,.3f}"))
 
     def describe(self) -> str:
         """One line naming the scenario the settings describe, or why they are invalid."""

@@ -28,7 +28,8 @@ NOT_SIMULATED_TOOLTIP = "Mode {mode} is a valid kernel.numa_balancing value but 
                         "simulated yet."
 
 _SHORT = w.Layout(width="260px")
-_STYLE = {"description_width": "150px"}
+_STYLE = {"description_width": "165px"}
+_WIDTH = "350px"
 
 
 def _section(title: str, *children) -> w.VBox:
@@ -69,12 +70,12 @@ class Dashboard:
                                                step=0.05, description="memory scale (x)"),
             "passes": w.BoundedIntText(value=s.passes, min=1, max=10**6,
                                        description="passes per thread"),
-            "bind": w.Dropdown(options=[("none", None), ("HARD_BIND", "hard"),
-                                        ("INVERSE_BIND", "inverse")], value=s.bind,
+            "bind": w.Dropdown(options=[("none", "none"), ("HARD_BIND", "hard"),
+                                        ("INVERSE_BIND", "inverse")], value=s.bind or "none",
                                description="bind variant"),
             "duration_s": w.BoundedFloatText(value=s.duration_s, min=0.1, max=10**5,
                                              description="duration (s)"),
-            "cgroup_per_process": w.Checkbox(value=s.cgroup_per_process,
+            "cgroup_per_process": w.Checkbox(value=s.cgroup_per_process, indent=False,
                                              description="one cgroup per process"),
             "scan_period_min_ms": w.BoundedIntText(value=s.scan_period_min_ms, min=1,
                                                    max=10**7, description="scan period min (ms)"),
@@ -94,7 +95,7 @@ class Dashboard:
         }
         for widget in self.fields.values():
             widget.style = _STYLE
-            widget.layout = w.Layout(width="330px")
+            widget.layout = w.Layout(width=_WIDTH)
         self.modes = {}
         for mode, label, simulated in mode_choices():
             box = w.Checkbox(value=mode in s.modes and simulated, description=label,
@@ -119,10 +120,10 @@ class Dashboard:
         }
         for widget in self.variants.values():
             widget.style = _STYLE
-            widget.layout = w.Layout(width="330px")
+            widget.layout = w.Layout(width=_WIDTH)
         self.numa_load_balance = w.SelectMultiple(
             options=self.model.cgroup_paths(), value=tuple(s.numa_load_balance), rows=4,
-            description="cpu.numa_load_balance=1", style=_STYLE, layout=w.Layout(width="330px"),
+            layout=w.Layout(width=_WIDTH),
             tooltip="Cgroups with cpu.numa_load_balance = 1 (only read in mode 4)")
         self.scenario_line = w.HTML()
         for widget in [*self.fields.values(), *self.modes.values(), *self.variants.values(),
@@ -135,7 +136,9 @@ class Dashboard:
         f = self.fields
         controls = w.HBox([
             _section("Machine", f["machine"], f["cpus_per_node"], f["memory_per_node_gib"],
-                     w.HTML("<b>Cgroups</b>"), f["cgroup_per_process"], self.numa_load_balance),
+                     w.HTML("<b>Cgroups</b>"), f["cgroup_per_process"],
+                     w.HTML("<code>cpu.numa_load_balance = 1</code> in (read in mode 4):"),
+                     self.numa_load_balance),
             _section("Workload", f["workload"], f["memory_scale"], f["passes"], f["bind"],
                      f["duration_s"], f["seed"], f["sample_interval_s"]),
             _section("Kernel", f["scan_period_min_ms"], f["scan_period_max_ms"],
@@ -167,6 +170,7 @@ class Dashboard:
         s = self.model.settings
         for name, widget in self.fields.items():
             setattr(s, name, widget.value)
+        s.bind = None if s.bind == "none" else s.bind  # a Dropdown value of None means "no choice"
         for name, widget in self.variants.items():
             setattr(s, name, widget.value)
         s.modes = tuple(mode for mode, box in self.modes.items() if box.value)

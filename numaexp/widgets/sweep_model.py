@@ -1,17 +1,17 @@
 """The sweep widget's model: one or two scenario parameters over ranges, several seeds.
 
 Each point is the base scenario with the parameters set by dotted paths
-(``kernel.scan_period_min_ms``) through :func:`dataclasses.replace`, run with
-:func:`numaexp.simulate`; the results form a tidy frame (parameter columns,
-``seed``, every summary metric and vmstat counter) that the plots read while
-points keep finishing.
+(``kernel.scan_period_min_ms``, ``machine.nodes[0].memory``; see
+:mod:`numaexp.sweep.paths`), run in this process with :func:`numaexp.simulate`
+so that the widget can show progress, cancel and redraw as points finish
+(:func:`numaexp.sweep` runs large sweeps on process pools or clusters). The
+results form a tidy frame: parameter columns, ``seed``, every summary metric
+and vmstat counter.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -21,6 +21,7 @@ import pandas as pd
 from numaexp.errors import ScenarioError
 from numaexp.experiment import check_runnable, simulate
 from numaexp.model.scenario import Scenario
+from numaexp.sweep.paths import get_path, set_paths
 from numaexp.viz import plot_sweep, plot_sweep_heatmap
 from numaexp.widgets.base import RunModel
 
@@ -37,54 +38,6 @@ SWEEP_METRICS = ("elapsed_s", "user_s", "system_s", "throughput_per_s", "local_a
 
 REDRAW_INTERVAL_S = 1.0
 """Least wall time between two redraws while points finish, s."""
-
-_STEP = re.compile(r"^([A-Za-z_]\w*)(?:\[(\d+)\])?$")
-
-
-def get_path(obj, path: str):
-    """The value at a dotted path such as ``kernel.scan_size_mb`` or ``machine.nodes[0].cpus``."""
-    for step in path.split("."):
-        match = _STEP.match(step)
-        if match is None or not hasattr(obj, match.group(1)):
-            raise ScenarioError(path, f"no field {step!r} in {type(obj).__name__}",
-                                ", ".join(f.name for f in dataclasses.fields(obj))
-                                if dataclasses.is_dataclass(obj) else None)
-        obj = getattr(obj, match.group(1))
-        if match.group(2) is not None:
-            obj = obj[int(match.group(2))]
-    return obj
-
-
-def set_path(obj, path: str, value):
-    """A copy of ``obj`` with the field at ``path`` set to ``value`` (validated).
-
-    Raises
-    ------
-    ScenarioError
-        For an unknown field or an invalid value, naming the path.
-    """
-    get_path(obj, path)
-    head, _, rest = path.partition(".")
-    name, index = _STEP.match(head).groups()
-    new = getattr(obj, name)
-    if index is not None:
-        items = list(new)
-        items[int(index)] = _set_below(items[int(index)], head, rest, value)
-        new = tuple(items)
-    else:
-        new = _set_below(new, head, rest, value)
-    return dataclasses.replace(obj, **{name: new})
-
-
-def _set_below(obj, head: str, rest: str, value):
-    """``value`` at path ``rest`` below ``obj`` (or ``value`` itself), errors under ``head``."""
-    if not rest:
-        return value
-    try:
-        return set_path(obj, rest, value)
-    except ScenarioError as err:
-        raise err.under(head) from None
-
 
 def parameter_values(start: float, stop: float, steps: int, scale: str = "linear",
                      integer: bool = False) -> tuple:
@@ -221,11 +174,9 @@ class SweepModel(RunModel):
         plan = []
         for seed in range(s.base_seed, s.base_seed + s.seeds):
             for point in itertools.product(*grids):
-                scenario = dataclasses.replace(self.scenario, seed=seed)
-                for p, value in zip(s.parameters, point, strict=True):
-                    scenario = set_path(scenario, p.path, value)
-                plan.append(({p.path: v for p, v in zip(s.parameters, point, strict=True)}
-                             | {"seed": seed}, scenario))
+                values = {p.path: v for p, v in zip(s.parameters, point, strict=True)}
+                plan.append((values | {"seed": seed},
+                             set_paths(self.scenario, values | {"seed": seed})))
         check_runnable(plan[0][1])
         return plan
 
