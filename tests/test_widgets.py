@@ -213,7 +213,6 @@ def test_dashboard_view_disables_modes_that_are_not_simulated(monkeypatch):
 def test_parameter_values():
     assert parameter_values(100, 1600, 5, "log") == pytest.approx((100, 200, 400, 800, 1600))
     assert parameter_values(0, 10, 3) == (0.0, 5.0, 10.0)
-    assert parameter_values(1, 2, 4, integer=True) == (1, 2)
     with pytest.raises(ScenarioError, match="positive"):
         parameter_values(0, 10, 3, "log")
 

@@ -99,16 +99,6 @@ class Job:
             self._finished.set()
         return self
 
-    @property
-    def running(self) -> bool:
-        """The work has started and not ended."""
-        return self.status == "running"
-
-    @property
-    def cancel_requested(self) -> bool:
-        """:meth:`cancel` was called."""
-        return self._cancel.is_set()
-
     def check(self) -> None:
         """Raise :class:`Cancelled` if the job was cancelled (call between steps)."""
         if self._cancel.is_set():

@@ -39,8 +39,8 @@ SWEEP_METRICS = ("elapsed_s", "user_s", "system_s", "throughput_per_s", "local_a
 REDRAW_INTERVAL_S = 1.0
 """Least wall time between two redraws while points finish, s."""
 
-def parameter_values(start: float, stop: float, steps: int, scale: str = "linear",
-                     integer: bool = False) -> tuple:
+
+def parameter_values(start: float, stop: float, steps: int, scale: str = "linear") -> tuple:
     """Values of a swept parameter.
 
     Parameters
@@ -51,8 +51,6 @@ def parameter_values(start: float, stop: float, steps: int, scale: str = "linear
         Number of values (>= 1; 1 gives ``start``).
     scale : {"linear", "log"}
         Even spacing or even ratios (log needs positive ends).
-    integer : bool
-        Round to integers and drop duplicates.
 
     Returns
     -------
@@ -69,8 +67,6 @@ def parameter_values(start: float, stop: float, steps: int, scale: str = "linear
         values = np.linspace(start, stop, steps)
     else:
         raise ScenarioError("scale", f"unknown scale {scale!r}", '"linear" or "log"')
-    if integer:
-        return tuple(dict.fromkeys(round(float(v)) for v in values))
     return tuple(float(v) for v in values)
 
 
