@@ -148,12 +148,32 @@ def _imb_numa_nr(scenario: Scenario) -> int:
 
 
 def estimate_bytes(scenario: Scenario) -> int:
-    """Bytes the simulator state of ``scenario`` will take (pages dominate)."""
+    """Bytes the simulator state of ``scenario`` will take (pages dominate).
+
+    ``BYTES_PER_PAGE`` (17) per page, the per-task rows, 4 bytes per
+    pending-fault list (the calendar ring, a head per 64 positions of each
+    distinct sweep, a ring per distinct random pattern), the events buffer
+    and a margin for the small arrays. Patterns are told apart by their
+    fields, so the count of lists is an upper bound.
+    """
     pages = scenario.memory_pages
     tasks = sum(p.nr_threads for p in scenario.workload.processes)
     n = scenario.machine.nr_nodes
     per_task = S.TASK_DTYPE.itemsize + S.GROUP_DTYPE.itemsize + scenario.machine.nr_cpus + 104 * n
-    return pages * S.BYTES_PER_PAGE + tasks * per_task + (1 << 22)
+    lists = RING_SIZE + 1
+    seen = set()
+    for proc in scenario.workload.processes:
+        vmas = {v.name: v for v in proc.vmas}
+        for thread in proc.threads:
+            for pat in (pat for phase in thread.phases for pat in phase.patterns):
+                for k in range(thread.count if pat.slice_by_thread else 1):
+                    key = (vmas[pat.vma].object or (proc.name, pat.vma), pat, k)
+                    if key not in seen:
+                        seen.add(key)
+                        lists += (vmas[pat.vma].pages // pat.stride >> SWEEP_SHIFT) + 1 \
+                            if pat.kind == "sweep" else ROW_RING + 1
+    return (pages * S.BYTES_PER_PAGE + tasks * per_task + 4 * lists
+            + EVENTS_CAPACITY * S.EVENT_DTYPE.itemsize + (1 << 22))
 
 
 def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
@@ -386,11 +406,12 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     _init_numa_balancing(scenario, tasks, mms, task_rows, tick_ns)
     _place_new_tasks(tasks, allowed, cpus, nodes)
 
-    pages = np.zeros(npages_total, dtype=S.PAGE_DTYPE)
-    pages["node"] = NUMA_NO_NODE
-    pages["last_cpupid"] = CPUPID_UNSET
-    pages["next"] = -1
-    pages["memcg"] = -1
+    blank = np.zeros((), dtype=S.PAGE_DTYPE)
+    blank["node"] = NUMA_NO_NODE
+    blank["last_cpupid"] = CPUPID_UNSET
+    blank["next"] = -1
+    blank["memcg"] = -1
+    pages = np.full(npages_total, blank)  # one pass, no temporary
     cg_node_pages = np.zeros((len(cgroups), nn), dtype=np.int64)
     _prepopulate(objects, vmas, mms, pages, nodes, cg_node_pages)
     cpu_node_ids = [i for i, node in enumerate(machine.nodes) if node.cpus > 0]
@@ -540,14 +561,12 @@ def _place_new_tasks(tasks: np.ndarray, allowed: np.ndarray, cpus: np.ndarray,
     per_node = np.zeros(len(nodes), dtype=np.int64)
     for t in range(len(tasks)):
         allowed_cpus = np.flatnonzero(allowed[t])
-        best = None
-        for c in allowed_cpus:
-            n = cpus[c]["node"]
-            allowed_here = int(np.sum(cpus["node"][allowed_cpus] == n))
-            key = (per_node[n] / allowed_here, cpus[c]["nr_running"], n, c)
-            if best is None or key < best[0]:
-                best = (key, c)
-        c = best[1]
+        where = cpus["node"][allowed_cpus]
+        allowed_here = np.bincount(where, minlength=len(nodes))[where]
+        # the least (tasks per allowed CPU of its node, nr_running, node, cpu)
+        best = np.lexsort((allowed_cpus, where, cpus["nr_running"][allowed_cpus],
+                           per_node[where] / allowed_here))[0]
+        c = allowed_cpus[best]
         tasks[t]["cpu"] = c
         cpus[c]["nr_running"] += 1
         per_node[cpus[c]["node"]] += 1
