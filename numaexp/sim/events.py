@@ -58,9 +58,13 @@ def random_rate(s, seg, off, which):
     return lam
 
 
-@jit
-def schedule_page(s, page, salt, delay):
-    """Queue ``page`` for its next access (it must not be queued).
+@jit_inline
+def next_access_list(s, page, salt, delay):
+    """Pending-fault list in which ``page`` waits for its next access.
+
+    A pure function of the page and the read-only run state (streams, rows,
+    clock): it neither reads nor writes the lists, so it may run for many
+    pages in parallel (:mod:`numaexp.sim.parallel`).
 
     Parameters
     ----------
@@ -75,9 +79,9 @@ def schedule_page(s, page, salt, delay):
 
     Returns
     -------
-    bool
-        False if no active stream covers the page (it waits unqueued until a
-        phase change covers it).
+    int
+        List id, or -1 if no active stream covers the page (it waits
+        unqueued until a phase change covers it).
     """
     o = page_object(s, page)
     off = page - s.ob.first[o]
@@ -87,11 +91,9 @@ def schedule_page(s, page, salt, delay):
         # only sweeps of one region cover the page: its bucket, if on a touched position
         rel = off - s.rg.first[region]
         if rel % s.rg.stride[region] != 0:
-            return False
+            return -1
         i = rel // s.rg.stride[region]
-        lst = s.p.sweep_list_base + s.rg.bucket_first[region] + (i >> s.p.sweep_shift)
-        list_push(s, lst, page)
-        return True
+        return s.p.sweep_list_base + s.rg.bucket_first[region] + (i >> s.p.sweep_shift)
     tick = s.clk[CLK_TICK]
     if s.sg_random[seg] == 1 and region == -1:
         # one random row only: draw the access on the row's own clock (exact, no thinning)
@@ -102,18 +104,16 @@ def schedule_page(s, page, salt, delay):
                 break
         i = stream_position(s.st, k, off)
         if i < 0 or s.mr.rate_max[row] <= 0.0:
-            return False
+            return -1
         w = stream_weight(s.st, k, i)
         if w <= 0.0:
-            return False
+            return -1
         u = rand_u01(s.p.seed, page, tick, RNG_FAULT_TIME * 1024 + salt)
         target = s.mr.clock[row] - math.log(u) / w
         b = max(np.int64(target / s.mr.width[row]), s.mr.pos[row])
         if b - s.mr.pos[row] >= s.p.row_ring:
-            list_push(s, s.mr.lists[row] + s.p.row_ring, page)
-        else:
-            list_push(s, s.mr.lists[row] + (b & (s.p.row_ring - 1)), page)
-        return True
+            return s.mr.lists[row] + s.p.row_ring
+        return s.mr.lists[row] + (b & (s.p.row_ring - 1))
     dt = math.inf
     if s.sg_random[seg]:
         lam_max = random_rate(s, seg, off, 1)
@@ -142,14 +142,29 @@ def schedule_page(s, page, salt, delay):
                 best_region = s.st.region[k]
                 best_pos = i
     if dt == math.inf and best_region < 0:
-        return False
+        return -1
     if dt <= best_t:
         due = tick + 1 + np.int64(dt / s.p.tick_ns)
         if due - tick >= s.p.ring_size:
-            list_push(s, s.p.far_list, page)
-        else:
-            list_push(s, due & (s.p.ring_size - 1), page)
-    else:
-        lst = s.p.sweep_list_base + s.rg.bucket_first[best_region] + (best_pos >> s.p.sweep_shift)
-        list_push(s, lst, page)
+            return s.p.far_list
+        return due & (s.p.ring_size - 1)
+    return s.p.sweep_list_base + s.rg.bucket_first[best_region] + (best_pos >> s.p.sweep_shift)
+
+
+@jit
+def schedule_page(s, page, salt, delay):
+    """Queue ``page`` for its next access (it must not be queued).
+
+    Parameters are those of :func:`next_access_list`.
+
+    Returns
+    -------
+    bool
+        False if no active stream covers the page (it waits unqueued until
+        a phase change covers it).
+    """
+    lst = next_access_list(s, page, salt, delay)
+    if lst < 0:
+        return False
+    list_push(s, lst, page)
     return True
