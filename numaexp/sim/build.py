@@ -46,6 +46,7 @@ from numaexp.sim.constants import (
     VM_THP,
     VM_WRITE,
 )
+from numaexp.sim.parallel import MASS_CHUNK
 from numaexp.sim.tiering import NBP_FIELDS
 
 RING_SIZE = 4096
@@ -498,6 +499,8 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         tmp_link_f=np.zeros((2, nn, nn), dtype=np.float64),
         tmp_ints=np.zeros(32 + 2 * nn, dtype=np.int64),
         tmp_bounds=np.zeros((2, 2 * ns_ + 2), dtype=np.int64),
+        tmp_mass=np.zeros((max(1, -(-int(streams["n"].max(initial=1)) // MASS_CHUNK)), nn),
+                          dtype=np.float64),
     )
     layout = Layout(
         cgroups=tuple(cg.path for cg in cgroups),

@@ -12,7 +12,9 @@ a directory named after a hash of every simulator source file:
 ``~/.cache/numaexp``) ``/numba-<hash>``, unless ``NUMBA_CACHE_DIR`` is set.
 
 numba's ``NUMBA_DISABLE_JIT=1`` runs the kernels as plain Python, for
-coverage and debugging.
+coverage and debugging. ``NUMBA_NUM_THREADS`` sets the threads of the few
+``parallel=True`` kernels (:mod:`numaexp.sim.parallel`); their results do
+not depend on it.
 """
 
 from __future__ import annotations
@@ -50,3 +52,11 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 jit_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 """Decorator for tiny helpers (list links, cpupid fields, ...): inlined into
 their callers at numba's IR level, so they add no separately linked library."""
+
+jit_parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+"""Decorator for the page-array passes that run over page chunks with ``prange``
+(:mod:`numaexp.sim.parallel`); slow to compile, so there are few of them."""
+
+# Load numba's threading layer now: a kernel loaded from the cache calls the
+# parallel kernels it links without loading it (a segfault otherwise).
+numba.get_num_threads()

@@ -3,7 +3,8 @@
 When a thread enters a phase (or exits), its streams change. The segment
 index is rebuilt, the new streams' per-node masses are computed, and every
 pending page of the affected regions is re-queued with fresh draws (the
-Poisson draws are memoryless, so re-drawing from now is exact).
+Poisson draws are memoryless, so re-drawing from now is exact). Both passes
+over the pages run in parallel (:mod:`numaexp.sim.parallel`).
 
 Stream ``active`` codes: 0 inactive, 1 active, 2 activating, 3 deactivating.
 """
@@ -14,7 +15,6 @@ import math
 
 import numpy as np
 
-from numaexp.sim.access import stream_weight
 from numaexp.sim.constants import (
     CLK_ALIVE,
     CLK_TICK,
@@ -22,14 +22,10 @@ from numaexp.sim.constants import (
     EV_PHASE,
     PAGE_SIZE,
     PAT_SWEEP,
-    PG_PRESENT,
-    PG_PROTNONE,
-    PG_QUEUED,
     RNG_REHOME,
 )
-from numaexp.sim.events import schedule_page
 from numaexp.sim.jit import jit, jit_inline
-from numaexp.sim.lists import list_remove
+from numaexp.sim.parallel import requeue_range, row_mass
 from numaexp.sim.trace import trace_event
 
 ACTIVE_NONE, ACTIVE_ON, ACTIVE_NEW, ACTIVE_OLD = 0, 1, 2, 3
@@ -172,33 +168,6 @@ def _bounds(s, o):
 
 
 @jit
-def _compute_mass(s, k):
-    """Recompute the mass row of stream ``k`` from the pages' nodes."""
-    st = s.st
-    row = st.mrow[k]
-    for nid in range(s.p.nr_nodes):
-        s.st_mass[row, nid] = 0.0
-    base = s.ob.first[st.obj[k]] + st.first[k]
-    for i in range(st.n[k]):
-        page = base + i * st.stride[k]
-        nid = s.pg.node[page]
-        if nid >= 0:
-            s.st_mass[row, nid] += stream_weight(st, k, i)
-
-
-@jit
-def _requeue_range(s, lo, hi, salt):
-    """Re-draw the next access of every pending page in global pages ``[lo, hi)``."""
-    pg = s.pg
-    for page in range(lo, hi):
-        f = pg.pflags[page]
-        if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
-            if f & PG_QUEUED:
-                list_remove(s, page)
-            schedule_page(s, page, salt, 0)
-
-
-@jit
 def _requeue_changed(s, o, salt):
     """Re-queue, once each, the pending pages of object ``o`` covered by a changed stream.
 
@@ -231,7 +200,7 @@ def _requeue_changed(s, o, salt):
         while i < n and starts[i] <= hi:
             hi = max(hi, ends[i])
             i += 1
-        _requeue_range(s, base + lo, base + hi, salt)
+        requeue_range(s, base + lo, base + hi, salt)
 
 
 @jit
@@ -343,9 +312,12 @@ def settle_streams(s):
     """After the index is rebuilt: compute new masses and re-queue affected pages."""
     st = s.st
     salt = RNG_REHOME + (s.clk[CLK_TICK] & 0xFF)
-    for k in range(len(st)):
-        if st.active[k] == ACTIVE_NEW:
-            _compute_mass(s, k)
+    for r in range(len(s.mr)):  # once per row, whatever the number of its new streams
+        for q in range(s.mr.first[r], s.mr.first[r] + s.mr.count[r]):
+            k = s.mr_streams[q]
+            if st.active[k] == ACTIVE_NEW:
+                row_mass(s, k)
+                break
     update_row_rates(s, 1)
     for o in range(len(s.ob) - 1):
         _requeue_changed(s, o, salt)

@@ -1,0 +1,132 @@
+"""Passes over the page array that run in parallel over page chunks (numba ``prange``).
+
+At hundreds of millions of pages two passes over every page dominate the
+start of a run and each re-build of the segment index after a phase change:
+drawing the next access of every pending page (:func:`requeue_range`) and
+summing a mass row over the pages' nodes (:func:`row_mass`). Each is split
+into
+
+- a parallel part that computes, page by page, a pure function of the page
+  and of state that the pass does not change (the pending-fault list the
+  page waits in; a chunk's per-node mass), and
+- a serial part that applies the results in page order (links the pages
+  into their lists) or in chunk order (adds the chunks' sums),
+
+so the lists and the floating-point sums are bit-identical whatever the
+number of threads (``NUMBA_NUM_THREADS``).
+"""
+
+from __future__ import annotations
+
+from numba import prange
+
+from numaexp.sim.access import stream_weight
+from numaexp.sim.constants import PG_PRESENT, PG_PROTNONE, PG_QUEUED
+from numaexp.sim.events import next_access_list
+from numaexp.sim.jit import jit, jit_parallel
+from numaexp.sim.lists import list_push, list_remove
+
+MASS_CHUNK = 1 << 16
+"""Positions per partial sum of a mass row; a row of at most this many
+positions is summed in position order, as a single loop would."""
+
+
+@jit_parallel
+def _count_queued(s, lo, hi):
+    """Pending pages of global pages ``[lo, hi)`` that sit in a list."""
+    pg = s.pg
+    queued = 0
+    for page in prange(lo, hi):
+        f = pg.pflags[page]
+        if ((f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0) and f & PG_QUEUED:
+            queued += 1
+    return queued
+
+
+@jit
+def _unqueue_range(s, lo, hi):
+    """Take the pending pages of global pages ``[lo, hi)`` off their lists, in page order."""
+    pg = s.pg
+    for page in range(lo, hi):
+        f = pg.pflags[page]
+        if ((f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0) and f & PG_QUEUED:
+            list_remove(s, page)
+
+
+@jit_parallel
+def _draw_lists(s, lo, hi, salt):
+    """Store in ``pg.next`` the list each pending page of ``[lo, hi)`` waits in next (-1: none).
+
+    The pages must be in no list. ``salt`` is that of
+    :func:`~numaexp.sim.events.next_access_list`.
+    """
+    pg = s.pg
+    for page in prange(lo, hi):
+        f = pg.pflags[page]
+        if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
+            pg.next[page] = next_access_list(s, page, salt, 0)
+
+
+@jit
+def _link_range(s, lo, hi):
+    """Push each drawn pending page of global pages ``[lo, hi)`` on its list, in page order."""
+    pg = s.pg
+    for page in range(lo, hi):
+        f = pg.pflags[page]
+        if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
+            lst = pg.next[page]
+            if lst >= 0:
+                list_push(s, lst, page)
+
+
+@jit
+def requeue_range(s, lo, hi, salt):
+    """Re-draw the next access of every pending page in global pages ``[lo, hi)``.
+
+    The lists come out as if each page, in page order, were taken off its
+    list and queued again by :func:`~numaexp.sim.events.schedule_page`
+    (taking all the pages off first, then pushing them in page order, leaves
+    the same lists). A page that no active stream covers stays in no list.
+    """
+    if _count_queued(s, lo, hi) > 0:
+        _unqueue_range(s, lo, hi)
+    _draw_lists(s, lo, hi, salt)
+    _link_range(s, lo, hi)
+
+
+@jit_parallel
+def _mass_chunks(s, k):
+    """Per-node mass of each ``MASS_CHUNK`` positions of stream ``k``, into ``s.tmp_mass``.
+
+    Returns the number of chunks.
+    """
+    st = s.st
+    n = st.n[k]
+    nchunks = (n + MASS_CHUNK - 1) // MASS_CHUNK
+    base = s.ob.first[st.obj[k]] + st.first[k]
+    stride = st.stride[k]
+    out = s.tmp_mass
+    for c in prange(nchunks):
+        for nid in range(s.p.nr_nodes):
+            out[c, nid] = 0.0
+        for i in range(c * MASS_CHUNK, min(n, (c + 1) * MASS_CHUNK)):
+            node = s.pg.node[base + i * stride]
+            if node >= 0:
+                out[c, node] += stream_weight(st, k, i)
+    return nchunks
+
+
+@jit
+def row_mass(s, k):
+    """Recompute the mass row of stream ``k`` (``s.st_mass[s.st.mrow[k]]``) from the pages' nodes.
+
+    Each node's mass is the sum of the weights of the stream's present
+    positions on it, added per chunk in position order, then chunk by chunk.
+    """
+    nchunks = _mass_chunks(s, k)
+    row = s.st.mrow[k]
+    for nid in range(s.p.nr_nodes):
+        total = 0.0
+        for c in range(nchunks):
+            total += s.tmp_mass[c, nid]
+        s.st_mass[row, nid] = total
