@@ -57,8 +57,13 @@ def _modes(text: str) -> list[int]:
 
 def cmd_run(args) -> int:
     from numaexp.experiment import compare
-    from numaexp.viz import plot_counters, plot_locality, plot_pages_per_node, plot_times
-    from numaexp.viz.plots import save_figure
+    from numaexp.viz import (
+        plot_counters,
+        plot_locality,
+        plot_pages_per_node,
+        plot_times,
+        save_figure,
+    )
 
     scenario = load(args.scenario)
     if args.seed is not None:

@@ -283,11 +283,5 @@ def test_export_names_and_formats(comparison, tmp_path):
         named_frames(42)
 
 
-def test_old_import_path_still_works():
-    from numaexp.viz.plots import plot_counters, save_figure
-
-    assert plot_counters is viz.plot_counters and save_figure is viz.save_figure
-
-
 def test_figures_show_themselves_in_notebooks(comparison):
     assert viz.plot_locality(comparison)._repr_png_().startswith(MAGIC["png"])

@@ -324,6 +324,11 @@ def migrate_task_to(s, t, cpu, now_ns):
     src = s.tk.cpu[t]
     trace_event(s, now_ns, EV_MOVE_NUMA, t, src, cpu, s.cpu.node[src], s.cpu.node[cpu])
     set_task_cpu(s, t, cpu)
+    # t runs on its new CPU from now on (stop_one_cpu): later searches this tick see it there
+    if s.cpu.curr[src] == t:
+        s.cpu.curr[src] = -1
+    if s.cpu.curr[cpu] < 0:
+        s.cpu.curr[cpu] = t
     _count_task_event(s, t, NUMA_TASK_MIGRATED, MC_NUMA_TASK_MIGRATED)
     _charge_move(s, t)
 
@@ -335,6 +340,10 @@ def migrate_swap(s, p, cur, target_cpu, curr_cpu, now_ns):
     trace_event(s, now_ns, EV_SWAP_NUMA, p, curr_cpu, target_cpu, cur, 0)
     set_task_cpu(s, p, target_cpu)
     set_task_cpu(s, cur, curr_cpu)
+    # migrate_swap_stop exchanges the two running tasks: later searches this tick
+    # must see each on its new CPU (else several tasks could swap with one partner)
+    s.cpu.curr[target_cpu] = p
+    s.cpu.curr[curr_cpu] = cur
     _count_task_event(s, p, NUMA_TASK_SWAPPED, MC_NUMA_TASK_SWAPPED)
     _count_task_event(s, cur, NUMA_TASK_SWAPPED, MC_NUMA_TASK_SWAPPED)
     _charge_move(s, p)
