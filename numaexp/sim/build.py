@@ -477,6 +477,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         tmp_link_f=np.zeros((2, nn, nn), dtype=np.float64),
         tmp_ints=np.zeros(32 + 2 * nn, dtype=np.int64),
         tmp_bounds=np.zeros((2, 2 * ns_ + 2), dtype=np.int64),
+        tmp_pick=np.zeros((2, max(len(order), 1)), dtype=np.float64),
     )
     layout = Layout(
         cgroups=tuple(cg.path for cg in cgroups),

@@ -81,7 +81,12 @@ def schedule_page(s, page, salt, delay):
     """
     o = page_object(s, page)
     off = page - s.ob.first[o]
-    seg = find_segment(s, o, off)
+    return schedule_page_at(s, page, off, find_segment(s, o, off), salt, delay)
+
+
+@jit
+def schedule_page_at(s, page, off, seg, salt, delay):
+    """:func:`schedule_page` of a page whose object offset ``off`` and segment ``seg`` are known."""
     region = s.sg_region[seg]
     if not s.sg_random[seg] and region >= 0:
         # only sweeps of one region cover the page: its bucket, if on a touched position

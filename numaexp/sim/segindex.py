@@ -49,7 +49,12 @@ def update_mass(s, page, old, new):
     ``old`` or ``new`` may be -1 (page not present).
     """
     o = page_object(s, page)
-    off = page - s.ob.first[o]
+    update_mass_at(s, o, page - s.ob.first[o], old, new)
+
+
+@jit_inline
+def update_mass_at(s, o, off, old, new):
+    """:func:`update_mass` for page ``off`` of object ``o``."""
     seg = find_segment(s, o, off)
     for j in range(s.sg_mrow_first[seg], s.sg_mrow_first[seg + 1]):
         k = s.sg_mrows[j]  # a stream standing for its mass row

@@ -335,6 +335,7 @@ class Arrays(NamedTuple):
     tmp_link_f: np.ndarray  # float64[2, N, N]: link demand, link factor
     tmp_ints: np.ndarray  # int64[32 + 2 N]: task_numa_env and per-node counts
     tmp_bounds: np.ndarray  # int64[2, 2 * streams + 2]: segment boundaries
+    tmp_pick: np.ndarray  # float64[2, S]: accessor pick by row (engine.prepare_row_picks)
 
 
 FIELDS = Arrays._fields
@@ -393,6 +394,7 @@ _SAMPLES = {  # an empty array (or record) of each field's exact numba type
     "tmp_node_f": np.zeros((1, 1), dtype=f64),
     "tmp_link_f": np.zeros((1, 1, 1), dtype=f64),
     "tmp_bounds": np.zeros((1, 1), dtype=i64),
+    "tmp_pick": np.zeros((1, 1), dtype=f64),
 }
 for _name in FIELDS:
     _SAMPLES.setdefault(_name, np.zeros(1, dtype=i64))
