@@ -27,7 +27,7 @@ from numaexp.sim.constants import (
     RUN_SEGMENTS_FULL,
     VM_THP,
 )
-from numaexp.sim.events import random_rate, schedule_page
+from numaexp.sim.events import random_rate, schedule_page, schedule_page_at
 from numaexp.sim.fault import do_anonymous_page, do_numa_page
 from numaexp.sim.huge_memory import do_huge_pmd_numa_page
 from numaexp.sim.jit import jit, jit_inline
@@ -267,11 +267,11 @@ def deliver_random_touch(s, page, now_ns):
     tick = s.clk[CLK_TICK]
     lam = random_rate(s, seg, off, 0)
     if lam <= 0.0:
-        schedule_page(s, page, 2, _stall_ticks(s, seg, off) - 1)
+        schedule_page_at(s, page, off, seg, 2, _stall_ticks(s, seg, off) - 1)
         return
     lam_max = random_rate(s, seg, off, 1)
     if rand_u01(s.p.seed, page, tick, RNG_THIN) * lam_max >= lam:
-        schedule_page(s, page, 2, 0)  # not an access: draw the next candidate
+        schedule_page_at(s, page, off, seg, 2, 0)  # not an access: draw the next candidate
         return
     # the accessing row, then the accessing stream within it
     x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR) * lam

@@ -171,6 +171,23 @@ def _bounds(s, o):
     return m
 
 
+@jit_inline
+def _first_new_of_row(s, k):
+    """No earlier stream of activating stream ``k``'s mass row is activating.
+
+    The streams of a row have the same pages and weights, so one computes
+    the row's mass for all (bit-identical to recomputing it for each).
+    """
+    row = s.st.mrow[k]
+    for q in range(s.mr.first[row], s.mr.first[row] + s.mr.count[row]):
+        j = s.mr_streams[q]
+        if j == k:
+            return True
+        if s.st.active[j] == ACTIVE_NEW:
+            return False
+    return True
+
+
 @jit
 def _compute_mass(s, k):
     """Recompute the mass row of stream ``k`` from the pages' nodes."""
@@ -344,7 +361,7 @@ def settle_streams(s):
     st = s.st
     salt = RNG_REHOME + (s.clk[CLK_TICK] & 0xFF)
     for k in range(len(st)):
-        if st.active[k] == ACTIVE_NEW:
+        if st.active[k] == ACTIVE_NEW and _first_new_of_row(s, k):
             _compute_mass(s, k)
     update_row_rates(s, 1)
     for o in range(len(s.ob) - 1):
