@@ -68,7 +68,7 @@ from numaexp.sim.mempolicy import (
     policy_ilx,
 )
 from numaexp.sim.placement import task_numa_fault
-from numaexp.sim.segindex import page_object, update_mass, update_mass_at
+from numaexp.sim.segindex import page_object, update_mass_at
 from numaexp.sim.tiering import NBP_CANDIDATES, numa_tiering_should_promote
 from numaexp.sim.weights import group_faults, group_faults_cpu
 
@@ -279,9 +279,11 @@ def folio_migrate_flags(s, page, src, dst):
 @jit_inline
 def migrate_misplaced_folio(s, page, nr, src, dst):
     """``migrate_misplaced_folio``: move ``nr`` pages from ``src`` to ``dst`` and count it."""
+    o = page_object(s, page)
+    off = page - s.ob.first[o]
     for i in range(nr):
         s.pg.node[page + i] = dst
-        update_mass(s, page + i, src, dst)
+        update_mass_at(s, o, off + i, src, dst)
     folio_migrate_flags(s, page, src, dst)
     s.nd.free[src] += nr
     s.nd.free[dst] -= nr

@@ -27,9 +27,10 @@ from numaexp.sim.constants import (
     PG_QUEUED,
     RNG_REHOME,
 )
-from numaexp.sim.events import schedule_page
+from numaexp.sim.events import schedule_page_at
 from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.lists import list_remove
+from numaexp.sim.segindex import page_segment
 from numaexp.sim.trace import trace_event
 
 ACTIVE_NONE, ACTIVE_ON, ACTIVE_NEW, ACTIVE_OLD = 0, 1, 2, 3
@@ -207,12 +208,16 @@ def _compute_mass(s, k):
 def _requeue_range(s, lo, hi, salt):
     """Re-draw the next access of every pending page in global pages ``[lo, hi)``."""
     pg = s.pg
+    o = seg = 0
+    seg_end = np.int64(-1)  # segment walk: first global page past segment ``seg``
     for page in range(lo, hi):
         f = pg.pflags[page]
         if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
             if f & PG_QUEUED:
                 list_remove(s, page)
-            schedule_page(s, page, salt, 0)
+            if page >= seg_end:
+                o, seg, seg_end = page_segment(s, page)
+            schedule_page_at(s, page, page - s.ob.first[o], seg, salt, 0)
 
 
 @jit
