@@ -91,9 +91,12 @@ def schedule_page_at(s, page, off, seg, salt, delay):
     if not s.sg_random[seg] and region >= 0:
         # only sweeps of one region cover the page: its bucket, if on a touched position
         rel = off - s.rg.first[region]
-        if rel % s.rg.stride[region] != 0:
-            return False
-        i = rel // s.rg.stride[region]
+        stride = s.rg.stride[region]
+        i = rel
+        if stride != 1:
+            if rel % stride != 0:
+                return False
+            i = rel // stride
         lst = s.p.sweep_list_base + s.rg.bucket_first[region] + (i >> s.p.sweep_shift)
         list_push(s, lst, page)
         return True
