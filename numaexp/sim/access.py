@@ -32,6 +32,8 @@ def stream_position(st, s, off):
     if rel < 0:
         return -1
     stride = st.stride[s]
+    if stride == 1:  # the common case, without the divisions
+        return rel if rel < st.n[s] else -1
     if rel % stride != 0:
         return -1
     i = rel // stride

@@ -501,6 +501,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         tmp_bounds=np.zeros((2, 2 * ns_ + 2), dtype=np.int64),
         tmp_mass=np.zeros((max(1, -(-int(streams["n"].max(initial=1)) // MASS_CHUNK)), nn),
                           dtype=np.float64),
+        tmp_pick=np.zeros((2, max(len(order), 1)), dtype=np.float64),
     )
     layout = Layout(
         cgroups=tuple(cg.path for cg in cgroups),

@@ -27,7 +27,7 @@ from numaexp.sim.constants import (
     RUN_SEGMENTS_FULL,
     VM_THP,
 )
-from numaexp.sim.events import random_rate, schedule_page
+from numaexp.sim.events import random_rate, schedule_page, schedule_page_at
 from numaexp.sim.fault import do_anonymous_page, do_numa_page
 from numaexp.sim.huge_memory import do_huge_pmd_numa_page
 from numaexp.sim.jit import jit, jit_inline
@@ -59,14 +59,20 @@ def sim_init(s):
 @jit
 def handle_touch(s, page, t, writes, now_ns):
     """Task ``t`` touches a pending ``page``: first touch or hinting fault."""
+    handle_touch_at(s, page, page_object(s, page), t, writes, now_ns)
+
+
+@jit
+def handle_touch_at(s, page, o, t, writes, now_ns):
+    """:func:`handle_touch` of a page of memory object ``o``."""
     f = s.pg.pflags[page]
     if not f & PG_PRESENT:
-        do_anonymous_page(s, t, page, writes)
+        do_anonymous_page(s, t, page, o, writes)
     elif f & PG_PROTNONE:
-        if s.ob.vm_flags[page_object(s, page)] & VM_THP:
+        if s.ob.vm_flags[o] & VM_THP:
             do_huge_pmd_numa_page(s, t, page, now_ns)
         else:
-            do_numa_page(s, t, page, now_ns)
+            do_numa_page(s, t, page, o, now_ns)
 
 
 @jit_inline
@@ -82,7 +88,7 @@ def _touch_bucket(s, t, k, lst, lo, hi, now_ns):
         pg.pflags[page] &= PG_CLEAR_QUEUED
         i = stream_position(s.st, k, page - base)
         if lo <= i < hi:
-            handle_touch(s, page, t, writes, now_ns)
+            handle_touch_at(s, page, o, t, writes, now_ns)
         else:
             list_push(s, lst, page)
         page = nxt
@@ -125,6 +131,57 @@ def sweep_advance(s, t, old_progress, adv, now_ns):
         _sweep_span(s, t, k, 0, pos1 - n, now_ns)
 
 
+@jit
+def prepare_row_picks(s):
+    """Once per tick, after the rates: prefix sums for :func:`pick_row_stream`.
+
+    ``tmp_pick[0, q]`` is the running sum, over the streams of ``q``'s mass
+    row up to ``mr_streams[q]``, of ``rate(task) * share`` of the active
+    streams with a positive weight, added in stream order: the very sums the
+    linear scan computed, so the pick is bit-identical. ``tmp_pick[1, q]`` is
+    the last such stream at or before ``q`` (-1 none). Rates and active
+    streams do not change between this call and the tick's accesses.
+    """
+    pick = s.tmp_pick
+    for r in range(len(s.mr)):
+        acc = 0.0
+        last = -1
+        for q in range(s.mr.first[r], s.mr.first[r] + s.mr.count[r]):
+            k = s.mr_streams[q]
+            if s.st.active[k] == 1:
+                w = s.tk.rate[s.st.task[k]] * s.st.share[k]
+                if w > 0.0:
+                    acc += w
+                    last = k
+            pick[0, q] = acc
+            pick[1, q] = last
+
+
+@jit_inline
+def pick_row_stream(s, row, x, default):
+    """The stream of mass row ``row`` that makes an access drawn at ``x`` in [0, rate).
+
+    The first active stream whose running sum of weights exceeds ``x`` (the
+    last one with a positive weight if rounding leaves none, ``default`` if
+    none has a weight): a binary search in :func:`prepare_row_picks`' sums.
+    """
+    lo = s.mr.first[row]
+    hi = lo + s.mr.count[row]
+    if hi <= lo:
+        return default
+    pick = s.tmp_pick
+    if not pick[0, hi - 1] > x:
+        last = np.int64(pick[1, hi - 1])
+        return last if last >= 0 else default
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if pick[0, mid] > x:
+            hi = mid
+        else:
+            lo = mid + 1
+    return s.mr_streams[lo]
+
+
 @jit_inline
 def deliver_row_touch(s, page, row, now_ns):
     """The clock of random row ``row`` reached ``page``'s drawn access: fault.
@@ -133,19 +190,7 @@ def deliver_row_touch(s, page, row, now_ns):
     its touches this tick.
     """
     x = rand_u01(s.p.seed, page, s.clk[CLK_TICK], RNG_ACCESSOR) * s.mr.rate[row]
-    acc = 0.0
-    chosen = -1
-    for q in range(s.mr.first[row], s.mr.first[row] + s.mr.count[row]):
-        k = s.mr_streams[q]
-        if s.st.active[k] != 1:
-            continue
-        w = s.tk.rate[s.st.task[k]] * s.st.share[k]
-        if w <= 0.0:
-            continue
-        chosen = k
-        acc += w
-        if acc > x:
-            break
+    chosen = pick_row_stream(s, row, x, -1)
     handle_touch(s, page, s.st.task[chosen], s.st.writes[chosen], now_ns)
 
 
@@ -222,11 +267,11 @@ def deliver_random_touch(s, page, now_ns):
     tick = s.clk[CLK_TICK]
     lam = random_rate(s, seg, off, 0)
     if lam <= 0.0:
-        schedule_page(s, page, 2, _stall_ticks(s, seg, off) - 1)
+        schedule_page_at(s, page, off, seg, 2, _stall_ticks(s, seg, off) - 1)
         return
     lam_max = random_rate(s, seg, off, 1)
     if rand_u01(s.p.seed, page, tick, RNG_THIN) * lam_max >= lam:
-        schedule_page(s, page, 2, 0)  # not an access: draw the next candidate
+        schedule_page_at(s, page, off, seg, 2, 0)  # not an access: draw the next candidate
         return
     # the accessing row, then the accessing stream within it
     x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR) * lam
@@ -247,20 +292,8 @@ def deliver_random_touch(s, page, now_ns):
         if acc > x:
             break
     x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR + 16) * s.mr.rate[row]
-    acc = 0.0
-    chosen = rep
-    for q in range(s.mr.first[row], s.mr.first[row] + s.mr.count[row]):
-        k = s.mr_streams[q]
-        if s.st.active[k] != 1:
-            continue
-        w = s.tk.rate[s.st.task[k]] * s.st.share[k]
-        if w <= 0.0:
-            continue
-        chosen = k
-        acc += w
-        if acc > x:
-            break
-    handle_touch(s, page, s.st.task[chosen], s.st.writes[chosen], now_ns)
+    chosen = pick_row_stream(s, row, x, rep)
+    handle_touch_at(s, page, o, s.st.task[chosen], s.st.writes[chosen], now_ns)
 
 
 @jit_inline
@@ -315,6 +348,7 @@ def tick_once(s):
         tk.sum_exec_runtime[t] += ran
         tk.vruntime[t] += ran if ran > 0 else tick_ns
     update_row_rates(s, 0)
+    prepare_row_picks(s)
     for t in range(s.p.nr_tasks):
         end = tk.phase_end_ns[t]
         if tk.alive[t] and tk.phase[t] >= 0 and end >= 0 and now + tick_ns >= end and \

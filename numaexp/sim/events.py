@@ -85,14 +85,23 @@ def next_access_list(s, page, salt, delay):
     """
     o = page_object(s, page)
     off = page - s.ob.first[o]
-    seg = find_segment(s, o, off)
+    return next_access_list_at(s, page, off, find_segment(s, o, off), salt, delay)
+
+
+@jit
+def next_access_list_at(s, page, off, seg, salt, delay):
+    """:func:`next_access_list` of a page whose object offset ``off`` and segment ``seg``
+    are known."""
     region = s.sg_region[seg]
     if not s.sg_random[seg] and region >= 0:
         # only sweeps of one region cover the page: its bucket, if on a touched position
         rel = off - s.rg.first[region]
-        if rel % s.rg.stride[region] != 0:
-            return -1
-        i = rel // s.rg.stride[region]
+        stride = s.rg.stride[region]
+        i = rel
+        if stride != 1:
+            if rel % stride != 0:
+                return -1
+            i = rel // stride
         return s.p.sweep_list_base + s.rg.bucket_first[region] + (i >> s.p.sweep_shift)
     tick = s.clk[CLK_TICK]
     if s.sg_random[seg] == 1 and region == -1:
@@ -164,6 +173,16 @@ def schedule_page(s, page, salt, delay):
         a phase change covers it).
     """
     lst = next_access_list(s, page, salt, delay)
+    if lst < 0:
+        return False
+    list_push(s, lst, page)
+    return True
+
+
+@jit_inline
+def schedule_page_at(s, page, off, seg, salt, delay):
+    """:func:`schedule_page` of a page whose object offset ``off`` and segment ``seg`` are known."""
+    lst = next_access_list_at(s, page, off, seg, salt, delay)
     if lst < 0:
         return False
     list_push(s, lst, page)

@@ -68,7 +68,7 @@ from numaexp.sim.mempolicy import (
     policy_ilx,
 )
 from numaexp.sim.placement import task_numa_fault
-from numaexp.sim.segindex import page_object, update_mass
+from numaexp.sim.segindex import page_object, update_mass_at
 from numaexp.sim.tiering import NBP_CANDIDATES, numa_tiering_should_promote
 from numaexp.sim.weights import group_faults, group_faults_cpu
 
@@ -279,9 +279,11 @@ def folio_migrate_flags(s, page, src, dst):
 @jit_inline
 def migrate_misplaced_folio(s, page, nr, src, dst):
     """``migrate_misplaced_folio``: move ``nr`` pages from ``src`` to ``dst`` and count it."""
+    o = page_object(s, page)
+    off = page - s.ob.first[o]
     for i in range(nr):
         s.pg.node[page + i] = dst
-        update_mass(s, page + i, src, dst)
+        update_mass_at(s, o, off + i, src, dst)
     folio_migrate_flags(s, page, src, dst)
     s.nd.free[src] += nr
     s.nd.free[dst] -= nr
@@ -354,9 +356,8 @@ def numa_migrate_folio(s, t, v, page, nid, target, nr, flags):
 
 
 @jit_inline
-def do_numa_page(s, t, page, now_ns):
-    """``do_numa_page``: a hinting fault of task ``t`` on PROT_NONE ``page``."""
-    o = page_object(s, page)
+def do_numa_page(s, t, page, o, now_ns):
+    """``do_numa_page``: a hinting fault of task ``t`` on PROT_NONE ``page`` of object ``o``."""
     v = vma_of(s, t, o)
     off = page - s.ob.first[o]
     s.pg.pflags[page] &= PG_CLEAR_PROTNONE
@@ -374,7 +375,7 @@ def do_numa_page(s, t, page, now_ns):
 
 
 @jit_inline
-def do_anonymous_page(s, t, page, writes):
+def do_anonymous_page(s, t, page, o, writes):
     """First touch of ``page`` by task ``t``: allocate its folio by policy (``alloc_pages_mpol``).
 
     In a THP VMA the whole 2 MiB folio is allocated on one node
@@ -382,12 +383,16 @@ def do_anonymous_page(s, t, page, writes):
     first touch. ``writes`` tells whether the touching stream writes (a
     written page of a regular file is dirty, which keeps it from NUMA scanning
     and migration). Returns False if no allowed node has room for the folio.
+    ``o`` is the page's memory object.
     """
-    o = page_object(s, page)
     v = vma_of(s, t, o)
-    head = folio_head(s, page)
-    nr = folio_nr_pages(s, page)
-    off = head - s.ob.first[o]
+    first = s.ob.first[o]
+    head = page
+    nr = 1
+    if s.ob.vm_flags[o] & VM_THP:  # folio_head, folio_nr_pages
+        head = first + (page - first) // HPAGE_PMD_NR * HPAGE_PMD_NR
+        nr = HPAGE_PMD_NR
+    off = head - first
     nid = alloc_node(s, t, v, off, nr)
     if nid < 0:
         return False
@@ -400,7 +405,7 @@ def do_anonymous_page(s, t, page, writes):
         pg.node[q] = nid
         pg.pflags[q] |= PG_PRESENT | dirty
         pg.memcg[q] = cg
-        update_mass(s, q, -1, nid)
+        update_mass_at(s, o, q - first, -1, nid)
     s.nd.free[nid] -= nr
     s.cnt_cg_node_pages[cg, nid] += nr
     if s.ob.mapcount[o] == 1:

@@ -76,6 +76,30 @@ def list_take(s, lst):
 
 
 @jit_inline
+def _lowest_bit(word):
+    """Index of the lowest set bit of a non-zero uint64 (by halving, 6 steps)."""
+    k = 0
+    if (word & np.uint64(0xFFFFFFFF)) == 0:
+        word >>= np.uint64(32)
+        k += 32
+    if (word & np.uint64(0xFFFF)) == 0:
+        word >>= np.uint64(16)
+        k += 16
+    if (word & np.uint64(0xFF)) == 0:
+        word >>= np.uint64(8)
+        k += 8
+    if (word & np.uint64(0xF)) == 0:
+        word >>= np.uint64(4)
+        k += 4
+    if (word & np.uint64(0x3)) == 0:
+        word >>= np.uint64(2)
+        k += 2
+    if (word & _ONE) == 0:
+        k += 1
+    return k
+
+
+@jit_inline
 def next_sweep_bucket(s, lo, hi):
     """First non-empty global sweep bucket in ``[lo, hi)``, or -1."""
     bits = s.ls_sweep_bits
@@ -84,12 +108,7 @@ def next_sweep_bucket(s, lo, hi):
         w = b >> 6
         word = bits[w] >> np.uint64(b & 63)
         if word != 0:
-            # lowest set bit
-            k = 0
-            while (word & _ONE) == 0:
-                word >>= _ONE
-                k += 1
-            found = b + k
+            found = b + _lowest_bit(word)
             return found if found < hi else -1
         b = (w + 1) << 6
     return -1

@@ -41,12 +41,13 @@ from numaexp.sim.constants import (
     VM_THP,
     VM_WRITE,
 )
-from numaexp.sim.events import schedule_page
+from numaexp.sim.events import schedule_page, schedule_page_at
 from numaexp.sim.fault import folio_use_access_time, hash_32
 from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.lists import list_remove
 from numaexp.sim.mempolicy import vma_policy_mof
 from numaexp.sim.scan_period import msecs_to_jiffies, task_scan_max_of, task_scan_start_of
+from numaexp.sim.segindex import find_segment
 from numaexp.sim.trace import trace_event
 
 
@@ -167,6 +168,12 @@ def change_prot_numa(s, t, v, start, end):
             s.cnt_memcg[s.mm.cgroup[mm], MC_NUMA_PTE_UPDATES] += updated
         charge(s, t, cost)
         return updated
+    # the range lies in one object: walk its segments along the range instead of
+    # searching the object and the segment of every marked page
+    o_first = s.ob.first[o]
+    seg = -1
+    seg_end = np.int64(-1)  # first object page past segment ``seg``
+    seg_last = s.sg_obj_first[o + 1] - 1
     for page in range(base, base + (end - start)):
         f = pg.pflags[page]
         if not f & PG_PRESENT or f & PG_PROTNONE:
@@ -184,7 +191,11 @@ def change_prot_numa(s, t, v, start, end):
         updated += 1
         if f & PG_QUEUED:
             list_remove(s, page)
-        schedule_page(s, page, 0, 0)
+        off = page - o_first
+        if off >= seg_end:
+            seg = find_segment(s, o, off)
+            seg_end = s.sg_start[seg + 1] if seg < seg_last else np.int64(1) << 62
+        schedule_page_at(s, page, off, seg, 0, 0)
     cost = s.p.pte_scan_ns * (end - start) + s.p.pte_update_ns * updated
     if updated > 0:
         cost += s.p.tlb_flush_ns

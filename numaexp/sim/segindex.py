@@ -43,13 +43,35 @@ def find_segment(s, o, off):
 
 
 @jit_inline
+def page_segment(s, page):
+    """Object and segment of global ``page``, and the first global page past that segment.
+
+    Every page from ``page`` up to the returned end has the same object and
+    segment: a walk over ascending pages searches again only past it.
+    """
+    o = page_object(s, page)
+    first = s.ob.first[o]
+    seg = find_segment(s, o, page - first)
+    if seg < s.sg_obj_first[o + 1] - 1:
+        end = first + s.sg_start[seg + 1]
+    else:
+        end = s.ob.first[o + 1]
+    return o, seg, end
+
+
+@jit_inline
 def update_mass(s, page, old, new):
     """Move a page's weight from node ``old`` to ``new`` in every covering mass row.
 
     ``old`` or ``new`` may be -1 (page not present).
     """
     o = page_object(s, page)
-    off = page - s.ob.first[o]
+    update_mass_at(s, o, page - s.ob.first[o], old, new)
+
+
+@jit_inline
+def update_mass_at(s, o, off, old, new):
+    """:func:`update_mass` for page ``off`` of object ``o``."""
     seg = find_segment(s, o, off)
     for j in range(s.sg_mrow_first[seg], s.sg_mrow_first[seg + 1]):
         k = s.sg_mrows[j]  # a stream standing for its mass row

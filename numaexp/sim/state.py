@@ -336,6 +336,7 @@ class Arrays(NamedTuple):
     tmp_ints: np.ndarray  # int64[32 + 2 N]: task_numa_env and per-node counts
     tmp_bounds: np.ndarray  # int64[2, 2 * streams + 2]: segment boundaries
     tmp_mass: np.ndarray  # float64[chunks, N]: per-chunk partial masses (parallel.row_mass)
+    tmp_pick: np.ndarray  # float64[2, S]: accessor pick by row (engine.prepare_row_picks)
 
 
 FIELDS = Arrays._fields
@@ -395,6 +396,7 @@ _SAMPLES = {  # an empty array (or record) of each field's exact numba type
     "tmp_link_f": np.zeros((1, 1, 1), dtype=f64),
     "tmp_bounds": np.zeros((1, 1), dtype=i64),
     "tmp_mass": np.zeros((1, 1), dtype=f64),
+    "tmp_pick": np.zeros((1, 1), dtype=f64),
 }
 for _name in FIELDS:
     _SAMPLES.setdefault(_name, np.zeros(1, dtype=i64))
