@@ -18,13 +18,18 @@ number of threads (``NUMBA_NUM_THREADS``).
 
 from __future__ import annotations
 
+import numpy as np
 from numba import prange
 
 from numaexp.sim.access import stream_weight
 from numaexp.sim.constants import PG_PRESENT, PG_PROTNONE, PG_QUEUED
-from numaexp.sim.events import next_access_list
+from numaexp.sim.events import next_access_list_at
 from numaexp.sim.jit import jit, jit_parallel
 from numaexp.sim.lists import list_push, list_remove
+from numaexp.sim.segindex import page_segment
+
+DRAW_CHUNK = 1 << 14
+"""Pages per parallel chunk of the next-access draw."""
 
 MASS_CHUNK = 1 << 16
 """Positions per partial sum of a mass row; a row of at most this many
@@ -58,13 +63,23 @@ def _draw_lists(s, lo, hi, salt):
     """Store in ``pg.next`` the list each pending page of ``[lo, hi)`` waits in next (-1: none).
 
     The pages must be in no list. ``salt`` is that of
-    :func:`~numaexp.sim.events.next_access_list`.
+    :func:`~numaexp.sim.events.next_access_list`. Chunks of ``DRAW_CHUNK``
+    pages run in parallel, each walking the segments as its pages ascend.
     """
     pg = s.pg
-    for page in prange(lo, hi):
-        f = pg.pflags[page]
-        if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
-            pg.next[page] = next_access_list(s, page, salt, 0)
+    nchunks = (hi - lo + DRAW_CHUNK - 1) // DRAW_CHUNK
+    for c in prange(nchunks):
+        start = lo + c * DRAW_CHUNK
+        stop = min(hi, start + DRAW_CHUNK)
+        o = np.int64(0)
+        seg = np.int64(0)
+        seg_end = np.int64(-1)  # first global page past segment ``seg``
+        for page in range(start, stop):
+            f = pg.pflags[page]
+            if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
+                if page >= seg_end:
+                    o, seg, seg_end = page_segment(s, page)
+                pg.next[page] = next_access_list_at(s, page, page - s.ob.first[o], seg, salt, 0)
 
 
 @jit
