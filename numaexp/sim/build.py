@@ -407,12 +407,13 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     _init_numa_balancing(scenario, tasks, mms, task_rows, tick_ns)
     _place_new_tasks(tasks, allowed, cpus, nodes)
 
-    blank = np.zeros((), dtype=S.PAGE_DTYPE)
+    blank = np.zeros(1, dtype=S.PAGE_DTYPE)
     blank["node"] = NUMA_NO_NODE
     blank["last_cpupid"] = CPUPID_UNSET
     blank["next"] = -1
     blank["memcg"] = -1
-    pages = np.full(npages_total, blank)  # one pass, no temporary
+    pages = np.empty(npages_total, dtype=S.PAGE_DTYPE)
+    _fill(pages.view(np.uint8), blank.view(np.uint8))
     cg_node_pages = np.zeros((len(cgroups), nn), dtype=np.int64)
     _prepopulate(objects, vmas, mms, pages, nodes, cg_node_pages)
     cpu_node_ids = [i for i, node in enumerate(machine.nodes) if node.cpus > 0]
@@ -512,6 +513,20 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         task_specs=tuple(task_specs),
     )
     return state, layout
+
+
+def _fill(out: np.ndarray, pattern: np.ndarray) -> None:
+    """Fill the bytes ``out`` with copies of ``pattern`` by doubling copies.
+
+    No temporary, and memory-bound, unlike ``np.full`` with a structured
+    record, which copies record by record (about 65 ns per page).
+    """
+    n = min(len(pattern), len(out))
+    out[:n] = pattern[:n]
+    while n < len(out):
+        m = min(n, len(out) - n)
+        out[n:n + m] = out[:m]
+        n += m
 
 
 def _init_numa_balancing(scenario: Scenario, tasks: np.ndarray, mms: np.ndarray, task_rows,
