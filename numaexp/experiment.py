@@ -85,7 +85,7 @@ def _task_arrays(runner: Runner) -> dict[str, np.ndarray]:
 
 
 def simulate(scenario: Scenario, *, progress: bool | None = None,
-             on_interrupt: str = "return") -> Result:
+             on_interrupt: str = "return", on_progress=None) -> Result:
     """Simulate one scenario.
 
     Parameters
@@ -97,6 +97,9 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
     on_interrupt : {"return", "raise"}
         On KeyboardInterrupt, return the partial result (with a warning) or
         re-raise.
+    on_progress : callable, optional
+        ``on_progress(fraction)`` after every sample, with the share of the
+        run's time limit simulated so far (0..1); for widgets' progress bars.
 
     Returns
     -------
@@ -131,6 +134,8 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
                 done = runner.advance(t)
             samples.append(runner.sample())
             bar.update(round(runner.now_s - bar.n, 3))
+            if on_progress is not None:
+                on_progress(1.0 if done else min(1.0, runner.now_s / limit))
     except KeyboardInterrupt:
         if on_interrupt == "raise":
             raise

@@ -74,8 +74,19 @@ def test_cancel_between_steps_stops_at_the_next_check():
 @pytest.fixture(scope="module")
 def dashboard_run():
     model = DashboardModel()
+    model.progress_seen = []
+    model.observe(lambda m, changed: m.progress_seen.append(m.progress)
+                  if "progress" in changed else None)
     model.run(blocking=True)
     return model
+
+
+def test_dashboard_progress_moves_within_each_run(dashboard_run):
+    seen = dashboard_run.progress_seen
+    steps = len(dashboard_run.comparison.results) + 1
+    inside_first = [p for p in seen if 0 < p < 1 / steps]
+    assert len(inside_first) >= 3  # the bar advances while the first mode simulates
+    assert seen == sorted(seen) and seen[-1] == 1.0
 
 
 def test_dashboard_model_runs_modes_and_fills_plots_and_table(dashboard_run):

@@ -104,8 +104,12 @@ class DashboardModel(RunModel):
             self.update(progress=i / steps,
                         message=f"Simulating {label} ({i + 1} of {len(plan)}): "
                                 f"{scenario.workload.name} on {scenario.machine.name}…")
+            def advance(fraction, i=i):
+                self.update(progress=(i + fraction) / steps)
+
             with job.interruptible():
-                results[label] = simulate(scenario, progress=False, on_interrupt="raise")
+                results[label] = simulate(scenario, progress=False, on_interrupt="raise",
+                                          on_progress=advance)
         job.check()
         self.update(progress=len(plan) / steps, message="Drawing the figures…")
         comparison = Comparison(results=results, settings=pd.DataFrame(
