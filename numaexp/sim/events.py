@@ -88,10 +88,15 @@ def next_access_list(s, page, salt, delay):
     return next_access_list_at(s, page, off, find_segment(s, o, off), salt, delay)
 
 
-@jit
+@jit_inline
 def next_access_list_at(s, page, off, seg, salt, delay):
     """:func:`next_access_list` of a page whose object offset ``off`` and segment ``seg``
-    are known."""
+    are known.
+
+    Inlined, so that the parallel draw calls no function per page: a call
+    that takes the state updates its shared reference count from every
+    thread, and the threads then run no faster than one.
+    """
     region = s.sg_region[seg]
     if not s.sg_random[seg] and region >= 0:
         # only sweeps of one region cover the page: its bucket, if on a touched position
@@ -179,7 +184,7 @@ def schedule_page(s, page, salt, delay):
     return True
 
 
-@jit_inline
+@jit
 def schedule_page_at(s, page, off, seg, salt, delay):
     """:func:`schedule_page` of a page whose object offset ``off`` and segment ``seg`` are known."""
     lst = next_access_list_at(s, page, off, seg, salt, delay)

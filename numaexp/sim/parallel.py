@@ -14,6 +14,11 @@ into
 
 so the lists and the floating-point sums are bit-identical whatever the
 number of threads (``NUMBA_NUM_THREADS``).
+
+The per-page work of a parallel loop must be inlined (``jit_inline``): a
+call per page that takes the state increments and decrements the state's
+reference count, shared by all threads, and two threads then run slower
+than one.
 """
 
 from __future__ import annotations
