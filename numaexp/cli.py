@@ -17,34 +17,11 @@ from pathlib import Path
 from numaexp.errors import ScenarioError
 
 
-def preset_names() -> list[str]:
-    """Names accepted in place of a scenario file."""
-    from numaexp.model.presets import AUTONUMABENCH
-    from numaexp.model.rfc_presets import RFC_PRESETS
-
-    names = ["default"]
-    for name in AUTONUMABENCH:
-        names += [name, f"{name}_HARD_BIND", f"{name}_INVERSE_BIND"]
-    return names + list(RFC_PRESETS)
-
-
 def load(spec: str):
     """A scenario from a TOML path or a preset name."""
-    from numaexp.model.presets import autonumabench_scenario, default_scenario
-    from numaexp.model.toml_io import load_scenario
+    from numaexp.model.catalog import scenario_from
 
-    if spec.endswith(".toml") or Path(spec).exists():
-        return load_scenario(spec)
-    from numaexp.model.rfc_presets import RFC_PRESETS
-
-    if spec == "default":
-        return default_scenario()
-    if spec in RFC_PRESETS:
-        return RFC_PRESETS[spec]()
-    if spec in preset_names():
-        return autonumabench_scenario(spec)
-    raise ScenarioError("scenario", f"{spec!r} is neither a .toml file nor a preset",
-                        ", ".join(preset_names()))
+    return scenario_from(spec)
 
 
 def _modes(text: str) -> list[int]:
@@ -89,6 +66,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_presets(_args) -> int:
+    from numaexp.model.catalog import preset_names
+
     for name in preset_names():
         print(name)
     return 0

@@ -35,7 +35,6 @@ Paths are quoted: TOML reads an unquoted ``kernel.x = 1`` as a table
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import os
@@ -328,32 +327,23 @@ def resolve_base(base: Scenario | str, options: dict[str, Any]) -> Scenario:
     options : dict
         Keyword arguments of a preset (must be empty otherwise).
     """
-    from numaexp.model.presets import AUTONUMABENCH, autonumabench_scenario, default_scenario
-    from numaexp.model.rfc_presets import RFC_PRESETS
-    from numaexp.model.toml_io import load_scenario
+    from numaexp.model.catalog import is_scenario_file, scenario_from
 
-    if isinstance(base, Scenario) or (isinstance(base, str) and (
-            base.endswith(".toml") or Path(base).exists())):
+    if isinstance(base, Scenario):
         if options:
             raise ScenarioError("base_options", f"options {sorted(options)} apply to presets "
                                                 "only", "no options with a scenario or a file")
-        return base if isinstance(base, Scenario) else load_scenario(base)
+        return base
     if not isinstance(base, str):
         raise ScenarioError("base", f"expected a Scenario, a preset name or a .toml path, got "
                                     f"{type(base).__name__}")
-    presets = {"default": default_scenario, **RFC_PRESETS}
-    for name in AUTONUMABENCH:
-        for suffix in ("", "_HARD_BIND", "_INVERSE_BIND"):
-            presets[name + suffix] = functools.partial(autonumabench_scenario, name + suffix)
-    if base not in presets:
-        raise ScenarioError("base", f"{base!r} is neither a .toml file nor a preset",
-                            ", ".join(presets))
+    if is_scenario_file(base):
+        return scenario_from(base, options, field="base")
     try:
-        return presets[base](**options)
-    except TypeError as err:
-        raise ScenarioError("base_options", f"not accepted by preset {base!r}: {err}",
-                            "keyword arguments of the preset, e.g. memory_scale, passes") from None
+        return scenario_from(base, options, field="base")
     except ScenarioError as err:
+        if err.field in ("base", "base_options"):  # the name or the options themselves
+            raise
         raise ScenarioError("base", f"preset {base!r} with options {options}: {err.field}: "
                                     f"{err.problem}", err.allowed) from None
 
