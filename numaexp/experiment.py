@@ -20,7 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from numaexp.errors import ScenarioError
-from numaexp.model.kernel import MODE_NAMES, KernelVariant
+from numaexp.model.kernel import MODE_NAMES, KernelVariant, comparison_runs
 from numaexp.model.scenario import Scenario
 from numaexp.model.units import format_size
 from numaexp.results import FRAME_NAMES, Result, build_result
@@ -301,21 +301,15 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
         if not variant_list:
             raise ScenarioError("variants", "no variant to compare",
                                 'a list such as ["rfc-v1", "rfc-v2"]')
-    several = len(variant_list) > 1
     scenarios = []
-    for i, mode in enumerate(modes):
-        for variant in variant_list:
-            if several and mode & 4 and not variant.rfc:
-                continue  # mainline has no mode 4
-            try:
-                kernel = dataclasses.replace(scenario.kernel, numa_balancing=mode,
-                                             variant=variant)
-                run = dataclasses.replace(scenario, kernel=kernel)
-            except ScenarioError as err:
-                raise err.under(f"modes[{i}]") from None
-            check_runnable(run)
-            label = f"mode {mode} {variant.label}" if several else f"mode {mode}"
-            scenarios.append((label, mode, variant.label, run))
+    for label, i, mode, variant in comparison_runs(modes, variant_list):
+        try:
+            kernel = dataclasses.replace(scenario.kernel, numa_balancing=mode, variant=variant)
+            run = dataclasses.replace(scenario, kernel=kernel)
+        except ScenarioError as err:
+            raise err.under(f"modes[{i}]") from None
+        check_runnable(run)
+        scenarios.append((label, mode, variant.label, run))
     results: dict[str, Result] = {}
     for label, _mode, _variant, run in scenarios:
         result = simulate(run, progress=progress)

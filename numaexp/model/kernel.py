@@ -128,6 +128,35 @@ _VARIANT_HELP = ("a '+'-joined label of one of " + ", ".join(CGROUP_VARIANTS)
                  + " and optionally as-posted, fixed, stats-as-posted, interleave-as-posted")
 
 
+def comparison_runs(modes, variants):
+    """The runs comparing ``modes`` under ``variants``, labelled as :func:`numaexp.compare` does.
+
+    Every (mode, variant) pair, except mode 4 with ``mainline`` (which has no
+    mode 4) when other variants are compared.
+
+    Parameters
+    ----------
+    modes : sequence of int
+    variants : sequence of KernelVariant
+
+    Yields
+    ------
+    label : str
+        ``"mode M"`` with one variant, ``"mode M VARIANT"`` with several.
+    index : int
+        Position of the mode in ``modes`` (for error messages).
+    mode : int
+    variant : KernelVariant
+    """
+    several = len(variants) > 1
+    for index, mode in enumerate(modes):
+        for variant in variants:
+            if several and mode & NUMA_BALANCING_CGROUP and not variant.rfc:
+                continue
+            yield (f"mode {mode} {variant.label}" if several else f"mode {mode}"), index, mode, \
+                variant
+
+
 @dataclass(frozen=True)
 class KernelConfig:
     """``kernel.numa_balancing`` and the NUMA balancing tunables.

@@ -14,10 +14,10 @@ from numaexp.errors import ScenarioError
 from numaexp.model import presets
 from numaexp.model.kernel import (
     MODE_NAMES,
-    NUMA_BALANCING_CGROUP,
     SIMULATED_MODES,
     KernelConfig,
     KernelVariant,
+    comparison_runs,
 )
 from numaexp.model.machine import MACHINE_PRESETS, Machine
 from numaexp.model.scenario import Scenario, Stop
@@ -194,30 +194,27 @@ def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Sc
         stop = Stop(kind="duration", duration_s=settings.duration_s)
     else:
         stop = Stop(kind="work", max_duration_s=settings.max_duration_s)
-    several = len(variants) > 1
-    out = []
-    for mode in dict.fromkeys(settings.modes):
+    modes = list(dict.fromkeys(settings.modes))
+    for mode in modes:
         if mode not in SIMULATED_MODES:
             raise ScenarioError("modes", f"mode {mode} ({MODE_NAMES.get(mode, '?')}) is not "
                                 "simulated yet", ", ".join(str(m) for m in SIMULATED_MODES))
-        for variant in variants:
-            if several and mode & NUMA_BALANCING_CGROUP and not variant.rfc:
-                continue  # mainline has no mode 4
-            try:
-                kernel = KernelConfig(numa_balancing=mode, variant=variant,
-                                      scan_period_min_ms=settings.scan_period_min_ms,
-                                      scan_period_max_ms=settings.scan_period_max_ms,
-                                      scan_size_mb=settings.scan_size_mb,
-                                      hot_threshold_ms=settings.hot_threshold_ms,
-                                      promote_rate_limit_mbps=settings.promote_rate_limit_mbps)
-            except ScenarioError as err:
-                raise err.under("kernel") from None
-            scenario = Scenario(name=workload.name, machine=machine, workload=workload,
-                                kernel=kernel, stop=stop, seed=settings.seed,
-                                sample_interval_s=settings.sample_interval_s,
-                                description=f"{workload.description} on {machine.name}")
-            label = f"mode {mode} {variant.label}" if several else f"mode {mode}"
-            out.append((label, mode, variant.label, scenario))
+    out = []
+    for label, _index, mode, variant in comparison_runs(modes, variants):
+        try:
+            kernel = KernelConfig(numa_balancing=mode, variant=variant,
+                                  scan_period_min_ms=settings.scan_period_min_ms,
+                                  scan_period_max_ms=settings.scan_period_max_ms,
+                                  scan_size_mb=settings.scan_size_mb,
+                                  hot_threshold_ms=settings.hot_threshold_ms,
+                                  promote_rate_limit_mbps=settings.promote_rate_limit_mbps)
+        except ScenarioError as err:
+            raise err.under("kernel") from None
+        scenario = Scenario(name=workload.name, machine=machine, workload=workload,
+                            kernel=kernel, stop=stop, seed=settings.seed,
+                            sample_interval_s=settings.sample_interval_s,
+                            description=f"{workload.description} on {machine.name}")
+        out.append((label, mode, variant.label, scenario))
     return out
 
 
