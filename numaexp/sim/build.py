@@ -595,12 +595,23 @@ def _place_new_tasks(tasks: np.ndarray, allowed: np.ndarray, cpus: np.ndarray,
 
 
 def pending_counts(pages: np.ndarray) -> np.ndarray:
-    """Pending pages (not present, or PROT_NONE) in each chunk of ``1 << PENDING_SHIFT`` pages."""
+    """Pending pages (not present, or PROT_NONE) in each chunk of ``1 << PENDING_SHIFT`` pages.
+
+    Counted a block of 256 chunks at a time, so that the temporaries stay a
+    few MiB whatever the number of pages.
+    """
     flags = pages["pflags"]
-    pending = ((flags & PG_PRESENT) == 0) | ((flags & PG_PROTNONE) != 0)
-    nchunks = max(1, -(-len(pages) >> PENDING_SHIFT))
-    return np.bincount(np.flatnonzero(pending) >> PENDING_SHIFT,
-                       minlength=nchunks).astype(np.int32)
+    size = 1 << PENDING_SHIFT
+    counts = np.zeros(max(1, -(-len(pages) >> PENDING_SHIFT)), dtype=np.int32)
+    for lo in range(0, len(pages), size * 256):
+        block = flags[lo:lo + size * 256]
+        pending = ((block & PG_PRESENT) == 0) | ((block & PG_PROTNONE) != 0)
+        whole = len(block) // size
+        first = lo >> PENDING_SHIFT
+        counts[first:first + whole] = pending[:whole * size].reshape(whole, size).sum(axis=1)
+        if whole * size < len(block):
+            counts[first + whole] = pending[whole * size:].sum()
+    return counts
 
 
 def _prepopulate(objects: np.ndarray, vmas: np.ndarray, mms: np.ndarray, pages: np.ndarray,
