@@ -94,3 +94,46 @@ def test_invariants_on_default_scenario(mode):
     from numaexp.model.presets import default_scenario
 
     check_invariants(simulate(default_scenario(numa_balancing=mode), progress=False))
+
+
+def _check_pending_counts(runner) -> None:
+    """The per-chunk counts of pending pages agree with the pages' flags."""
+    from numaexp.sim.build import pending_counts
+
+    np.testing.assert_array_equal(runner.arrays.pg_pending, pending_counts(runner.arrays.pg))
+
+
+def _advance_checking_pending(sc, steps: int = 4) -> None:
+    from numaexp.sim.runner import Runner
+
+    runner = Runner(sc)
+    _check_pending_counts(runner)
+    end = sc.stop.limit_s
+    for i in range(1, steps + 1):
+        runner.advance(end * i / steps)
+        _check_pending_counts(runner)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(small_scenarios())
+def test_pending_page_counts_follow_the_flags(sc):
+    """``pg_pending`` (which lets re-queue passes skip chunks) never drifts from the flags."""
+    _advance_checking_pending(sc)
+
+
+@pytest.mark.parametrize("which", ["thp", "tiering"])
+def test_pending_page_counts_with_thp_and_demotion(which):
+    import dataclasses
+
+    from numaexp.model import rfc_presets
+
+    if which == "thp":  # huge PMDs made PROT_NONE and faulted 512 pages at a time
+        sc = rfc_presets.interleave_pair(variant="rfc-v2+interleave-as-posted", duration_s=6.0)
+        procs = tuple(dataclasses.replace(p, vmas=tuple(dataclasses.replace(v, thp=True)
+                                                        for v in p.vmas))
+                      for p in sc.workload.processes)
+        sc = dataclasses.replace(sc, workload=dataclasses.replace(sc.workload, processes=procs))
+    else:  # kswapd demotes pages, PROT_NONE ones included
+        sc = rfc_presets.gups_moving_hotset(duration_s=10.0)
+    _advance_checking_pending(sc)

@@ -37,7 +37,9 @@ from numaexp.sim.constants import (
     PAT_SWEEP,
     PAT_ZIPF,
     PATTERN_CODES,
+    PENDING_SHIFT,
     PG_PRESENT,
+    PG_PROTNONE,
     POLICY_CODES,
     VM_EXEC,
     VM_FILE,
@@ -468,7 +470,8 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     for key, value in values.items():
         params[0][key] = value
     state = S.Arrays(
-        p=params[0], pg=pages, ob=objects, vm=vmas, mm=mms, tk=tasks, tk_allowed=allowed,
+        p=params[0], pg=pages, pg_pending=pending_counts(pages), ob=objects, vm=vmas, mm=mms,
+        tk=tasks, tk_allowed=allowed,
         tk_faults=np.zeros((nt, 8 * nn), dtype=np.int64),
         tk_share=np.zeros((nt, nn), dtype=np.float64),
         ng=np.zeros(nt, dtype=S.GROUP_DTYPE), ng_faults=np.zeros((nt, 4 * nn), dtype=np.int64),
@@ -589,6 +592,26 @@ def _place_new_tasks(tasks: np.ndarray, allowed: np.ndarray, cpus: np.ndarray,
         tasks[t]["cpu"] = c
         cpus[c]["nr_running"] += 1
         per_node[cpus[c]["node"]] += 1
+
+
+def pending_counts(pages: np.ndarray) -> np.ndarray:
+    """Pending pages (not present, or PROT_NONE) in each chunk of ``1 << PENDING_SHIFT`` pages.
+
+    Counted a block of 256 chunks at a time, so that the temporaries stay a
+    few MiB whatever the number of pages.
+    """
+    flags = pages["pflags"]
+    size = 1 << PENDING_SHIFT
+    counts = np.zeros(max(1, -(-len(pages) >> PENDING_SHIFT)), dtype=np.int32)
+    for lo in range(0, len(pages), size * 256):
+        block = flags[lo:lo + size * 256]
+        pending = ((block & PG_PRESENT) == 0) | ((block & PG_PROTNONE) != 0)
+        whole = len(block) // size
+        first = lo >> PENDING_SHIFT
+        counts[first:first + whole] = pending[:whole * size].reshape(whole, size).sum(axis=1)
+        if whole * size < len(block):
+            counts[first + whole] = pending[whole * size:].sum()
+    return counts
 
 
 def _prepopulate(objects: np.ndarray, vmas: np.ndarray, mms: np.ndarray, pages: np.ndarray,

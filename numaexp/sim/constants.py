@@ -189,3 +189,6 @@ CACHE_NICE_TRIES = 2
 CLK_TICK = 0  # jiffies of the tick being simulated
 CLK_PENDING = 1  # the stream index must be rebuilt
 CLK_ALIVE = 2  # tasks still alive
+
+PENDING_SHIFT = 12
+"""Pages per counted chunk of ``State.pg_pending`` (log2): 4096 pages."""

@@ -59,7 +59,7 @@ from numaexp.sim.cpupid import (
     cpupid_valid,
 )
 from numaexp.sim.jit import jit_inline
-from numaexp.sim.lists import list_remove
+from numaexp.sim.lists import list_remove, pending_add
 from numaexp.sim.mempolicy import (
     alloc_node,
     get_vma_policy,
@@ -361,6 +361,7 @@ def do_numa_page(s, t, page, o, now_ns):
     v = vma_of(s, t, o)
     off = page - s.ob.first[o]
     s.pg.pflags[page] &= PG_CLEAR_PROTNONE
+    pending_add(s, page, -1)
     nid = np.int64(s.pg.node[page])
     flags, last_cpupid = numa_migrate_check(s, t, v, o, page, nid)
     cost = s.p.hint_fault_ns
@@ -400,8 +401,11 @@ def do_anonymous_page(s, t, page, o, writes):
     dirty = PG_DIRTY_FILE if writes and s.vm.vm_flags[v] & VM_FILE_LRU else 0
     pg = s.pg
     for q in range(head, head + nr):
-        if pg.pflags[q] & PG_QUEUED:
+        f = pg.pflags[q]
+        if f & PG_QUEUED:
             list_remove(s, q)
+        if not f & PG_PRESENT:
+            pending_add(s, q, -1)
         pg.node[q] = nid
         pg.pflags[q] |= PG_PRESENT | dirty
         pg.memcg[q] = cg

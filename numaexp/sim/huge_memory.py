@@ -11,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from numaexp.sim.account import charge
-from numaexp.sim.constants import HPAGE_PMD_NR, NUMA_NO_NODE, PG_CLEAR_PROTNONE, PG_QUEUED
+from numaexp.sim.constants import (
+    HPAGE_PMD_NR,
+    NUMA_NO_NODE,
+    PG_CLEAR_PROTNONE,
+    PG_PROTNONE,
+    PG_QUEUED,
+)
 from numaexp.sim.fault import (
     folio_head,
     mpol_misplaced_of,
@@ -20,7 +26,7 @@ from numaexp.sim.fault import (
     vma_of,
 )
 from numaexp.sim.jit import jit_inline
-from numaexp.sim.lists import list_remove
+from numaexp.sim.lists import list_remove, pending_add
 from numaexp.sim.placement import task_numa_fault
 from numaexp.sim.segindex import page_object
 
@@ -39,8 +45,11 @@ def do_huge_pmd_numa_page(s, t, page, now_ns):
     head = folio_head(s, page)
     pg = s.pg
     for q in range(head, head + HPAGE_PMD_NR):
-        if pg.pflags[q] & PG_QUEUED:
+        f = pg.pflags[q]
+        if f & PG_QUEUED:
             list_remove(s, q)
+        if f & PG_PROTNONE:
+            pending_add(s, q, -1)
         pg.pflags[q] &= PG_CLEAR_PROTNONE
     o = page_object(s, head)
     v = vma_of(s, t, o)

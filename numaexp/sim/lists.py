@@ -12,10 +12,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from numaexp.sim.constants import PG_CLEAR_QUEUED, PG_QUEUED
+from numaexp.sim.constants import PENDING_SHIFT, PG_CLEAR_QUEUED, PG_QUEUED
 from numaexp.sim.jit import jit_inline
 
 _ONE = np.uint64(1)
+
+
+@jit_inline
+def pending_add(s, page, delta):
+    """``page`` became pending (``delta`` 1: made PROT_NONE) or stopped being (-1).
+
+    A page is pending while it is not present or PROT_NONE: its next access
+    faults. ``s.pg_pending`` counts them per chunk of ``1 << PENDING_SHIFT``
+    pages, so that passes over a page range skip the chunks with none.
+    """
+    s.pg_pending[page >> PENDING_SHIFT] += delta
 
 
 @jit_inline

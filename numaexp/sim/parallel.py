@@ -15,6 +15,11 @@ into
 so the lists and the floating-point sums are bit-identical whatever the
 number of threads (``NUMBA_NUM_THREADS``).
 
+The re-queue passes visit only the chunks of ``1 << PENDING_SHIFT`` pages
+that hold pending pages (``State.pg_pending``): after a phase change most of
+a buffer is present and not PROT_NONE, and four passes over all its pages
+cost more than the pages to re-draw.
+
 The per-page work of a parallel loop must be inlined (``jit_inline``): a
 call per page that takes the state increments and decrements the state's
 reference count, shared by all threads, and two threads then run slower
@@ -27,29 +32,46 @@ import numpy as np
 from numba import prange
 
 from numaexp.sim.access import stream_weight
-from numaexp.sim.constants import PG_PRESENT, PG_PROTNONE, PG_QUEUED
+from numaexp.sim.constants import PENDING_SHIFT, PG_PRESENT, PG_PROTNONE, PG_QUEUED
 from numaexp.sim.events import next_access_list_at
-from numaexp.sim.jit import jit, jit_parallel
+from numaexp.sim.jit import jit, jit_inline, jit_parallel
 from numaexp.sim.lists import list_push, list_remove
 from numaexp.sim.segindex import page_segment
-
-DRAW_CHUNK = 1 << 14
-"""Pages per parallel chunk of the next-access draw."""
 
 MASS_CHUNK = 1 << 16
 """Positions per partial sum of a mass row; a row of at most this many
 positions is summed in position order, as a single loop would."""
 
 
+@jit_inline
+def _chunks(lo, hi):
+    """Pending-count chunks overlapping global pages ``[lo, hi)``: first and end."""
+    if hi <= lo:
+        return 0, 0
+    return lo >> PENDING_SHIFT, ((hi - 1) >> PENDING_SHIFT) + 1
+
+
+@jit_inline
+def _chunk_pages(lo, hi, c):
+    """Pages of chunk ``c`` within ``[lo, hi)``: start and stop."""
+    return max(lo, c << PENDING_SHIFT), min(hi, (c + 1) << PENDING_SHIFT)
+
+
 @jit_parallel
 def _count_queued(s, lo, hi):
     """Pending pages of global pages ``[lo, hi)`` that sit in a list."""
     pg = s.pg
+    pending = s.pg_pending
+    c_lo, c_hi = _chunks(lo, hi)
     queued = 0
-    for page in prange(lo, hi):
-        f = pg.pflags[page]
-        if ((f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0) and f & PG_QUEUED:
-            queued += 1
+    for c in prange(c_lo, c_hi):
+        if pending[c] == 0:
+            continue
+        start, stop = _chunk_pages(lo, hi, c)
+        for page in range(start, stop):
+            f = pg.pflags[page]
+            if ((f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0) and f & PG_QUEUED:
+                queued += 1
     return queued
 
 
@@ -57,10 +79,15 @@ def _count_queued(s, lo, hi):
 def _unqueue_range(s, lo, hi):
     """Take the pending pages of global pages ``[lo, hi)`` off their lists, in page order."""
     pg = s.pg
-    for page in range(lo, hi):
-        f = pg.pflags[page]
-        if ((f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0) and f & PG_QUEUED:
-            list_remove(s, page)
+    c_lo, c_hi = _chunks(lo, hi)
+    for c in range(c_lo, c_hi):
+        if s.pg_pending[c] == 0:
+            continue
+        start, stop = _chunk_pages(lo, hi, c)
+        for page in range(start, stop):
+            f = pg.pflags[page]
+            if ((f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0) and f & PG_QUEUED:
+                list_remove(s, page)
 
 
 @jit_parallel
@@ -68,14 +95,16 @@ def _draw_lists(s, lo, hi, salt):
     """Store in ``pg.next`` the list each pending page of ``[lo, hi)`` waits in next (-1: none).
 
     The pages must be in no list. ``salt`` is that of
-    :func:`~numaexp.sim.events.next_access_list`. Chunks of ``DRAW_CHUNK``
+    :func:`~numaexp.sim.events.next_access_list`. The chunks holding pending
     pages run in parallel, each walking the segments as its pages ascend.
     """
     pg = s.pg
-    nchunks = (hi - lo + DRAW_CHUNK - 1) // DRAW_CHUNK
-    for c in prange(nchunks):
-        start = lo + c * DRAW_CHUNK
-        stop = min(hi, start + DRAW_CHUNK)
+    pending = s.pg_pending
+    c_lo, c_hi = _chunks(lo, hi)
+    for c in prange(c_lo, c_hi):
+        if pending[c] == 0:
+            continue
+        start, stop = _chunk_pages(lo, hi, c)
         o = np.int64(0)
         seg = np.int64(0)
         seg_end = np.int64(-1)  # first global page past segment ``seg``
@@ -91,12 +120,17 @@ def _draw_lists(s, lo, hi, salt):
 def _link_range(s, lo, hi):
     """Push each drawn pending page of global pages ``[lo, hi)`` on its list, in page order."""
     pg = s.pg
-    for page in range(lo, hi):
-        f = pg.pflags[page]
-        if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
-            lst = pg.next[page]
-            if lst >= 0:
-                list_push(s, lst, page)
+    c_lo, c_hi = _chunks(lo, hi)
+    for c in range(c_lo, c_hi):
+        if s.pg_pending[c] == 0:
+            continue
+        start, stop = _chunk_pages(lo, hi, c)
+        for page in range(start, stop):
+            f = pg.pflags[page]
+            if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
+                lst = pg.next[page]
+                if lst >= 0:
+                    list_push(s, lst, page)
 
 
 @jit

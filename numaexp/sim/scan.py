@@ -44,7 +44,7 @@ from numaexp.sim.constants import (
 from numaexp.sim.events import schedule_page, schedule_page_at
 from numaexp.sim.fault import folio_use_access_time, hash_32
 from numaexp.sim.jit import jit, jit_inline
-from numaexp.sim.lists import list_remove
+from numaexp.sim.lists import list_remove, pending_add
 from numaexp.sim.mempolicy import vma_policy_mof
 from numaexp.sim.scan_period import msecs_to_jiffies, task_scan_max_of, task_scan_start_of
 from numaexp.sim.segindex import find_segment
@@ -121,6 +121,7 @@ def change_huge_pmd(s, head, target_node, now_ms):
     for page in range(head, head + HPAGE_PMD_NR):
         g = pg.pflags[page]
         pg.pflags[page] = g | PG_PROTNONE
+        pending_add(s, page, 1)
         if g & PG_QUEUED:
             list_remove(s, page)
         schedule_page(s, page, 0, 0)
@@ -188,6 +189,7 @@ def change_prot_numa(s, t, v, start, end):
         if folio_use_access_time(s, page):
             pg.last_cpupid[page] = now_ms & LAST_CPUPID_MASK
         pg.pflags[page] = f | PG_PROTNONE
+        pending_add(s, page, 1)
         updated += 1
         if f & PG_QUEUED:
             list_remove(s, page)

@@ -17,8 +17,9 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from numba.core import types
+from numba.core import cgutils, types
 from numba.experimental import structref
+from numba.extending import intrinsic
 
 i8, i16, i32, i64, u8, u64, f64 = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64,
                                    np.float64)
@@ -285,6 +286,7 @@ class Arrays(NamedTuple):
 
     p: np.void  # PARAMS_DTYPE record
     pg: np.ndarray  # PAGE_DTYPE[P]
+    pg_pending: np.ndarray  # int32[ceil(P / 4096)], pending pages per chunk (lists.pending_add)
     ob: np.ndarray  # OBJECT_DTYPE[O + 1] (the extra row ends the last object)
     vm: np.ndarray  # VMA_DTYPE[V]
     mm: np.ndarray  # MM_DTYPE[M]
@@ -356,6 +358,9 @@ class State(structref.StructRefProxy):
     A NamedTuple of arrays would be flattened into every kernel call (hundreds
     of arguments: slow to compile, slow to call); a StructRef is passed as one
     reference. Python code reads the same arrays through :class:`Arrays`.
+
+    The arrays in the struct are unowned views (see :func:`_unowned`); the
+    proxy keeps the :class:`Arrays` they view alive as ``_arrays``.
     """
 
 
@@ -387,6 +392,7 @@ _SAMPLES = {  # an empty array (or record) of each field's exact numba type
     "ph": np.zeros(1, dtype=PHASE_DTYPE),
     "rg": np.zeros(1, dtype=REGION_DTYPE),
     "ls_heads": np.zeros(1, dtype=i32),
+    "pg_pending": np.zeros(1, dtype=i32),
     "ls_sweep_bits": np.zeros(1, dtype=u64),
     "cnt_memcg": np.zeros((1, 1), dtype=i64),
     "cnt_cg_node_pages": np.zeros((1, 1), dtype=i64),
@@ -405,9 +411,31 @@ STATE_TYPE = StateType([(name, numba.typeof(_SAMPLES[name])) for name in FIELDS]
 """The one numba type of every run's state (field types do not depend on sizes)."""
 
 
+@intrinsic
+def _unowned(typingctx, array):
+    """The same array without an owner: a view with a null meminfo and parent.
+
+    numba counts references to every array a kernel reads from the state
+    (``s.pg`` takes one, and drops it after use) with atomic instructions,
+    which stall the core: about a quarter of the run time went to them.
+    A null meminfo makes each of those a test and a jump. The struct's arrays
+    therefore do not own their memory: :func:`to_state` keeps the NumPy
+    arrays alive on the returned proxy.
+    """
+
+    def codegen(context, builder, signature, args):
+        view = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+
+    return array(array), codegen
+
+
 def _make_constructor():
     args = ", ".join(FIELDS)
-    body = "".join(f"    state_.{name} = {name}\n" for name in FIELDS)
+    body = "".join(f"    state_.{name} = {name}\n" if name == "p" else
+                   f"    state_.{name} = _unowned({name})\n" for name in FIELDS)
     src = (f"def new_state({args}):\n    state_ = structref.new(STATE_TYPE)\n{body}"
            "    return state_\n")
     namespace = globals()  # so that numba's cache can rebuild the function's globals
@@ -422,7 +450,9 @@ def to_state(arrays: Arrays) -> State:
         got = numba.typeof(value)
         if got != expected:
             raise TypeError(f"state field {name}: {got} is not {expected}")
-    return _new_state(*arrays)
+    state = _new_state(*arrays)
+    state._arrays = arrays  # the struct's views do not own their memory
+    return state
 
 
 _new_state = numba.njit(cache=True)(_make_constructor())

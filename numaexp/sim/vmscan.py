@@ -34,6 +34,7 @@ from numaexp.sim.constants import (
     PAT_SWEEP,
     PG_CLEAR_PROTNONE,
     PG_PRESENT,
+    PG_PROTNONE,
     PG_QUEUED,
     PGDEMOTE_DIRECT,
     PGDEMOTE_KSWAPD,
@@ -46,7 +47,7 @@ from numaexp.sim.constants import (
 )
 from numaexp.sim.events import random_rate
 from numaexp.sim.jit import jit, jit_inline
-from numaexp.sim.lists import list_remove
+from numaexp.sim.lists import list_remove, pending_add
 from numaexp.sim.rng import rand_u01
 from numaexp.sim.segindex import find_segment, page_object, update_mass
 
@@ -121,6 +122,8 @@ def demote_folio(s, head, nr, src, dst, direct):
         f = pg.pflags[q]
         if f & PG_QUEUED:  # the new PTE is not PROT_NONE: no hinting fault pending
             list_remove(s, q)
+        if f & PG_PROTNONE:
+            pending_add(s, q, -1)
         pg.pflags[q] &= PG_CLEAR_PROTNONE
         pg.node[q] = dst
         update_mass(s, q, src, dst)
