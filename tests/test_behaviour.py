@@ -88,3 +88,16 @@ def test_interleave_without_flag_is_never_scanned():
     assert vm["numa_pte_updates"] == 0 and vm["numa_hint_faults"] == 0
     stat = result.numa_stat.groupby("node")["pages"].sum()
     assert stat["N0"] == stat["N1"] == 16 * 256 // 2
+
+
+def test_scan_period_min_acts_only_above_the_scan_window_floor():
+    """``task_scan_min`` is max(1000 / (2560 MB / scan_size), scan_period_min / windows):
+    with 256 MB windows the floor is 100 ms, and a 1 GiB mm has 4 windows, so a
+    scan_period_min of 100 or 250 ms gives the same scanning and 1000 ms less."""
+    sc = autonumabench_scenario("numa02", first_touch_node=0)
+    updates = {}
+    for smin in (100, 250, 1000):
+        run = dataclasses.replace(sc, kernel=dataclasses.replace(sc.kernel,
+                                                                 scan_period_min_ms=smin))
+        updates[smin] = int(simulate(run, progress=False).vmstat.iloc[0]["numa_pte_updates"])
+    assert updates[100] == updates[250] > updates[1000] > 0, updates
