@@ -17,9 +17,10 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from numba.core import cgutils, types
+from numba.core import types
 from numba.experimental import structref
-from numba.extending import intrinsic
+
+from numaexp.sim.unowned import UnownedArray, unowned  # noqa: F401 (generated constructor)
 
 i8, i16, i32, i64, u8, u64, f64 = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64,
                                    np.float64)
@@ -359,8 +360,8 @@ class State(structref.StructRefProxy):
     of arguments: slow to compile, slow to call); a StructRef is passed as one
     reference. Python code reads the same arrays through :class:`Arrays`.
 
-    The arrays in the struct are unowned views (see :func:`_unowned`); the
-    proxy keeps the :class:`Arrays` they view alive as ``_arrays``.
+    The arrays in the struct are unowned views (:mod:`numaexp.sim.unowned`);
+    the proxy keeps the :class:`Arrays` they view alive as ``_arrays``.
     """
 
 
@@ -407,35 +408,18 @@ _SAMPLES = {  # an empty array (or record) of each field's exact numba type
 for _name in FIELDS:
     _SAMPLES.setdefault(_name, np.zeros(1, dtype=i64))
 
-STATE_TYPE = StateType([(name, numba.typeof(_SAMPLES[name])) for name in FIELDS])
+_FIELD_TYPES = {name: numba.typeof(_SAMPLES[name]) for name in FIELDS}
+"""numba type of each field as Python passes it (arrays are owned there)."""
+
+STATE_TYPE = StateType([(name, UnownedArray.of(typ) if isinstance(typ, types.Array) else typ)
+                        for name, typ in _FIELD_TYPES.items()])
 """The one numba type of every run's state (field types do not depend on sizes)."""
-
-
-@intrinsic
-def _unowned(typingctx, array):
-    """The same array without an owner: a view with a null meminfo and parent.
-
-    numba counts references to every array a kernel reads from the state
-    (``s.pg`` takes one, and drops it after use) with atomic instructions,
-    which stall the core: about a quarter of the run time went to them.
-    A null meminfo makes each of those a test and a jump. The struct's arrays
-    therefore do not own their memory: :func:`to_state` keeps the NumPy
-    arrays alive on the returned proxy.
-    """
-
-    def codegen(context, builder, signature, args):
-        view = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
-        view.meminfo = cgutils.get_null_value(view.meminfo.type)
-        view.parent = cgutils.get_null_value(view.parent.type)
-        return view._getvalue()
-
-    return array(array), codegen
 
 
 def _make_constructor():
     args = ", ".join(FIELDS)
     body = "".join(f"    state_.{name} = {name}\n" if name == "p" else
-                   f"    state_.{name} = _unowned({name})\n" for name in FIELDS)
+                   f"    state_.{name} = unowned({name})\n" for name in FIELDS)
     src = (f"def new_state({args}):\n    state_ = structref.new(STATE_TYPE)\n{body}"
            "    return state_\n")
     namespace = globals()  # so that numba's cache can rebuild the function's globals
@@ -446,7 +430,7 @@ def _make_constructor():
 def to_state(arrays: Arrays) -> State:
     """Wrap ``arrays`` in the kernels' :data:`STATE_TYPE` (the arrays are shared, not copied)."""
     for name, value in zip(FIELDS, arrays, strict=True):
-        expected = STATE_TYPE.field_dict[name]
+        expected = _FIELD_TYPES[name]
         got = numba.typeof(value)
         if got != expected:
             raise TypeError(f"state field {name}: {got} is not {expected}")

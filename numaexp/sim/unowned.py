@@ -1,0 +1,56 @@
+"""Arrays the simulator state holds without owning them: never reference counted.
+
+numba counts references to every array a kernel reads from a struct: ``s.pg``
+takes a reference and drops it after use, through a call per operation
+(atomic when the array has an owner). Over a run those calls cost about a
+fifth of the time. The state's arrays are therefore of type
+:class:`UnownedArray`: an array in every respect (indexing, views, ``len``),
+but whose data model declares no reference count, so numba emits none for
+it. Their memory belongs to the NumPy arrays that
+:func:`numaexp.sim.state.to_state` keeps alive next to the state.
+"""
+
+from __future__ import annotations
+
+from numba.core import cgutils, types
+from numba.core.datamodel import models, register_default
+from numba.extending import intrinsic
+
+
+class UnownedArray(types.Array):
+    """numba array type whose values are never reference counted."""
+
+    def __init__(self, dtype, ndim, layout, aligned=True):
+        super().__init__(dtype, ndim, layout, readonly=False, aligned=aligned,
+                         name=f"unowned array({dtype}, {ndim}d, {layout}"
+                              f"{'' if aligned else ', unaligned'})")
+
+    @classmethod
+    def of(cls, array_type: types.Array) -> UnownedArray:
+        """The unowned counterpart of ``array_type``."""
+        return cls(array_type.dtype, array_type.ndim, array_type.layout, array_type.aligned)
+
+
+@register_default(UnownedArray)
+class UnownedArrayModel(models.ArrayModel):
+    """The array's layout, with nothing for numba's reference counting to visit."""
+
+    def has_nrt_meminfo(self):
+        return False
+
+    def traverse(self, builder):
+        return []
+
+
+@intrinsic
+def unowned(typingctx, array):
+    """The same array as an :class:`UnownedArray` (null meminfo and parent)."""
+    result = UnownedArray.of(array)
+
+    def codegen(context, builder, signature, args):
+        view = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+
+    return result(array), codegen
