@@ -25,6 +25,15 @@ class UnownedArray(types.Array):
                          name=f"unowned array({dtype}, {ndim}d, {layout}"
                               f"{'' if aligned else ', unaligned'})")
 
+    def copy(self, dtype=None, ndim=None, layout=None, readonly=None):
+        """Views of an unowned array (a field, a row, a slice) are unowned too.
+
+        Kernels never allocate, so every array typed from an unowned one is a
+        view of memory that the state's NumPy arrays keep alive.
+        """
+        view = super().copy(dtype=dtype, ndim=ndim, layout=layout, readonly=readonly)
+        return UnownedArray.of(view) if view.mutable else view
+
     @classmethod
     def of(cls, array_type: types.Array) -> UnownedArray:
         """The unowned counterpart of ``array_type``."""
