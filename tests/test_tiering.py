@@ -113,3 +113,44 @@ def test_thp_scans_count_512_ptes_per_huge_pte():
     assert vm["numa_pages_migrated"] % 512 == 0
     assert vm["thp_migration_success"] * 512 == vm["pgmigrate_success"]
     assert np.isfinite(vm["numa_hint_faults"])
+
+
+def test_direct_reclaim_demotes_when_a_bound_task_finds_its_node_full():
+    """A task bound to the DRAM node allocates after another process filled it:
+    kswapd cannot keep up, so the allocation slow path demotes by direct
+    reclaim (``pgdemote_direct``) to the slow tier before taking the page."""
+    from numaexp.model import (
+        KernelConfig,
+        MemPolicy,
+        Pattern,
+        Phase,
+        Process,
+        Scenario,
+        Stop,
+        Thread,
+        Vma,
+        Workload,
+        tiered,
+    )
+
+    def process(name, size, gbps, policy=None):
+        sweep = Phase(patterns=(Pattern(vma="buf", kind="sweep", write_fraction=1.0),),
+                      passes=3, stream_gbps=gbps)
+        return Process(name=name, vmas=(Vma(name="buf", size=size, policy=policy),),
+                       threads=(Thread(name="t", phases=(sweep,)),))
+
+    machine = tiered(dram_nodes=1, slow_nodes=1, cpus_per_node=2, dram_per_node="256 MiB",
+                     slow_per_node="1 GiB")
+    workload = Workload(name="fill", processes=(
+        process("hog", "240 MiB", 40.0),
+        process("bound", "160 MiB", 2.0, MemPolicy(mode="bind", nodes=(0,)))))
+    sc = Scenario(name="direct", machine=machine, workload=workload,
+                  kernel=KernelConfig(numa_balancing=0, demotion_enabled=True),
+                  stop=Stop(kind="duration", duration_s=2.0))
+    result = simulate(sc, progress=False)
+    vm = result.vmstat.iloc[0]
+    assert vm["pgdemote_direct"] > 0
+    assert result.memory_stat["pgdemote_direct"].sum() == vm["pgdemote_direct"]
+    pages = result.numa_stat.groupby("node")["pages"].sum()
+    assert pages.sum() == vm["pgfault_first_touch"] == sc.memory_pages  # every page, once
+    assert pages["N1"] >= vm["pgdemote_direct"]  # the demoted pages are on the slow tier
