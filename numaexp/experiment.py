@@ -26,6 +26,7 @@ from numaexp.model.units import format_size
 from numaexp.results import FRAME_NAMES, Result, build_result
 from numaexp.sim.actions import ActionApplier
 from numaexp.sim.build import estimate_bytes
+from numaexp.sim.constants import ALLOC_FAILED
 from numaexp.sim.runner import Runner
 
 MEMORY_HEADROOM = 0.8
@@ -166,6 +167,12 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
     }
     result = build_result(scenario, runner.layout, final, samples, runner.events(), tasks, meta)
     result.meta["local_access_pct"] = _local_access_pct(result.task_timeseries)
+    failed = int(final["vm"][ALLOC_FAILED])
+    if failed:
+        warnings.warn(f"{scenario.name!r}: {failed} first touches found no allowed node with "
+                      "free memory and were dropped (vmstat alloc_failed; the kernel would "
+                      "reclaim or OOM-kill): results past that point are not the kernel's",
+                      stacklevel=2)
     if scenario.stop.kind == "work" and not done and not interrupted:
         warnings.warn(f"{scenario.name!r}: not every thread finished within "
                       f"stop.max_duration_s = {scenario.stop.max_duration_s} s", stacklevel=2)

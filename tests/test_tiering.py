@@ -115,10 +115,8 @@ def test_thp_scans_count_512_ptes_per_huge_pte():
     assert np.isfinite(vm["numa_hint_faults"])
 
 
-def test_direct_reclaim_demotes_when_a_bound_task_finds_its_node_full():
-    """A task bound to the DRAM node allocates after another process filled it:
-    kswapd cannot keep up, so the allocation slow path demotes by direct
-    reclaim (``pgdemote_direct``) to the slow tier before taking the page."""
+def _direct_reclaim_scenario():
+    """A 240 MiB process fills a 256 MiB DRAM node, then a 160 MiB one bound to it allocates."""
     from numaexp.model import (
         KernelConfig,
         MemPolicy,
@@ -144,13 +142,36 @@ def test_direct_reclaim_demotes_when_a_bound_task_finds_its_node_full():
     workload = Workload(name="fill", processes=(
         process("hog", "240 MiB", 40.0),
         process("bound", "160 MiB", 2.0, MemPolicy(mode="bind", nodes=(0,)))))
-    sc = Scenario(name="direct", machine=machine, workload=workload,
-                  kernel=KernelConfig(numa_balancing=0, demotion_enabled=True),
-                  stop=Stop(kind="duration", duration_s=2.0))
+    return Scenario(name="direct", machine=machine, workload=workload,
+                    kernel=KernelConfig(numa_balancing=0, demotion_enabled=True),
+                    stop=Stop(kind="duration", duration_s=2.0))
+
+
+def test_direct_reclaim_demotes_when_a_bound_task_finds_its_node_full():
+    """kswapd cannot keep up, so the bound task's allocation slow path demotes by
+    direct reclaim (``pgdemote_direct``) to the slow tier before taking the page."""
+    sc = _direct_reclaim_scenario()
     result = simulate(sc, progress=False)
     vm = result.vmstat.iloc[0]
-    assert vm["pgdemote_direct"] > 0
+    assert vm["pgdemote_direct"] > 0 and vm["alloc_failed"] == 0
     assert result.memory_stat["pgdemote_direct"].sum() == vm["pgdemote_direct"]
     pages = result.numa_stat.groupby("node")["pages"].sum()
     assert pages.sum() == vm["pgfault_first_touch"] == sc.memory_pages  # every page, once
     assert pages["N1"] >= vm["pgdemote_direct"]  # the demoted pages are on the slow tier
+
+
+def test_a_first_touch_with_no_room_anywhere_is_counted_and_warned():
+    """Without demotion the bound task's pages find no room: the simulator drops
+    those accesses (the kernel would OOM-kill), counts them and warns."""
+    import dataclasses as dc
+
+    from numaexp.model import KernelConfig
+
+    sc = _direct_reclaim_scenario()
+    sc = dc.replace(sc, kernel=KernelConfig(numa_balancing=0, demotion_enabled=False))
+    with pytest.warns(UserWarning, match="found no allowed node with free memory"):
+        result = simulate(sc, progress=False)
+    vm = result.vmstat.iloc[0]
+    assert vm["alloc_failed"] > 0 and vm["pgdemote_direct"] == 0
+    assert vm["pgfault_first_touch"] + vm["alloc_failed"] <= sc.memory_pages
+    assert vm["pgfault_first_touch"] < sc.memory_pages

@@ -124,11 +124,13 @@ VM_NAMES = (
     "pgdemote_direct",
     "pgfault_first_touch",
     "alloc_fallback",
+    "alloc_failed",  # simulator's own: first touches that found no allowed node with room
 )
 (NUMA_PTE_UPDATES, NUMA_HUGE_PTE_UPDATES, NUMA_HINT_FAULTS, NUMA_HINT_FAULTS_LOCAL,
  NUMA_PAGES_MIGRATED, PGMIGRATE_SUCCESS, PGMIGRATE_FAIL, NUMA_TASK_MIGRATED, NUMA_TASK_SWAPPED,
  THP_MIGRATION_SUCCESS, THP_MIGRATION_FAIL, PGPROMOTE_SUCCESS, PGPROMOTE_CANDIDATE,
- PGDEMOTE_KSWAPD, PGDEMOTE_DIRECT, PGFAULT_FIRST_TOUCH, ALLOC_FALLBACK) = range(len(VM_NAMES))
+ PGDEMOTE_KSWAPD, PGDEMOTE_DIRECT, PGFAULT_FIRST_TOUCH, ALLOC_FALLBACK,
+ ALLOC_FAILED) = range(len(VM_NAMES))
 NR_VM = len(VM_NAMES)
 
 # per-cgroup counters (memory.stat names), index into Counters.memcg

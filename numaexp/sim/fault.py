@@ -13,6 +13,7 @@ import numpy as np
 
 from numaexp.sim.account import charge
 from numaexp.sim.constants import (
+    ALLOC_FAILED,
     CLK_TICK,
     CPUPID_UNSET,
     HPAGE_PMD_NR,
@@ -395,7 +396,8 @@ def do_anonymous_page(s, t, page, o, writes):
         nr = HPAGE_PMD_NR
     off = head - first
     nid = alloc_node(s, t, v, off, nr)
-    if nid < 0:
+    if nid < 0:  # the kernel would OOM-kill (no swap); here the access is dropped, counted
+        s.cnt_vm[ALLOC_FAILED] += 1
         return False
     cg = s.mm.cgroup[s.tk.mm[t]]
     dirty = PG_DIRTY_FILE if writes and s.vm.vm_flags[v] & VM_FILE_LRU else 0

@@ -35,6 +35,7 @@ COUNTER_UNITS = {
     "pgdemote_direct": "pages",
     "pgfault_first_touch": "faults",
     "alloc_fallback": "pages",
+    "alloc_failed": "faults",
 }
 """Unit of each ``/proc/vmstat`` counter, for axis labels (``count`` if not listed)."""
 
