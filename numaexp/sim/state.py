@@ -20,7 +20,12 @@ import numpy as np
 from numba.core import types
 from numba.experimental import structref
 
-from numaexp.sim.unowned import UnownedArray, unowned  # noqa: F401 (generated constructor)
+from numaexp.sim.unowned import (  # noqa: F401 (unowned: generated constructor)
+    BorrowedStructRef,
+    UnownedArray,
+    register_borrowed,
+    unowned,
+)
 
 i8, i16, i32, i64, u8, u64, f64 = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64,
                                    np.float64)
@@ -368,6 +373,19 @@ class State(structref.StructRefProxy):
 structref.define_boxing(StateType, State)
 
 
+@register_borrowed
+class BorrowedStateType(BorrowedStructRef):
+    """numba type of the state as kernels receive it: the same struct, not reference counted.
+
+    :func:`to_state` builds the struct as a :class:`StateType` (owned by its
+    Python proxy) and hands the kernels a :class:`State` of this type that
+    points at the same struct (see :mod:`numaexp.sim.unowned`).
+    """
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
 _SAMPLES = {  # an empty array (or record) of each field's exact numba type
     "p": np.zeros(1, dtype=PARAMS_DTYPE)[0],
     "pg": np.zeros(1, dtype=PAGE_DTYPE),
@@ -411,9 +429,14 @@ for _name in FIELDS:
 _FIELD_TYPES = {name: numba.typeof(_SAMPLES[name]) for name in FIELDS}
 """numba type of each field as Python passes it (arrays are owned there)."""
 
-STATE_TYPE = StateType([(name, UnownedArray.of(typ) if isinstance(typ, types.Array) else typ)
-                        for name, typ in _FIELD_TYPES.items()])
-"""The one numba type of every run's state (field types do not depend on sizes)."""
+_STATE_FIELDS = [(name, UnownedArray.of(typ) if isinstance(typ, types.Array) else typ)
+                 for name, typ in _FIELD_TYPES.items()]
+
+STATE_TYPE = StateType(_STATE_FIELDS)
+"""numba type of the struct as built (field types do not depend on sizes)."""
+
+KERNEL_STATE_TYPE = BorrowedStateType(_STATE_FIELDS)
+"""The one numba type of the state every kernel receives."""
 
 
 def _make_constructor():
@@ -434,8 +457,10 @@ def to_state(arrays: Arrays) -> State:
         got = numba.typeof(value)
         if got != expected:
             raise TypeError(f"state field {name}: {got} is not {expected}")
-    state = _new_state(*arrays)
-    state._arrays = arrays  # the struct's views do not own their memory
+    owner = _new_state(*arrays)
+    state = State._numba_box_(KERNEL_STATE_TYPE, owner._meminfo)
+    state._owner = owner  # the kernels' state does not own its struct ...
+    state._arrays = arrays  # ... nor do the struct's views own their memory
     return state
 
 

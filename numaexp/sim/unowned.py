@@ -1,4 +1,4 @@
-"""Arrays the simulator state holds without owning them: never reference counted.
+"""Values the kernels hold without owning them: never reference counted.
 
 numba counts references to every array a kernel reads from a struct: ``s.pg``
 takes a reference and drops it after use, through a call per operation
@@ -8,13 +8,21 @@ fifth of the time. The state's arrays are therefore of type
 but whose data model declares no reference count, so numba emits none for
 it. Their memory belongs to the NumPy arrays that
 :func:`numaexp.sim.state.to_state` keeps alive next to the state.
+
+The state itself is a StructRef, and numba counts references to it too: an
+increment and a decrement at every call of a kernel that takes it (about a
+sixth of a run's time once the arrays were unowned). The kernels therefore
+receive it as a :class:`BorrowedStructRef`: the same pointer to the same
+struct, whose data model holds a plain pointer instead of a counted one. The
+struct belongs to the owned StructRef proxy that Python keeps next to it.
 """
 
 from __future__ import annotations
 
 from numba.core import cgutils, types
 from numba.core.datamodel import models, register_default
-from numba.extending import intrinsic
+from numba.experimental import structref
+from numba.extending import NativeValue, intrinsic, unbox
 
 
 class UnownedArray(types.Array):
@@ -63,3 +71,42 @@ def unowned(typingctx, array):
         return view._getvalue()
 
     return result(array), codegen
+
+
+class BorrowedStructRef(types.StructRef):
+    """A StructRef the kernels borrow from Python: its values are never reference counted.
+
+    Subclasses are registered with :func:`register_borrowed`. A value of such a
+    type comes only from Python (unboxing): kernels never create, store or
+    return one, so nothing needs to keep the struct alive in compiled code.
+    """
+
+
+class BorrowedStructRefModel(models.StructModel):
+    """A StructRef's layout (one pointer to the meminfo), typed as an uncounted pointer."""
+
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, [("meminfo", types.voidptr)])
+
+
+def register_borrowed(struct_type):
+    """Register a :class:`BorrowedStructRef` subclass: data model, attributes and unboxing.
+
+    The unboxed value points at the struct of the Python proxy's ``_meminfo``
+    without taking a reference: the proxy, alive during the call, owns it.
+    """
+    register_default(struct_type)(BorrowedStructRefModel)
+    structref.define_attributes(struct_type)
+
+    @unbox(struct_type)
+    def unbox_borrowed(typ, obj, c):
+        mi_obj = c.pyapi.object_getattr_string(obj, "_meminfo")
+        mip_type = types.MemInfoPointer(types.voidptr)
+        meminfo = c.unbox(mip_type, mi_obj).value  # takes a reference ...
+        c.context.nrt.decref(c.builder, mip_type, meminfo)  # ... given straight back
+        c.pyapi.decref(mi_obj)
+        value = cgutils.create_struct_proxy(typ)(c.context, c.builder)
+        value.meminfo = meminfo
+        return NativeValue(value._getvalue())
+
+    return struct_type
