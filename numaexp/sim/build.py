@@ -268,6 +268,10 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     for col, name in enumerate(("first", "vm_flags", "mapcount", "first_touch")):
         objects[name][:-1] = [row[col] for row in obj_rows]
     objects["first"][-1] = npages_total
+    objects["vma"] = -1
+    for v, row in enumerate(vma_rows):
+        if objects["mapcount"][row[1]] == 1:
+            objects["vma"][row[1]] = v
 
     # ---- tasks
     task_rows = []  # (proc index, thread spec, replica, pid)

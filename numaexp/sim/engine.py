@@ -27,7 +27,7 @@ from numaexp.sim.constants import (
     RUN_SEGMENTS_FULL,
     VM_THP,
 )
-from numaexp.sim.events import random_rate, schedule_page, schedule_page_at
+from numaexp.sim.events import random_rate, schedule_page, schedule_page_at, set_progress
 from numaexp.sim.fault import do_anonymous_page, do_numa_page
 from numaexp.sim.huge_memory import do_huge_pmd_numa_page
 from numaexp.sim.jit import jit, jit_inline
@@ -338,7 +338,7 @@ def tick_once(s):
                 tk.phase_done[t] = 1
                 tk.finish_ns[t] = now + pay + used
             old = tk.progress[t]
-            tk.progress[t] = old + adv
+            set_progress(s, t, old + adv)
             tk.touches[t] += adv
             tk.utime[t] += used
             if s.ph.sweep[tk.phase[t]]:

@@ -32,8 +32,22 @@ from numaexp.sim.segindex import find_segment, page_object
 
 @jit_inline
 def sweep_position(s, t, n):
-    """Next position task ``t``'s sweep will touch, in a region of ``n`` positions."""
-    return np.int64(s.tk.progress[t]) % n
+    """Next position task ``t``'s sweep will touch, in its region of ``n`` positions.
+
+    ``int64(progress) % n``, kept in ``tk.sweep_pos`` whenever the progress
+    changes (:func:`set_progress`): the division is too slow for a loop
+    over every sweeper of every re-drawn page.
+    """
+    return s.tk.sweep_pos[t]
+
+
+@jit_inline
+def set_progress(s, t, progress):
+    """Set task ``t``'s progress in its phase, and its sweep position in a sweep phase."""
+    s.tk.progress[t] = progress
+    ph = s.tk.phase[t]
+    if ph >= 0 and s.ph.sweep[ph]:
+        s.tk.sweep_pos[t] = np.int64(progress) % s.st.n[s.ph.stream_first[ph]]
 
 
 @jit_inline
@@ -150,7 +164,10 @@ def next_access_list_at(s, page, off, seg, salt, delay):
             rate = s.tk.rate[t]
             if rate <= 0.0:
                 rate = s.tk.max_rate[t]
-            est = ((i - sweep_position(s, t, n)) % n) / rate
+            ahead = i - sweep_position(s, t, n)  # (i - position) % n, both in [0, n)
+            if ahead < 0:
+                ahead += n
+            est = ahead / rate
             if est < best_t:
                 best_t = est
                 best_region = s.st.region[k]

@@ -84,7 +84,13 @@ def hash_32(val, bits):
 
 @jit_inline
 def vma_of(s, t, o):
-    """The VMA of task ``t``'s mm that maps object ``o``."""
+    """The VMA of task ``t``'s mm that maps object ``o``.
+
+    An object mapped once has its VMA noted (``ob.vma``); a shared one is
+    looked up among the mm's VMAs.
+    """
+    if s.ob.mapcount[o] == 1:
+        return s.ob.vma[o]
     mm = s.tk.mm[t]
     first = s.mm.vma_first[mm]
     for v in range(first, first + s.mm.vma_count[mm]):

@@ -24,6 +24,7 @@ from numaexp.sim.constants import (
     PAT_SWEEP,
     RNG_REHOME,
 )
+from numaexp.sim.events import set_progress
 from numaexp.sim.jit import jit, jit_inline
 from numaexp.sim.parallel import requeue_range, row_mass
 from numaexp.sim.trace import trace_event
@@ -208,7 +209,7 @@ def enter_phase(s, t, ph, now_ns):
     """Make phase row ``ph`` the current phase of task ``t`` (streams marked activating)."""
     tk = s.tk
     tk.phase[t] = ph
-    tk.progress[t] = 0.0
+    set_progress(s, t, 0.0)
     tk.target[t] = s.ph.end_touches[ph]
     end = s.ph.end_ns[ph]
     tk.phase_end_ns[t] = -1 if end == math.inf else now_ns + np.int64(end)

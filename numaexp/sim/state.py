@@ -93,6 +93,7 @@ OBJECT_DTYPE = np.dtype([
     ("vm_flags", i64),  # VM_FILE, VM_FILE_LRU, VM_THP of the backing
     ("mapcount", i64),  # mms mapping it
     ("first_touch", i64),  # node for pre-population, or -1
+    ("vma", i64),  # the VMA mapping it when mapcount is 1 (fault.vma_of), else -1
 ])
 """A memory object: an anonymous VMA, or a segment shared by several VMAs."""
 
@@ -165,6 +166,7 @@ TASK_DTYPE = np.dtype([
     ("phase", i64),  # current thread-phase row, -1 when done
     ("phase_last", i64),  # last thread-phase row of the task
     ("progress", f64),  # touches done in the phase
+    ("sweep_pos", i64),  # int64(progress) % positions, in a sweep phase (events.sweep_position)
     ("target", f64),  # touches that end the phase (inf: none)
     ("phase_end_ns", i64),  # time that ends the phase (-1: none)
     ("phase_done", i64),  # the phase ended this tick
