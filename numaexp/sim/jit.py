@@ -2,8 +2,8 @@
 
 Every kernel is compiled with ``cache=True`` (compiled code is kept on disk,
 so a fresh process reuses it) and ``nogil=True``. Kernels take the state as
-one reference (a StructRef, see :mod:`numaexp.sim.state`) and never
-allocate: work arrays live in the state's ``tmp_*`` fields.
+one borrowed reference (a StructRef, see :mod:`numaexp.sim.state`) and
+never allocate: work arrays live in the state's ``tmp_*`` fields.
 
 numba keys a cached function by its own source file only, so a change in a
 callee would leave callers' cached code stale. The cache therefore lives in

@@ -5,7 +5,9 @@ fields are named after the kernel's; numba reads ``s.tk.pid[t]`` as a field
 view, exactly like a struct of arrays. Variable-width per-entity rows (CPU
 masks, fault statistics) are separate 2-D arrays (``tk_allowed``,
 ``tk_faults``, ...). Python holds them in :class:`Arrays`; kernels receive a
-:class:`State`, a numba StructRef pointing at the same arrays.
+:class:`State`, a numba StructRef pointing at the same arrays, which they
+borrow: neither the struct nor its array views are reference counted
+(:mod:`numaexp.sim.unowned`).
 
 Per 4 KiB page the state costs ``BYTES_PER_PAGE`` = 17 bytes (see
 ``PAGE_DTYPE``).
