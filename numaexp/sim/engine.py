@@ -31,7 +31,7 @@ from numaexp.sim.events import random_rate, schedule_page, schedule_page_at, set
 from numaexp.sim.fault import do_anonymous_page, do_numa_page
 from numaexp.sim.huge_memory import do_huge_pmd_numa_page
 from numaexp.sim.jit import jit, jit_inline
-from numaexp.sim.lists import list_push, list_take, next_sweep_bucket
+from numaexp.sim.lists import list_next, list_push, list_take, next_sweep_bucket
 from numaexp.sim.perf import compute_speeds
 from numaexp.sim.phases import (
     advance_phases,
@@ -84,7 +84,7 @@ def _touch_bucket(s, t, k, lst, lo, hi, now_ns):
     base = s.ob.first[o]
     writes = s.st.writes[k]
     while page >= 0:
-        nxt = pg.next[page]
+        nxt = pg.next[page]  # neighbouring positions: no prefetch needed (list_next)
         pg.pflags[page] &= PG_CLEAR_QUEUED
         i = stream_position(s.st, k, page - base)
         if lo <= i < hi:
@@ -173,13 +173,16 @@ def pick_row_stream(s, row, x, default):
     if not pick[0, hi - 1] > x:
         last = np.int64(pick[1, hi - 1])
         return last if last >= 0 else default
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if pick[0, mid] > x:
-            hi = mid
-        else:
-            lo = mid + 1
-    return s.mr_streams[lo]
+    # first q with pick[0, q] > x (the sums do not decrease): a binary search
+    # whose steps select instead of branch, since x is random and a branch
+    # per step would be mispredicted half of the time
+    base = lo
+    n = hi - lo
+    while n > 1:
+        half = n >> 1
+        base = base + half if pick[0, base + half - 1] <= x else base
+        n -= half
+    return s.mr_streams[base]
 
 
 @jit_inline
@@ -213,7 +216,7 @@ def advance_row_clocks(s, now_ns):
             b = s.mr.pos[r]
             page = list_take(s, s.mr.lists[r] + (b & (ring - 1)))
             while page >= 0:
-                nxt = s.pg.next[page]
+                nxt = list_next(s, page)
                 s.pg.pflags[page] &= PG_CLEAR_QUEUED
                 deliver_row_touch(s, page, r, now_ns)
                 page = nxt
@@ -221,7 +224,7 @@ def advance_row_clocks(s, now_ns):
             if (b + 1) % (ring >> 1) == 0:
                 page = list_take(s, s.mr.lists[r] + ring)
                 while page >= 0:
-                    nxt = s.pg.next[page]
+                    nxt = list_next(s, page)
                     s.pg.pflags[page] &= PG_CLEAR_QUEUED
                     schedule_page(s, page, 4, 0)
                     page = nxt
@@ -359,7 +362,7 @@ def tick_once(s):
     advance_row_clocks(s, now)
     page = list_take(s, tick & (s.p.ring_size - 1))
     while page >= 0:
-        nxt = s.pg.next[page]
+        nxt = list_next(s, page)
         s.pg.pflags[page] &= PG_CLEAR_QUEUED
         deliver_random_touch(s, page, now)
         page = nxt
@@ -374,7 +377,7 @@ def tick_once(s):
     if tick % (s.p.ring_size >> 1) == 0:
         page = list_take(s, s.p.far_list)
         while page >= 0:
-            nxt = s.pg.next[page]
+            nxt = list_next(s, page)
             s.pg.pflags[page] &= PG_CLEAR_QUEUED
             schedule_page(s, page, 3, 0)
             page = nxt

@@ -14,6 +14,7 @@ import numpy as np
 
 from numaexp.sim.constants import PENDING_SHIFT, PG_CLEAR_QUEUED, PG_QUEUED
 from numaexp.sim.jit import jit_inline
+from numaexp.sim.prefetch import prefetch
 
 _ONE = np.uint64(1)
 
@@ -84,6 +85,19 @@ def list_take(s, lst):
         b = lst - base
         s.ls_sweep_bits[b >> 6] &= ~(_ONE << np.uint64(b & 63))
     return head
+
+
+@jit_inline
+def list_next(s, page):
+    """The page after ``page`` in its list (-1 at the end), its record already being fetched.
+
+    Walks of a taken list read each link through this: the next page's
+    record is prefetched while ``page`` is handled (:mod:`numaexp.sim.prefetch`).
+    """
+    nxt = s.pg.next[page]
+    if nxt >= 0:
+        prefetch(s.pg, nxt)
+    return nxt
 
 
 @jit_inline
