@@ -19,10 +19,11 @@ struct belongs to the owned StructRef proxy that Python keeps next to it.
 
 from __future__ import annotations
 
-from numba.core import cgutils, types
+from numba.core import cgutils, imputils, types
 from numba.core.datamodel import models, register_default
-from numba.experimental import structref
-from numba.extending import NativeValue, intrinsic, unbox
+from numba.core.runtime.nrtdynmod import _meminfo_struct_type
+from numba.core.typing.templates import AttributeTemplate
+from numba.extending import NativeValue, infer_getattr, intrinsic, lower_getattr_generic, unbox
 
 
 class UnownedArray(types.Array):
@@ -89,14 +90,52 @@ class BorrowedStructRefModel(models.StructModel):
         super().__init__(dmm, fe_type, [("meminfo", types.voidptr)])
 
 
+def _invariant_load(builder, pointer):
+    """Load ``pointer`` marked ``!invariant.load``: no store during the kernel changes it."""
+    value = builder.load(pointer)
+    value.set_metadata("invariant.load", builder.module.add_metadata([]))
+    return value
+
+
+def _define_invariant_getattr(struct_type):
+    """Attribute reads of ``struct_type`` whose loads LLVM may share across stores.
+
+    A kernel never assigns a field of the state (it writes into the arrays
+    the fields describe), so the struct's data pointer and each field (an
+    array's pointer, shape and strides) stay the same during a kernel call.
+    Marked invariant, those loads are made once instead of again after every
+    store to any array (which LLVM must otherwise assume could overwrite them).
+    """
+    @infer_getattr
+    class BorrowedAttribute(AttributeTemplate):
+        key = struct_type
+
+        def generic_resolve(self, typ, attr):
+            return typ.field_dict.get(attr)
+
+    @lower_getattr_generic(struct_type)
+    def borrowed_getattr(context, builder, typ, value, attr):
+        meminfo = cgutils.create_struct_proxy(typ)(context, builder, value=value).meminfo
+        header = builder.bitcast(meminfo, _meminfo_struct_type.as_pointer())
+        data = _invariant_load(builder, cgutils.gep(builder, header, 0, 3))
+        payload_type = typ.get_data_type()
+        payload_model = context.data_model_manager[payload_type]
+        payload = builder.bitcast(data, payload_model.get_value_type().as_pointer())
+        index = payload_model.get_field_position(attr)  # fields are stored as values
+        field = _invariant_load(builder, cgutils.gep_inbounds(builder, payload, 0, index))
+        return imputils.impl_ret_borrowed(context, builder, typ.field_dict[attr], field)
+
+
 def register_borrowed(struct_type):
     """Register a :class:`BorrowedStructRef` subclass: data model, attributes and unboxing.
 
-    The unboxed value points at the struct of the Python proxy's ``_meminfo``
-    without taking a reference: the proxy, alive during the call, owns it.
+    Attributes are read-only in kernels (:func:`_define_invariant_getattr`).
+    The unboxed value points at the struct of the Python proxy's
+    ``_meminfo`` without taking a reference: the proxy, alive during the
+    call, owns it.
     """
     register_default(struct_type)(BorrowedStructRefModel)
-    structref.define_attributes(struct_type)
+    _define_invariant_getattr(struct_type)
 
     @unbox(struct_type)
     def unbox_borrowed(typ, obj, c):
