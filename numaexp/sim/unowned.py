@@ -15,6 +15,8 @@ sixth of a run's time once the arrays were unowned). The kernels therefore
 receive it as a :class:`BorrowedStructRef`: the same pointer to the same
 struct, whose data model holds a plain pointer instead of a counted one. The
 struct belongs to the owned StructRef proxy that Python keeps next to it.
+Kernels only read its fields, and those reads are marked invariant, so that
+LLVM need not read an array's descriptor again after every store.
 """
 
 from __future__ import annotations
