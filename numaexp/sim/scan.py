@@ -41,10 +41,10 @@ from numaexp.sim.constants import (
     VM_THP,
     VM_WRITE,
 )
-from numaexp.sim.events import schedule_page, schedule_page_at
+from numaexp.sim.events import next_access_list_at, schedule_page
 from numaexp.sim.fault import folio_use_access_time, hash_32
 from numaexp.sim.jit import jit, jit_inline
-from numaexp.sim.lists import list_remove, pending_add
+from numaexp.sim.lists import list_push, list_remove, pending_add
 from numaexp.sim.mempolicy import vma_policy_mof
 from numaexp.sim.scan_period import msecs_to_jiffies, task_scan_max_of, task_scan_start_of
 from numaexp.sim.segindex import find_segment
@@ -197,7 +197,10 @@ def change_prot_numa(s, t, v, start, end):
         if off >= seg_end:
             seg = find_segment(s, o, off)
             seg_end = s.sg_start[seg + 1] if seg < seg_last else np.int64(1) << 62
-        schedule_page_at(s, page, off, seg, 0, 0)
+        # schedule_page_at, inlined: the loop then reads the state's arrays once
+        lst = next_access_list_at(s, page, off, seg, 0, 0)
+        if lst >= 0:
+            list_push(s, lst, page)
     cost = s.p.pte_scan_ns * (end - start) + s.p.pte_update_ns * updated
     if updated > 0:
         cost += s.p.tlb_flush_ns
