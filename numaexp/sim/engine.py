@@ -83,12 +83,18 @@ def _touch_bucket(s, t, k, lst, lo, hi, now_ns):
     o = s.st.obj[k]
     base = s.ob.first[o]
     writes = s.st.writes[k]
+    small = not s.ob.vm_flags[o] & VM_THP
     while page >= 0:
         nxt = pg.next[page]  # neighbouring positions: no prefetch needed (list_next)
         pg.pflags[page] &= PG_CLEAR_QUEUED
         i = stream_position(s.st, k, page - base)
         if lo <= i < hi:
-            handle_touch_at(s, page, o, t, writes, now_ns)
+            if small and pg.pflags[page] & PG_PRESENT:
+                # handle_touch_at's hinting-fault case, inlined (the commonest touch)
+                if pg.pflags[page] & PG_PROTNONE:
+                    do_numa_page(s, t, page, o, now_ns)
+            else:
+                handle_touch_at(s, page, o, t, writes, now_ns)
         else:
             list_push(s, lst, page)
         page = nxt
