@@ -44,6 +44,7 @@ from numaexp.sim.rng import rand_u01, rand_u64
 from numaexp.sim.scan import task_numa_work, task_tick_numa
 from numaexp.sim.sched import load_balance, sched_pick
 from numaexp.sim.segindex import find_segment, page_object
+from numaexp.sim.unpredictable import select_unpredictable
 from numaexp.sim.vmscan import kswapd
 
 
@@ -181,12 +182,14 @@ def pick_row_stream(s, row, x, default):
         return last if last >= 0 else default
     # first q with pick[0, q] > x (the sums do not decrease): a binary search
     # whose steps select instead of branch, since x is random and a branch
-    # per step would be mispredicted half of the time
+    # per step would be mispredicted half of the time (the index is unsigned:
+    # a signed one adds a negative-index fix-up to every step)
     base = lo
     n = hi - lo
     while n > 1:
         half = n >> 1
-        base = base + half if pick[0, base + half - 1] <= x else base
+        base = select_unpredictable(pick[0, np.uint64(base + half - 1)] <= x, base + half,
+                                    base)
         n -= half
     return s.mr_streams[base]
 
