@@ -6,7 +6,8 @@ touches that land on position ``i`` (weights of a stream sum to 1).
 
 Kind parameters (``p1..p4`` in :class:`~numaexp.sim.state.Streams`):
 
-- uniform, sweep: none (weight ``1/n``);
+- uniform, sweep: ``p1`` = ``1/n``, the weight of every position (stored:
+  a division per fault is slow);
 - hotset: ``p1`` hot fraction, ``p2`` first hot position, ``p3`` hot positions;
 - zipf: ``p1`` alpha, ``p2``/``p3`` multiplier/offset of the affine permutation
   that ranks positions, ``p4`` = 1 / H(n, alpha);
@@ -70,7 +71,7 @@ def stream_weight(st, s, i):
         lo = (i / n - mean) / sigma
         hi = ((i + 1.0) / n - mean) / sigma
         return (_phi(hi) - _phi(lo)) * st.p3[s]
-    return 1.0 / n
+    return st.p1[s]  # 1.0 / n
 
 
 def zipf_norm(n: int, alpha: float) -> float:

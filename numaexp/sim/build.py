@@ -346,6 +346,8 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
                         n, pat.zipf_alpha)
                 elif kind == PAT_GAUSSIAN:
                     p1, p2, p3 = pat.mean, pat.sigma, gaussian_norm(pat.mean, pat.sigma)
+                else:  # uniform, sweep: every position weighs 1 / n
+                    p1 = 1.0 / n
                 region = -1
                 if kind == PAT_SWEEP:
                     rkey = (o, start, n, pat.stride)
