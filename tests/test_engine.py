@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from numaexp.model import Scenario, Stop, two_socket
 from numaexp.model.presets import random_access
-from numaexp.sim.engine import pick_row_stream
+from numaexp.sim.constants import GUIDE_CELLS
+from numaexp.sim.engine import build_row_guide, pick_row_stream
 from numaexp.sim.runner import Runner
 
 THREADS = 8
@@ -36,9 +37,12 @@ def _reference_pick(sums, last, streams, x, default):
 @settings(max_examples=300, deadline=None)
 @given(weights=st.lists(st.sampled_from([0.0, 0.25, 1.0, 3.0]) | st.floats(0.0, 10.0),
                         min_size=THREADS, max_size=THREADS),
-       fraction=st.floats(-0.1, 1.1), pick_a_sum=st.booleans())
+       fraction=st.floats(-0.1, 1.1), pick_a_sum=st.booleans(),
+       stale_guide=st.none() | st.lists(st.integers(0, THREADS - 1), min_size=GUIDE_CELLS * THREADS,
+                                         max_size=GUIDE_CELLS * THREADS))
 def test_pick_row_stream_is_the_first_running_sum_above_x(runner, weights, fraction,
-                                                          pick_a_sum):
+                                                          pick_a_sum, stale_guide):
+    """Whatever the guide table says (even a stale one), the pick is the linear scan's."""
     a = runner.arrays
     row = 0
     lo = int(a.mr["first"][row])
@@ -56,6 +60,9 @@ def test_pick_row_stream_is_the_first_running_sum_above_x(runner, weights, fract
         last[q] = prev
     a.tmp_pick[0, lo:lo + count] = sums
     a.tmp_pick[1, lo:lo + count] = last
+    build_row_guide(runner.state, row)
+    if stale_guide is not None:
+        a.tmp_guide[GUIDE_CELLS * lo:GUIDE_CELLS * (lo + count)] = lo + np.array(stale_guide)
     x = float(sums[int(fraction * (count - 1)) % count]) if pick_a_sum else fraction * acc
     expected = _reference_pick(sums, last, streams, x, -7)
     assert pick_row_stream(runner.state, row, x, -7) == expected

@@ -22,6 +22,7 @@ from numaexp.sim.constants import (
     GATE_NONE,
     GATE_TICK,
     GATE_WORK,
+    GUIDE_CELLS,
     HPAGE_PMD_NR,
     MPOL_F_MOF,
     MPOL_F_MOFT,
@@ -512,6 +513,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         tmp_mass=np.zeros((max(1, -(-int(streams["n"].max(initial=1)) // MASS_CHUNK)), nn),
                           dtype=np.float64),
         tmp_pick=np.zeros((2, max(len(order), 1)), dtype=np.float64),
+        tmp_guide=np.zeros(GUIDE_CELLS * max(len(order), 1), dtype=np.int64),
     )
     layout = Layout(
         cgroups=tuple(cg.path for cg in cgroups),

@@ -192,5 +192,8 @@ CLK_TICK = 0  # jiffies of the tick being simulated
 CLK_PENDING = 1  # the stream index must be rebuilt
 CLK_ALIVE = 2  # tasks still alive
 
+GUIDE_CELLS = 4
+"""Cells of a random row's guide table per stream of the row (engine.build_row_guide)."""
+
 PENDING_SHIFT = 12
 """Pages per counted chunk of ``State.pg_pending`` (log2): 4096 pages."""

@@ -15,6 +15,7 @@ from numaexp.sim.constants import (
     CLK_ALIVE,
     CLK_PENDING,
     CLK_TICK,
+    GUIDE_CELLS,
     PG_CLEAR_QUEUED,
     PG_PRESENT,
     PG_PROTNONE,
@@ -44,7 +45,6 @@ from numaexp.sim.rng import rand_u01, rand_u64
 from numaexp.sim.scan import task_numa_work, task_tick_numa
 from numaexp.sim.sched import load_balance, sched_pick
 from numaexp.sim.segindex import find_segment, page_object
-from numaexp.sim.unpredictable import select_unpredictable
 from numaexp.sim.vmscan import kswapd
 
 
@@ -140,7 +140,7 @@ def sweep_advance(s, t, old_progress, adv, now_ns):
 
 @jit
 def prepare_row_picks(s):
-    """Once per tick, after the rates: prefix sums for :func:`pick_row_stream`.
+    """Once per tick, after the rates: prefix sums and guide tables for :func:`pick_row_stream`.
 
     ``tmp_pick[0, q]`` is the running sum, over the streams of ``q``'s mass
     row up to ``mr_streams[q]``, of ``rate(task) * share`` of the active
@@ -162,6 +162,38 @@ def prepare_row_picks(s):
                     last = k
             pick[0, q] = acc
             pick[1, q] = last
+        build_row_guide(s, r)
+
+
+@jit
+def build_row_guide(s, row):
+    """Guide table of mass row ``row`` from its running sums ``tmp_pick[0]`` (Chen and Asau).
+
+    The row's range of draws ``[0, total)`` is cut into ``GUIDE_CELLS``
+    cells per stream; ``tmp_guide`` holds, per cell, the first slot whose
+    running sum exceeds the cell's lower bound, and ``mr.pick_scale`` the
+    cells per unit of draw. A pick starts there and is then one or two
+    compares from its answer, where a binary search over 64 sums takes six
+    dependent steps.
+    """
+    lo = s.mr.first[row]
+    count = s.mr.count[row]
+    if count <= 0:
+        return
+    hi = lo + count
+    pick = s.tmp_pick
+    guide = s.tmp_guide
+    cells = GUIDE_CELLS * count
+    base = GUIDE_CELLS * lo
+    total = pick[0, hi - 1]
+    scale = cells / total if total > 0.0 else 0.0
+    s.mr.pick_scale[row] = scale
+    q = lo
+    for g in range(cells):
+        bound = g / scale if scale > 0.0 else 0.0
+        while q < hi - 1 and not pick[0, q] > bound:
+            q += 1
+        guide[base + g] = q
 
 
 @jit_inline
@@ -170,28 +202,28 @@ def pick_row_stream(s, row, x, default):
 
     The first active stream whose running sum of weights exceeds ``x`` (the
     last one with a positive weight if rounding leaves none, ``default`` if
-    none has a weight): a binary search in :func:`prepare_row_picks`' sums.
+    none has a weight), found from the row's guide table
+    (:func:`build_row_guide`): the guide's slot is moved back while the sum
+    before it still exceeds ``x`` (rounding of the cell bounds), then on
+    while its own sum does not, so the answer does not depend on the guide.
     """
     lo = s.mr.first[row]
-    hi = lo + s.mr.count[row]
+    count = s.mr.count[row]
+    hi = lo + count
     if hi <= lo:
         return default
     pick = s.tmp_pick
     if not pick[0, hi - 1] > x:
         last = np.int64(pick[1, hi - 1])
         return last if last >= 0 else default
-    # first q with pick[0, q] > x (the sums do not decrease): a binary search
-    # whose steps select instead of branch, since x is random and a branch
-    # per step would be mispredicted half of the time (the index is unsigned:
-    # a signed one adds a negative-index fix-up to every step)
-    base = lo
-    n = hi - lo
-    while n > 1:
-        half = n >> 1
-        base = select_unpredictable(pick[0, np.uint64(base + half - 1)] <= x, base + half,
-                                    base)
-        n -= half
-    return s.mr_streams[base]
+    cells = GUIDE_CELLS * count
+    g = np.int64(x * s.mr.pick_scale[row]) if x > 0.0 else np.int64(0)
+    q = s.tmp_guide[GUIDE_CELLS * lo + min(g, cells - 1)]
+    while q > lo and pick[0, q - 1] > x:
+        q -= 1
+    while not pick[0, q] > x:
+        q += 1
+    return s.mr_streams[q]
 
 
 @jit_inline

@@ -262,6 +262,7 @@ MASSROW_DTYPE = np.dtype([
     ("width", f64),  # clock span of one bucket of its ring: rate_max * TICK_NSEC
     ("pos", i64),  # next bucket of its ring to fire
     ("lists", i64),  # list id of its ring's first bucket; the far list follows the ring
+    ("pick_scale", f64),  # guide cells per unit of draw, this tick (engine.build_row_guide)
 ])
 """Streams with the same region and weights share a mass row: its per-node mass
 (``st_mass``) and, for random patterns, the sum of their access rates, so that
@@ -349,6 +350,7 @@ class Arrays(NamedTuple):
     tmp_bounds: np.ndarray  # int64[2, 2 * streams + 2]: segment boundaries
     tmp_mass: np.ndarray  # float64[chunks, N]: per-chunk partial masses (parallel.row_mass)
     tmp_pick: np.ndarray  # float64[2, S]: accessor pick by row (engine.prepare_row_picks)
+    tmp_guide: np.ndarray  # int64[GUIDE_CELLS * S]: guide tables of the picks (same)
 
 
 FIELDS = Arrays._fields
