@@ -19,7 +19,7 @@ from helpers import scenario, small_machine, sweep_workload
 
 from numaexp.model import Pattern, Phase, Process, Thread, Vma, Workload
 from numaexp.results import FRAME_NAMES
-from numaexp.sim.constants import PG_PRESENT, PG_PROTNONE, PG_QUEUED
+from numaexp.sim.constants import CLK_POOL_SEGS, PG_PRESENT, PG_PROTNONE, PG_QUEUED
 from numaexp.sim.parallel import MASS_CHUNK, row_mass
 from numaexp.sim.runner import Runner
 
@@ -44,19 +44,41 @@ def wide_scenario(seed: int = 3):
                     duration=1.2, scan_delay_ms=100, scan_period_min_ms=100)
 
 
+def _segment_column(arrays, lst: int) -> int:
+    p = arrays.p
+    if lst < p["sweep_list_base"]:
+        return lst
+    if lst >= p["row_list_base"]:
+        return lst - int(p["row_list_base"]) + int(p["sweep_list_base"])
+    return -1
+
+
 def _walk_lists(arrays) -> dict[int, list[int]]:
-    """Every pending-fault list, walked from its head; checks the back links."""
+    """Every pending-fault list in walk order: its linked pages from the head, then its
+    segment read downward; checks the back links and the segments' encoding."""
     pg = arrays.pg
     lists = {}
-    for lst in np.flatnonzero(arrays.ls_heads >= 0):
+    for lst in range(len(arrays.ls_heads)):
         pages = []
         page = int(arrays.ls_heads[lst])
-        prev = -(int(lst) + 1)
+        prev = -(lst + 1)
         while page >= 0:
             assert pg["prev"][page] == prev and pg["pflags"][page] & PG_QUEUED
             pages.append(page)
             prev, page = page, int(pg["next"][page])
-        lists[int(lst)] = pages
+        j = _segment_column(arrays, lst)
+        if j >= 0 and arrays.ls_seg[1, j] > arrays.ls_seg[0, j]:
+            lo, hi, live = (int(x) for x in arrays.ls_seg[:, j])
+            held = [int(q) for q in arrays.ls_pool[lo:hi][::-1] if q >= 0]
+            assert len(held) == live > 0
+            for slot in range(hi - 1, lo - 1, -1):
+                q = int(arrays.ls_pool[slot])
+                if q >= 0:
+                    assert pg["next"][q] == -(slot + 2) and pg["prev"][q] == -(lst + 1)
+                    assert pg["pflags"][q] & PG_QUEUED
+            pages += held
+        if pages:
+            lists[lst] = pages
     return lists
 
 
@@ -69,6 +91,10 @@ def test_initial_lists_hold_every_pending_page_once_in_page_order():
     assert len(queued) == len(np.unique(queued)) == np.count_nonzero(flags & PG_QUEUED)
     for pages in lists.values():  # pushed in page order, so the head is the last page
         assert np.all(np.diff(pages) < 0)
+    # the random region's pages, drawn into empty lists, sit in segments
+    segments = runner.arrays.ls_seg
+    assert int(runner.arrays.clk[CLK_POOL_SEGS]) == np.count_nonzero(segments[1] > segments[0]) > 0
+    assert segments[2].sum() == np.count_nonzero(runner.arrays.ls_pool >= 0) > 640 * 256 // 2
     pending = (flags & PG_PRESENT == 0) | (flags & PG_PROTNONE != 0)
     assert np.count_nonzero(pending & (flags & PG_QUEUED == 0)) == 0  # every page is covered
 
@@ -109,7 +135,7 @@ def test_identical_state_and_frames_with_one_and_two_numba_threads(tmp_path):
         runner.advance(sc.stop.limit_s)
         a = runner.arrays
         np.savez(sys.argv[1] + "/state.npz", pg=a.pg.view(np.uint8), heads=a.ls_heads,
-                 mass=a.st_mass, vm=a.cnt_vm)
+                 pool=a.ls_pool, seg=a.ls_seg, mass=a.st_mass, vm=a.cnt_vm)
     """)
     outs = []
     for threads in (1, 2):
@@ -118,7 +144,7 @@ def test_identical_state_and_frames_with_one_and_two_numba_threads(tmp_path):
         subprocess.run([sys.executable, "-c", script, str(out)], env=env, check=True)
         outs.append(out)
     one, two = (np.load(out / "state.npz") for out in outs)
-    for name in ("pg", "heads", "mass", "vm"):
+    for name in ("pg", "heads", "pool", "seg", "mass", "vm"):
         np.testing.assert_array_equal(one[name], two[name], err_msg=name)
     for name in FRAME_NAMES:
         pd.testing.assert_frame_equal(pd.read_parquet(outs[0] / f"{name}.parquet"),

@@ -28,6 +28,7 @@ from numaexp.sim.constants import (
     MPOL_F_MOFT,
     MPOL_F_MORON,
     MPOL_NONE,
+    NR_CLK,
     NR_MEMCG,
     NR_VM,
     NUMA_NO_NODE,
@@ -154,18 +155,22 @@ def _imb_numa_nr(scenario: Scenario) -> int:
 def estimate_bytes(scenario: Scenario) -> int:
     """Bytes the simulator state of ``scenario`` will take (pages dominate).
 
-    ``BYTES_PER_PAGE`` (17) per page, the per-task rows, 4 bytes per
-    pending-fault list (the calendar ring, a head per 64 positions of each
-    distinct sweep, a ring per distinct random pattern), the events buffer
-    and a margin for the small arrays. Patterns are told apart by their
-    fields, so the count of lists is an upper bound.
+    ``BYTES_PER_PAGE`` (17) per page, ``POOL_BYTES_PER_PAGE`` (4) more per
+    page of a VMA that a random pattern covers (its slot in the lists'
+    segments), the per-task rows, 4 bytes per pending-fault list (the
+    calendar ring, a head per 64 positions of each distinct sweep, a ring per
+    distinct random pattern) and 24 more per non-sweep list (its segment),
+    the events buffer and a margin for the small arrays. Patterns are told
+    apart by their fields, so the count of lists is an upper bound.
     """
     pages = scenario.memory_pages
     tasks = sum(p.nr_threads for p in scenario.workload.processes)
     n = scenario.machine.nr_nodes
     per_task = S.TASK_DTYPE.itemsize + S.GROUP_DTYPE.itemsize + scenario.machine.nr_cpus + 104 * n
     lists = RING_SIZE + 1
+    seg_lists = RING_SIZE + 1
     seen = set()
+    random_objects = {}
     for proc in scenario.workload.processes:
         vmas = {v.name: v for v in proc.vmas}
         for thread in proc.threads:
@@ -174,9 +179,15 @@ def estimate_bytes(scenario: Scenario) -> int:
                     key = (vmas[pat.vma].object or (proc.name, pat.vma), pat, k)
                     if key not in seen:
                         seen.add(key)
-                        lists += (vmas[pat.vma].pages // pat.stride >> SWEEP_SHIFT) + 1 \
-                            if pat.kind == "sweep" else ROW_RING + 1
-    return (pages * S.BYTES_PER_PAGE + tasks * per_task + 4 * lists
+                        if pat.kind == "sweep":
+                            lists += (vmas[pat.vma].pages // pat.stride >> SWEEP_SHIFT) + 1
+                        else:
+                            lists += ROW_RING + 1
+                            seg_lists += ROW_RING + 1
+                            random_objects[key[0]] = vmas[pat.vma].pages
+    pool = sum(random_objects.values())
+    return (pages * S.BYTES_PER_PAGE + pool * S.POOL_BYTES_PER_PAGE + tasks * per_task
+            + 4 * lists + 24 * seg_lists
             + EVENTS_CAPACITY * S.EVENT_DTYPE.itemsize + (1 << 22))
 
 
@@ -400,6 +411,10 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     massrows["lists"][random_rows] = row_list_base + np.arange(len(random_rows)) * (ROW_RING + 1)
     heads = np.full(row_list_base + len(random_rows) * (ROW_RING + 1), -1, dtype=np.int32)
     sweep_bits = np.zeros(max(1, -(-total_buckets // 64)), dtype=np.uint64)
+    # segments (lists.py) hold pages of objects that random patterns cover
+    random_objs = np.unique(streams["obj"][streams["kind"] != PAT_SWEEP])
+    pool_slots = int(np.sum(objects["first"][random_objs + 1] - objects["first"][random_objs]))
+    seg_lists = len(heads) - total_buckets
 
     # ---- segments (filled by the first run); capacity grows on demand
     nobj = len(obj_rows)
@@ -498,13 +513,15 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         sg_random=np.zeros(seg_cap, dtype=np.int64),
         sg_need=np.zeros(2, dtype=np.int64),
         ls_heads=heads, ls_sweep_bits=sweep_bits,
+        ls_pool=np.full(max(pool_slots, 1), -1, dtype=np.int32),
+        ls_seg=np.zeros((3, seg_lists), dtype=np.int64),
         cg_nlb=effective_numa_load_balance(cgroups, kernel.variant),
         cnt_vm=np.zeros(NR_VM, dtype=np.int64),
         cnt_memcg=np.zeros((len(cgroups), NR_MEMCG), dtype=np.int64),
         cnt_cg_node_pages=cg_node_pages,
         cnt_node_vm=np.zeros((nn, NR_VM), dtype=np.int64),
         ev=np.zeros(EVENTS_CAPACITY, dtype=S.EVENT_DTYPE), ev_count=np.zeros(2, dtype=np.int64),
-        clk=np.zeros(4, dtype=np.int64),
+        clk=np.zeros(NR_CLK, dtype=np.int64),
         tmp_order=np.arange(nt, dtype=np.int64),
         tmp_node_f=np.zeros((3, nn), dtype=np.float64),
         tmp_link_f=np.zeros((2, nn, nn), dtype=np.float64),

@@ -32,7 +32,14 @@ from numaexp.sim.events import random_rate, schedule_page, schedule_page_at, set
 from numaexp.sim.fault import do_anonymous_page, do_numa_page
 from numaexp.sim.huge_memory import do_huge_pmd_numa_page
 from numaexp.sim.jit import jit, jit_inline
-from numaexp.sim.lists import list_next, list_push, list_take, next_sweep_bucket
+from numaexp.sim.lists import (
+    list_next,
+    list_push,
+    list_take,
+    next_sweep_bucket,
+    segment_page,
+    segment_take,
+)
 from numaexp.sim.perf import compute_speeds
 from numaexp.sim.phases import (
     advance_phases,
@@ -239,6 +246,22 @@ def deliver_row_touch(s, page, row, now_ns):
 
 
 @jit
+def _redraw_far(s, lst, salt):
+    """Re-draw the pages of far list ``lst`` (linked ones, then its segment)."""
+    page = list_take(s, lst)
+    while page >= 0:
+        nxt = list_next(s, page)
+        s.pg.pflags[page] &= PG_CLEAR_QUEUED
+        schedule_page(s, page, salt, 0)
+        page = nxt
+    lo, hi = segment_take(s, lst)
+    for i in range(hi - 1, lo - 1, -1):
+        page = segment_page(s, i, lo)
+        if page >= 0:
+            schedule_page(s, page, salt, 0)
+
+
+@jit
 def advance_row_clocks(s, now_ns):
     """Advance each random row's clock by this tick's touches and fire the passed buckets.
 
@@ -255,20 +278,21 @@ def advance_row_clocks(s, now_ns):
         width = s.mr.width[r]
         while (s.mr.pos[r] + 0.5) * width <= clock:
             b = s.mr.pos[r]
-            page = list_take(s, s.mr.lists[r] + (b & (ring - 1)))
+            lst = s.mr.lists[r] + (b & (ring - 1))
+            page = list_take(s, lst)
             while page >= 0:
                 nxt = list_next(s, page)
                 s.pg.pflags[page] &= PG_CLEAR_QUEUED
                 deliver_row_touch(s, page, r, now_ns)
                 page = nxt
+            lo, hi = segment_take(s, lst)
+            for i in range(hi - 1, lo - 1, -1):
+                page = segment_page(s, i, lo)
+                if page >= 0:
+                    deliver_row_touch(s, page, r, now_ns)
             s.mr.pos[r] = b + 1
             if (b + 1) % (ring >> 1) == 0:
-                page = list_take(s, s.mr.lists[r] + ring)
-                while page >= 0:
-                    nxt = list_next(s, page)
-                    s.pg.pflags[page] &= PG_CLEAR_QUEUED
-                    schedule_page(s, page, 4, 0)
-                    page = nxt
+                _redraw_far(s, s.mr.lists[r] + ring, 4)
 
 
 @jit
@@ -401,12 +425,18 @@ def tick_once(s):
             tk.finish_ns[t] = end
     # random-access faults due this tick
     advance_row_clocks(s, now)
-    page = list_take(s, tick & (s.p.ring_size - 1))
+    lst = tick & (s.p.ring_size - 1)
+    page = list_take(s, lst)
     while page >= 0:
         nxt = list_next(s, page)
         s.pg.pflags[page] &= PG_CLEAR_QUEUED
         deliver_random_touch(s, page, now)
         page = nxt
+    lo, hi = segment_take(s, lst)
+    for i in range(hi - 1, lo - 1, -1):
+        page = segment_page(s, i, lo)
+        if page >= 0:
+            deliver_random_touch(s, page, now)
     # NUMA scanning, paced by runtime
     if s.p.mode != 0:
         for t in range(s.p.nr_tasks):
@@ -416,12 +446,7 @@ def tick_once(s):
         kswapd(s, now)
     load_balance(s, now, tick)
     if tick % (s.p.ring_size >> 1) == 0:
-        page = list_take(s, s.p.far_list)
-        while page >= 0:
-            nxt = list_next(s, page)
-            s.pg.pflags[page] &= PG_CLEAR_QUEUED
-            schedule_page(s, page, 3, 0)
-            page = nxt
+        _redraw_far(s, s.p.far_list, 3)
     if advance_phases(s, now + tick_ns):
         s.clk[CLK_PENDING] = 1
     s.clk[CLK_TICK] = tick + 1

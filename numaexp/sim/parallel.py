@@ -32,10 +32,17 @@ import numpy as np
 from numba import prange
 
 from numaexp.sim.access import stream_weight
-from numaexp.sim.constants import PENDING_SHIFT, PG_PRESENT, PG_PROTNONE, PG_QUEUED
+from numaexp.sim.constants import (
+    CLK_POOL_SEGS,
+    CLK_POOL_TOP,
+    PENDING_SHIFT,
+    PG_PRESENT,
+    PG_PROTNONE,
+    PG_QUEUED,
+)
 from numaexp.sim.events import next_access_list_at
 from numaexp.sim.jit import jit, jit_inline, jit_parallel
-from numaexp.sim.lists import list_push, list_remove
+from numaexp.sim.lists import list_push, list_remove, segment_of
 from numaexp.sim.segindex import page_segment
 
 MASS_CHUNK = 1 << 16
@@ -117,9 +124,16 @@ def _draw_lists(s, lo, hi, salt):
 
 
 @jit
-def _link_range(s, lo, hi):
-    """Push each drawn pending page of global pages ``[lo, hi)`` on its list, in page order."""
+def _count_for_segments(s, lo, hi):
+    """Count, in ``s.ls_seg[2]``, the drawn pages of ``[lo, hi)`` bound for lists that can
+    take a segment (empty, not a sweep bucket); return their total.
+
+    The lists are judged before any page of the pass is queued.
+    """
     pg = s.pg
+    seg = s.ls_seg
+    heads = s.ls_heads
+    total = 0
     c_lo, c_hi = _chunks(lo, hi)
     for c in range(c_lo, c_hi):
         if s.pg_pending[c] == 0:
@@ -129,7 +143,73 @@ def _link_range(s, lo, hi):
             f = pg.pflags[page]
             if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
                 lst = pg.next[page]
-                if lst >= 0:
+                if lst >= 0 and heads[lst] < 0:
+                    j = segment_of(s, lst)
+                    if j >= 0 and seg[1, j] == seg[0, j]:
+                        seg[2, j] += 1
+                        total += 1
+    return total
+
+
+@jit
+def _cut_segments(s, total):
+    """Give each list counted by :func:`_count_for_segments` its slots in the pool.
+
+    A list being filled has ``hi < lo + count``. If the pool lacks room the
+    counts are dropped and every page is linked.
+    """
+    seg = s.ls_seg
+    if s.clk[CLK_POOL_SEGS] == 0:
+        s.clk[CLK_POOL_TOP] = 0
+    top = s.clk[CLK_POOL_TOP]
+    room = top + total <= len(s.ls_pool)
+    for j in range(seg.shape[1]):
+        if seg[1, j] == seg[0, j] and seg[2, j] > 0:
+            if room:
+                seg[0, j] = top
+                seg[1, j] = top
+                top += seg[2, j]
+                s.clk[CLK_POOL_SEGS] += 1
+            else:
+                seg[2, j] = 0
+    s.clk[CLK_POOL_TOP] = top
+
+
+@jit
+def _link_range(s, lo, hi):
+    """Queue each drawn pending page of global pages ``[lo, hi)`` on its list, in page order.
+
+    Into its list's segment if the list is being given one
+    (:func:`_cut_segments`), else pushed on the list's linked pages.
+    """
+    if hi <= lo:
+        return
+    total = _count_for_segments(s, lo, hi)
+    if total > 0:
+        _cut_segments(s, total)
+    pg = s.pg
+    seg = s.ls_seg
+    pool = s.ls_pool
+    c_lo, c_hi = _chunks(lo, hi)
+    for c in range(c_lo, c_hi):
+        if s.pg_pending[c] == 0:
+            continue
+        start, stop = _chunk_pages(lo, hi, c)
+        for page in range(start, stop):
+            f = pg.pflags[page]
+            if (f & PG_PRESENT) == 0 or (f & PG_PROTNONE) != 0:
+                lst = pg.next[page]
+                if lst < 0:
+                    continue
+                j = segment_of(s, lst)
+                if j >= 0 and seg[1, j] < seg[0, j] + seg[2, j]:
+                    slot = seg[1, j]
+                    pool[slot] = page
+                    seg[1, j] = slot + 1
+                    pg.next[page] = -(slot + 2)
+                    pg.prev[page] = -(lst + 1)
+                    pg.pflags[page] = f | PG_QUEUED
+                else:
                     list_push(s, lst, page)
 
 

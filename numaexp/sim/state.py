@@ -10,7 +10,9 @@ borrow: neither the struct nor its array views are reference counted
 (:mod:`numaexp.sim.unowned`).
 
 Per 4 KiB page the state costs ``BYTES_PER_PAGE`` = 17 bytes (see
-``PAGE_DTYPE``).
+``PAGE_DTYPE``), plus ``POOL_BYTES_PER_PAGE`` = 4 for each page of a memory
+object that a random (non-sweep) pattern covers: its slot in ``ls_pool``
+(:mod:`numaexp.sim.lists`, segments).
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ PAGE_DTYPE = np.dtype([
 """One 4 KiB page of a memory object (packed, 17 bytes)."""
 
 BYTES_PER_PAGE = PAGE_DTYPE.itemsize
+POOL_BYTES_PER_PAGE = 4  # int32 slot of ls_pool, for pages that random patterns cover
 
 OBJECT_DTYPE = np.dtype([
     ("first", i64),  # first page (objects' pages are contiguous)
@@ -333,6 +336,8 @@ class Arrays(NamedTuple):
     # pending-fault lists
     ls_heads: np.ndarray  # int32[L]: calendar ring, far list, sweep buckets
     ls_sweep_bits: np.ndarray  # uint64, bitmap of non-empty sweep buckets
+    ls_pool: np.ndarray  # int32[P], page ids of the lists' segments (-1: taken off)
+    ls_seg: np.ndarray  # int64[3, L - sweep buckets]: each list's segment (lo, hi, pages in it)
     # counters
     cg_nlb: np.ndarray  # int64[CG], effective cpu.numa_load_balance (RFC patch 2)
     cnt_vm: np.ndarray  # int64[NR_VM], /proc/vmstat
@@ -341,7 +346,7 @@ class Arrays(NamedTuple):
     cnt_node_vm: np.ndarray  # int64[N, NR_VM], per-node vmstat
     ev: np.ndarray  # EVENT_DTYPE[E]
     ev_count: np.ndarray  # int64[2]: rows used, rows dropped
-    clk: np.ndarray  # int64[4]: tick, index rebuild pending, alive tasks, spare
+    clk: np.ndarray  # int64[NR_CLK]: tick, index rebuild pending, alive tasks, segment pool
     # work arrays (kernels never allocate)
     tmp_order: np.ndarray  # int64[T]
     tmp_node_f: np.ndarray  # float64[3, N]: demand, node factor, cost
@@ -419,6 +424,8 @@ _SAMPLES = {  # an empty array (or record) of each field's exact numba type
     "ls_heads": np.zeros(1, dtype=i32),
     "pg_pending": np.zeros(1, dtype=i32),
     "ls_sweep_bits": np.zeros(1, dtype=u64),
+    "ls_pool": np.zeros(1, dtype=i32),
+    "ls_seg": np.zeros((1, 1), dtype=i64),
     "cnt_memcg": np.zeros((1, 1), dtype=i64),
     "cnt_cg_node_pages": np.zeros((1, 1), dtype=i64),
     "cnt_node_vm": np.zeros((1, 1), dtype=i64),
