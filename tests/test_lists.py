@@ -86,10 +86,11 @@ def _check_segments(a) -> int:
     return held
 
 
-def test_first_draw_fills_segments_that_later_walks_empty():
-    runner = Runner(rfc_presets.gups_moving_hotset(duration_s=3.0))
+def test_first_draw_fills_segments_that_walks_and_redraws_empty():
+    runner = Runner(wide_scenario())  # 160 K pages of a random region, drawn at the start
     runner.advance(0.0)
-    assert _check_segments(runner.arrays) > 1000
-    for until in (0.5, 1.5, 3.0):
+    held = [_check_segments(runner.arrays)]
+    for until in (0.1, 0.3, 0.7, 1.2):  # the pattern changes at 0.6 s (a re-draw)
         runner.advance(until)
-        _check_segments(runner.arrays)
+        held.append(_check_segments(runner.arrays))
+    assert held[0] > 100_000 and held[-1] < held[0]
