@@ -132,10 +132,10 @@ def main() -> None:
                      median_of(runs, "load_wall_s"), median_of(runs, "total_wall_s")))
     print()
     print(f"{'scenario':58} {'sim s':>7} {'wall s':>7} {'sim s/s':>8} {'Mevents/s':>10} "
-          f"{'B/page':>7} {'page B':>7} {'build s':>7} {'load s':>7} {'process s':>9}")
+          f"{'B/page':>7} {'page B':>7} {'build s':>8} {'load s':>7} {'process s':>9}")
     for row in rows:
         print(f"{row[0]:58} {row[1]:7.1f} {row[2]:7.2f} {row[3]:8.1f} {row[4]:10.2f} "
-              f"{row[5]:7.1f} {row[6]:7.1f} {row[7]:7.2f} {row[8]:7.2f} {row[9]:9.2f}")
+              f"{row[5]:7.1f} {row[6]:7.1f} {row[7]:8.2f} {row[8]:7.2f} {row[9]:9.2f}")
     print("targets: >= 20 M events/s; >= 50 sim s/s on (a); <= 24 B/page")
     jit = [child("small") for _ in range(args.repeats)]
     nojit = child("small", {"NUMBA_DISABLE_JIT": "1"})
