@@ -154,10 +154,13 @@ def prepare_row_picks(s):
     streams with a positive weight, added in stream order: the very sums the
     linear scan computed, so the pick is bit-identical. ``tmp_pick[1, q]`` is
     the last such stream at or before ``q`` (-1 none). Rates and active
-    streams do not change between this call and the tick's accesses.
+    streams do not change between this call and the tick's accesses. Rows
+    of sweeps are skipped: no access is ever picked from them.
     """
     pick = s.tmp_pick
     for r in range(len(s.mr)):
+        if not s.mr.random[r]:
+            continue  # only random rows pick an accessor (sweeps fault their own sweeper)
         acc = 0.0
         last = -1
         for q in range(s.mr.first[r], s.mr.first[r] + s.mr.count[r]):

@@ -65,6 +65,7 @@ def compute_speeds(s):
     node_factor = s.tmp_node_f[1]
     link_demand = s.tmp_link_f[0]
     link_factor = s.tmp_link_f[1]
+    mem_cost = s.tmp_task_f  # [t, n]: _memory_cost of the first pass, reused by the second
     for n in range(nn):
         demand[n] = 0.0
         for m in range(nn):
@@ -79,7 +80,9 @@ def compute_speeds(s):
         cost = 0.0 if s.ph.sweep[ph] else s.ph.think_ns[ph]
         for n in range(nn):
             if s.tk_share[t, n] > 0.0:
-                cost += s.tk_share[t, n] * _memory_cost(s, t, a, n)
+                mem = _memory_cost(s, t, a, n)
+                mem_cost[t, n] = mem
+                cost += s.tk_share[t, n] * mem
         speed = 1.0 / cost
         nbytes = PAGE_SIZE if s.ph.sweep[ph] else CACHE_LINE
         for n in range(nn):
@@ -106,5 +109,5 @@ def compute_speeds(s):
         for n in range(nn):
             if s.tk_share[t, n] > 0.0:
                 slow = max(node_factor[n], link_factor[a, n] if n != a else 1.0)
-                cost += s.tk_share[t, n] * _memory_cost(s, t, a, n) * slow
+                cost += s.tk_share[t, n] * mem_cost[t, n] * slow
         tk.speed[t] = 1.0 / cost
