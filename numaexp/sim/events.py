@@ -162,18 +162,21 @@ def next_access_list_at(s, page, off, seg, salt, delay):
     best_pos = 0
     if region != -1:  # sweeps too: which one reaches the page first?
         for j in range(s.sg_list_first[seg], s.sg_list_first[seg + 1]):
-            k = s.sg_streams[j]
-            if s.st.kind[k] != PAT_SWEEP:
+            # unsigned indices: numba then skips the negative-index fix-up of
+            # each record field read (up to 48 sweepers per page); own names,
+            # as numba would unify them with the signed ones above into floats
+            sk = np.uint64(s.sg_streams[j])
+            if s.st.kind[sk] != PAT_SWEEP:
                 continue
-            i = stream_position(s.st, k, off)
+            i = stream_position(s.st, sk, off)
             if i < 0:
                 continue
-            t = s.st.task[k]
-            n = s.st.n[k]
-            rate = s.tk.rate[t]
+            sweeper = np.uint64(s.st.task[sk])
+            n = s.st.n[sk]
+            rate = s.tk.rate[sweeper]
             if rate <= 0.0:
-                rate = s.tk.max_rate[t]
-            ahead = i - sweep_position(s, t, n)  # (i - position) % n, both in [0, n)
+                rate = s.tk.max_rate[sweeper]
+            ahead = i - sweep_position(s, sweeper, n)  # (i - position) % n, both in [0, n)
             if ahead < 0:
                 ahead += n
             if not ahead <= best_t * rate * _NOT_SOONER:
@@ -181,7 +184,7 @@ def next_access_list_at(s, page, off, seg, salt, delay):
             est = ahead / rate
             if est < best_t:
                 best_t = est
-                best_region = s.st.region[k]
+                best_region = s.st.region[sk]
                 best_pos = i
     if dt == math.inf and best_region < 0:
         return -1
