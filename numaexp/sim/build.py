@@ -51,6 +51,7 @@ from numaexp.sim.constants import (
     VM_WRITE,
 )
 from numaexp.sim.parallel import MASS_CHUNK
+from numaexp.sim.rng import seed_key
 from numaexp.sim.tiering import NBP_FIELDS
 
 RING_SIZE = 4096
@@ -464,6 +465,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         has_numa_domain=int(len(cpu_node_ids) > 1),
         imbalance_pct=100 + (117 - 100) // 2,
         seed=scenario.seed,
+        seed_key=seed_key(scenario.seed),
         hint_fault_ns=costs.hint_fault_ns,
         migrate_folio_ns=costs.migrate_folio_ns,
         migrate_copy_ns=costs.migrate_copy_ns_per_page,

@@ -243,7 +243,7 @@ def deliver_row_touch(s, page, row, now_ns):
     The accessor is one of the row's active streams, drawn in proportion to
     its touches this tick.
     """
-    x = rand_u01(s.p.seed, page, s.clk[CLK_TICK], RNG_ACCESSOR) * s.mr.rate[row]
+    x = rand_u01(s.p.seed_key, page, s.clk[CLK_TICK], RNG_ACCESSOR) * s.mr.rate[row]
     chosen = pick_row_stream(s, row, x, -1)
     handle_touch(s, page, s.st.task[chosen], s.st.writes[chosen], now_ns)
 
@@ -341,11 +341,11 @@ def deliver_random_touch(s, page, now_ns):
         schedule_page_at(s, page, off, seg, 2, _stall_ticks(s, seg, off) - 1)
         return
     lam_max = random_rate(s, seg, off, 1)
-    if rand_u01(s.p.seed, page, tick, RNG_THIN) * lam_max >= lam:
+    if rand_u01(s.p.seed_key, page, tick, RNG_THIN) * lam_max >= lam:
         schedule_page_at(s, page, off, seg, 2, 0)  # not an access: draw the next candidate
         return
     # the accessing row, then the accessing stream within it
-    x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR) * lam
+    x = rand_u01(s.p.seed_key, page, tick, RNG_ACCESSOR) * lam
     row = -1
     rep = -1
     acc = 0.0
@@ -362,7 +362,7 @@ def deliver_random_touch(s, page, now_ns):
         acc += s.mr.rate[r] * stream_weight(s.st, k, i)
         if acc > x:
             break
-    x = rand_u01(s.p.seed, page, tick, RNG_ACCESSOR + 16) * s.mr.rate[row]
+    x = rand_u01(s.p.seed_key, page, tick, RNG_ACCESSOR + 16) * s.mr.rate[row]
     chosen = pick_row_stream(s, row, x, rep)
     handle_touch_at(s, page, o, s.st.task[chosen], s.st.writes[chosen], now_ns)
 
@@ -374,7 +374,7 @@ def _shuffle(s, tick):
     for i in range(n):
         order[i] = i
     for i in range(n - 1, 0, -1):
-        j = np.int64(rand_u64(s.p.seed, tick, i, RNG_ORDER) % np.uint64(i + 1))
+        j = np.int64(rand_u64(s.p.seed_key, tick, i, RNG_ORDER) % np.uint64(i + 1))
         order[i], order[j] = order[j], order[i]
 
 

@@ -145,7 +145,7 @@ def next_access_list_at(s, page, off, seg, salt, delay):
         w = stream_weight(s.st, k, i)
         if w <= 0.0:
             return -1
-        u = rand_u01(s.p.seed, page, tick, RNG_FAULT_TIME * 1024 + salt)
+        u = rand_u01(s.p.seed_key, page, tick, RNG_FAULT_TIME * 1024 + salt)
         target = s.mr.clock[row] - math.log(u) / w
         b = max(np.int64(target / s.mr.width[row]), s.mr.pos[row])
         if b - s.mr.pos[row] >= s.p.row_ring:
@@ -155,7 +155,7 @@ def next_access_list_at(s, page, off, seg, salt, delay):
     if s.sg_random[seg]:
         lam_max = random_rate(s, seg, off, 1)
         if lam_max > 0.0:
-            u = rand_u01(s.p.seed, page, tick, RNG_FAULT_TIME * 1024 + salt)
+            u = rand_u01(s.p.seed_key, page, tick, RNG_FAULT_TIME * 1024 + salt)
             dt = -math.log(u) / lam_max + delay * s.p.tick_ns
     best_t = math.inf
     best_region = -1

@@ -56,6 +56,7 @@ PARAMS_DTYPE = np.dtype([
     ("has_numa_domain", i64),  # 0 on a machine with one CPU node
     ("imbalance_pct", i64),  # 100 + (sd->imbalance_pct - 100) / 2
     ("seed", i64),
+    ("seed_key", u64),  # rng.seed_key(seed): the first round of every draw's hash
     ("hint_fault_ns", f64),
     ("migrate_folio_ns", f64),
     ("migrate_copy_ns", f64),

@@ -98,7 +98,7 @@ def next_demotion_node(s, nid, page, nr):
         if pref >> b & 1:
             count += 1
     if count > 0:
-        pick = np.int64(rand_u01(s.p.seed, page, s.clk[CLK_TICK], RNG_DEMOTE_TARGET) * count)
+        pick = np.int64(rand_u01(s.p.seed_key, page, s.clk[CLK_TICK], RNG_DEMOTE_TARGET) * count)
         for b in range(s.p.nr_nodes):
             if pref >> b & 1:
                 if pick == 0:
@@ -175,7 +175,7 @@ def shrink_node(s, nid, want, direct, now_ns):
             nr = HPAGE_PMD_NR
         rate = page_access_rate(s, page) * nr
         referenced = 1.0 - math.exp(-rate * age)
-        if rand_u01(s.p.seed, page, s.clk[CLK_TICK], RNG_REFERENCED) < referenced:
+        if rand_u01(s.p.seed_key, page, s.clk[CLK_TICK], RNG_REFERENCED) < referenced:
             continue
         dst = next_demotion_node(s, nid, page, nr)
         if dst < 0:
