@@ -101,3 +101,24 @@ def test_scan_period_min_acts_only_above_the_scan_window_floor():
                                                                  scan_period_min_ms=smin))
         updates[smin] = int(simulate(run, progress=False).vmstat.iloc[0]["numa_pte_updates"])
     assert updates[100] == updates[250] > updates[1000] > 0, updates
+
+
+def test_vma_pid_reset_period_is_four_scan_delays_rounded_once():
+    """``VMA_PID_RESET_PERIOD`` (4 * scan_delay ms) is rounded up to ticks as a whole.
+
+    At HZ 250 a 1001 ms delay is 251 ticks, yet 4004 ms is 1001 ticks, not 4 * 251.
+    """
+    from numaexp.sim.runner import Runner
+
+    machine = small_machine(nodes=2, cpus=2)
+    workload = sweep_workload(machine, size="16 MiB", passes=1e9)
+    sc = scenario(workload, machine, mode=1, duration=4.0, hz=250, scan_delay_ms=1001)
+    runner = Runner(sc)
+    runner.advance(4.0)
+    vm = runner.arrays.vm
+    seen = vm["has_state"] == 1
+    assert seen.any()
+    gap = vm["pids_active_reset"][seen] - vm["next_scan"][seen]
+    # first scan near 1 s, next_scan 251 ticks later, the first reset 1001 ticks after
+    # that: beyond the run's end, so every gap is one period (4 * 251 = 1004 if rounded per delay)
+    assert (gap == 1001).all(), gap

@@ -252,6 +252,8 @@ def task_numa_work(s, t):
     stime0 = tk.stime[t]
     tk.numa_scans[t] += 1
     delay_j = msecs_to_jiffies(p.scan_delay_ms, p.hz)
+    # VMA_PID_RESET_PERIOD is 4 * scan_delay ms, rounded up to ticks as a whole
+    reset_j = msecs_to_jiffies(4 * p.scan_delay_ms, p.hz)
     vma_pids_skipped = False
     vma_pids_forced = False
     vfirst = s.mm.vma_first[mm]
@@ -281,14 +283,14 @@ def task_numa_work(s, t):
                 s.vm.has_state[v] = 1
                 s.vm.start_scan_seq[v] = seq
                 s.vm.next_scan[v] = now + delay_j
-                s.vm.pids_active_reset[v] = s.vm.next_scan[v] + 4 * delay_j
+                s.vm.pids_active_reset[v] = s.vm.next_scan[v] + reset_j
                 s.vm.prev_scan_seq[v] = seq - 1
             if seq != 0 and now - s.vm.next_scan[v] < 0:
                 _skip(s, t, v, NUMAB_SKIP_SCAN_DELAY)
                 v += 1
                 continue
             if seq != 0 and now - s.vm.pids_active_reset[v] > 0:
-                s.vm.pids_active_reset[v] += 4 * delay_j
+                s.vm.pids_active_reset[v] += reset_j
                 s.vm.pids_active[v, 0] = s.vm.pids_active[v, 1]
                 s.vm.pids_active[v, 1] = 0
             if s.vm.prev_scan_seq[v] == seq:
