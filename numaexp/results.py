@@ -7,7 +7,10 @@ vmstat
     ``numa_hint_faults``, ``numa_hint_faults_local``, ``numa_pages_migrated``,
     ``pgmigrate_success``, ``numa_task_migrated``, ``numa_task_swapped``, ...).
 memory_stat
-    One row per cgroup: ``memory.stat`` NUMA counters.
+    One row per cgroup: ``memory.stat`` NUMA counters, each cgroup's own
+    (the events charged to it, not to its descendants), so the rows add up
+    to ``vmstat``. The kernel's file adds the descendants in:
+    ``result.hierarchical("memory_stat")`` gives that.
 sched
     One row per task: ``/proc/<pid>/sched`` NUMA fields (``numa_scan_seq``,
     ``numa_preferred_nid``, ``total_numa_faults``, ``numa_pages_migrated``,
@@ -15,7 +18,9 @@ sched
     ``numa_task_swapped``) and the per-node ``numa_faults`` (task/group,
     private/shared) as ``faults_task_private_N0``... columns.
 numa_stat
-    One row per (cgroup, node): pages (``memory.numa_stat``).
+    One row per (cgroup, node): pages (``memory.numa_stat``), each cgroup's
+    own, like ``memory_stat``; ``result.hierarchical("numa_stat")`` adds the
+    descendants in, as the kernel's file does.
 timeseries
     One row per sample: time and every vmstat counter, plus free pages per node.
 task_timeseries
@@ -113,6 +118,49 @@ class Result:
         }
         return pd.Series(out, name=self.scenario.name)
 
+    def hierarchical(self, name: str = "memory_stat") -> pd.DataFrame:
+        """A per-cgroup frame as the kernel's cgroup files print it: each row includes its subtree.
+
+        The kernel's ``memory.stat`` and ``memory.numa_stat`` of a cgroup count
+        the events and pages of every descendant too (the rstat flush adds
+        children into parents), and the root's count everything. The frames
+        here hold each cgroup's own counts; this adds, to each cgroup's row,
+        the rows of the cgroups below it in the path hierarchy.
+
+        Parameters
+        ----------
+        name : {"memory_stat", "numa_stat", "cgroup_timeseries"}
+            The frame. Its other key columns (``node``, ``time_s``) are kept.
+
+        Returns
+        -------
+        DataFrame
+            Same rows and columns as the frame, counters (events, pages) summed
+            over each cgroup's subtree.
+        """
+        keys = {"memory_stat": [], "numa_stat": ["node"],
+                "cgroup_timeseries": ["time_s", "node"]}
+        if name not in keys:
+            raise ValueError(f"hierarchical: no per-cgroup frame {name!r} "
+                             f"(allowed: {', '.join(keys)})")
+        frame = self.frames[name]
+        fixed = {"cgroup", "mode", "variant", *keys[name]}
+        counters = [c for c in frame.columns
+                    if c not in fixed and pd.api.types.is_numeric_dtype(frame[c])]
+        out = frame.copy()
+        for cgroup in frame["cgroup"].unique():
+            below = frame[frame["cgroup"].map(lambda c, top=cgroup: in_subtree(c, top))]
+            sums = below.groupby(keys[name], sort=False)[counters].sum() if keys[name] \
+                else below[counters].sum().to_frame().T
+            rows = out["cgroup"] == cgroup
+            if keys[name]:
+                index = pd.MultiIndex.from_frame(out.loc[rows, keys[name]]) \
+                    if len(keys[name]) > 1 else out.loc[rows, keys[name][0]]
+                out.loc[rows, counters] = sums.reindex(index).to_numpy()
+            else:
+                out.loc[rows, counters] = sums.to_numpy()
+        return out
+
     def save(self, directory: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
         """Write every frame (Parquet and/or CSV) and ``meta.json`` into ``directory``."""
         out = Path(directory)
@@ -136,6 +184,11 @@ class Result:
     def __repr__(self) -> str:
         return f"Result({self.scenario.name!r}, mode={self.meta.get('mode')}, " \
                f"elapsed_s={self.summary['elapsed_s']:.3f})"
+
+
+def in_subtree(cgroup: str, top: str) -> bool:
+    """Whether cgroup path ``cgroup`` is ``top`` or lies below it (``/`` holds every cgroup)."""
+    return top == "/" or cgroup == top or cgroup.startswith(top.rstrip("/") + "/")
 
 
 def build_result(scenario: Scenario, layout: Layout, final: dict, samples: list[dict],

@@ -10,7 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from numaexp import simulate
-from numaexp.model import Pattern, Phase, Process, Thread, Vma, Workload
+from numaexp.model import (
+    Pattern,
+    Phase,
+    Process,
+    Scenario,
+    Stop,
+    Thread,
+    Vma,
+    Workload,
+    two_socket,
+)
 
 SHARED = ("numa_pages_migrated", "numa_pte_updates", "numa_hint_faults", "numa_task_migrated",
           "numa_task_swapped")
@@ -54,6 +64,13 @@ def check_invariants(result) -> None:
     ms = result.memory_stat
     for name in SHARED:
         assert ms[name].sum() == vm[name], name
+    # the kernel's hierarchical files: the root's count everything
+    root = result.hierarchical("memory_stat").set_index("cgroup").loc["/"]
+    for name in SHARED:
+        assert root[name] == vm[name], name
+    ns = result.hierarchical("numa_stat")
+    np.testing.assert_array_equal(ns[ns["cgroup"] == "/"]["pages"].to_numpy(),
+                                  result.numa_stat.groupby("node", sort=False)["pages"].sum())
     # per-task statistics add up to the system-wide ones
     sched = result.sched
     assert sched["numa_task_migrated"].sum() == vm["numa_task_migrated"]
@@ -137,3 +154,31 @@ def test_pending_page_counts_with_thp_and_demotion(which):
     else:  # kswapd demotes pages, PROT_NONE ones included
         sc = rfc_presets.gups_moving_hotset(duration_s=10.0)
     _advance_checking_pending(sc)
+
+
+def test_hierarchical_cgroup_files_add_each_subtree():
+    """``memory.stat`` / ``memory.numa_stat`` of a parent include its children (rstat flush)."""
+    machine = two_socket(cpus_per_node=2, memory_per_node="1 GiB")
+    phase = Phase(patterns=(Pattern(vma="h"),), duration_s=10.0)
+    procs = tuple(Process(name=name, cgroup=cgroup, vmas=(Vma(name="h", size="16 MiB"),),
+                          threads=(Thread(name="t", count=2, phases=(phase,)),))
+                  for name, cgroup in (("p1", "/a/b"), ("p2", "/a"), ("p3", "/ab")))
+    sc = Scenario(name="nested", machine=machine, workload=Workload(name="w", processes=procs),
+                  stop=Stop(kind="duration", duration_s=6.0))
+    result = simulate(sc, progress=False)
+    own = result.memory_stat.set_index("cgroup")
+    tree = result.hierarchical("memory_stat").set_index("cgroup")
+    counted = "numa_hint_faults"
+    assert own.loc["/a/b", counted] > 0 and own.loc["/a", counted] > 0
+    assert tree.loc["/a/b", counted] == own.loc["/a/b", counted]
+    assert tree.loc["/a", counted] == own.loc["/a", counted] + own.loc["/a/b", counted]
+    assert tree.loc["/ab", counted] == own.loc["/ab", counted]  # a sibling, not a child
+    assert tree.loc["/", counted] == result.vmstat.iloc[0][counted]
+    pages = result.hierarchical("numa_stat").set_index(["cgroup", "node"])["pages"]
+    mine = result.numa_stat.set_index(["cgroup", "node"])["pages"]
+    for node in ("N0", "N1"):
+        assert pages["/a", node] == mine["/a", node] + mine["/a/b", node]
+    assert pages.xs("/", level="cgroup").sum() == 3 * 16 * 256
+    cts = result.hierarchical("cgroup_timeseries")
+    last = cts[cts["time_s"] == cts["time_s"].max()].set_index(["cgroup", "node"])["pages"]
+    assert (last == pages.reindex(last.index)).all()
