@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -19,17 +20,71 @@ from numaexp.errors import ScenarioError
 
 def load(spec: str):
     """A scenario from a TOML path or a preset name."""
-    from numaexp.model.catalog import scenario_from
+    from numaexp.model.catalog import is_scenario_file, scenario_from
 
+    if is_scenario_file(spec):
+        _check_input("scenario", spec, "a scenario .toml file, or a preset name: "
+                                       "see numaexp presets")
     return scenario_from(spec)
 
 
-def _modes(text: str) -> list[int]:
+def _check_input(field: str, path: str, allowed: str) -> None:
+    """Refuse an input file that is missing, a directory or unreadable."""
+    if not os.path.exists(path):  # also a broken symbolic link
+        raise ScenarioError(field, f"no such file: {path}", allowed)
+    if os.path.isdir(path):
+        raise ScenarioError(field, f"{path} is a directory, not a file", allowed)
     try:
-        return [int(x) for x in text.split(",") if x.strip()]
+        with open(path, "rb"):
+            pass
+    except OSError as err:
+        raise ScenarioError(field, f"cannot read {path}: {err.strerror or err}", allowed) from None
+
+
+def _check_out(text: str, subdirs: tuple[str, ...] = ()) -> Path:
+    """The ``--out`` directory, refused before any run if it cannot hold the output.
+
+    It may exist (a directory, with ``subdirs`` directories if they exist) or
+    not (its nearest existing ancestor must then be a writable directory).
+    """
+    out = Path(text)
+    allowed = "a directory, or a path where one can be created"
+    for path in (out, *(out / sub for sub in subdirs)):
+        if os.path.lexists(path) and not path.is_dir():
+            raise ScenarioError("--out", f"{path} exists and is not a directory", allowed)
+    existing = out
+    while not os.path.lexists(existing) and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ScenarioError("--out", f"cannot create {out}: {existing} is not a directory",
+                            allowed)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ScenarioError("--out", f"cannot {'write to' if existing == out else 'create'} "
+                            f"{out}: permission denied on {existing}", allowed)
+    return out
+
+
+def _items(option: str, text: str, allowed: str) -> list[str]:
+    """The comma-separated items of ``option``, refusing an empty one."""
+    items = [x.strip() for x in text.split(",")]
+    for i, item in enumerate(items):
+        if not item:
+            raise ScenarioError(option, f"empty item {i + 1} in {text!r}", allowed)
+    return items
+
+
+def _modes(text: str) -> list[int]:
+    items = _items("--modes", text, "comma-separated modes such as 0,1")
+    try:
+        modes = [int(x) for x in items]
     except ValueError:
         raise ScenarioError("--modes", f"not a list of integers: {text!r}",
                             "comma-separated modes such as 0,1") from None
+    for i, mode in enumerate(modes):
+        if mode in modes[:i]:
+            raise ScenarioError("--modes", f"mode {mode} is listed twice in {text!r}",
+                                "comma-separated modes, each once, such as 0,1")
+    return modes
 
 
 def cmd_run(args) -> int:
@@ -45,16 +100,18 @@ def cmd_run(args) -> int:
     scenario = load(args.scenario)
     if args.seed is not None:
         scenario = dataclasses.replace(scenario, seed=args.seed)
-    variants = [v.strip() for v in args.variants.split(",")] if args.variants else None
-    comparison = compare(scenario, modes=_modes(args.modes), variants=variants,
-                         progress=not args.quiet)
+    modes = _modes(args.modes)
+    variants = (_items("--variants", args.variants,
+                       "comma-separated variants such as rfc-v1,rfc-v2")
+                if args.variants is not None else None)
+    out = _check_out(args.out, ("tables", "figures"))
+    comparison = compare(scenario, modes=modes, variants=variants, progress=not args.quiet)
     summary = comparison.frame
     cols = ["label", "elapsed_s", "user_s", "system_s", "numa_pte_updates", "numa_hint_faults",
             "hint_local_pct", "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped",
             "local_access_pct"]
     print(f"scenario: {scenario.name} ({scenario.workload.description}) on {scenario.machine.name}")
     print(summary[cols].to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
-    out = Path(args.out)
     comparison.save(out / "tables")
     if not args.no_plots:
         for name, plot in (("counters", plot_counters), ("times", plot_times),
@@ -85,8 +142,10 @@ def cmd_sweep(args) -> int:
     from numaexp.sweep.plots import mean_table, summary_figures
     from numaexp.viz import save_figure
 
+    _check_input("spec", args.spec,
+                 "a sweep spec .toml file, such as data/sweeps/modes_scan_size.toml")
     spec = SweepSpec.load(args.spec)
-    out = Path(args.out)
+    out = _check_out(args.out, ("store", "figures"))
     store = out / "store"
     if not args.resume and store.is_dir() and any(store.iterdir()):
         raise ScenarioError("--out", f"{store} already holds a sweep's points",
@@ -163,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ScenarioError as err:
+    except (ScenarioError, OSError) as err:  # OSError: a file that went away, a full disk...
         print(f"numaexp: error: {err}", file=sys.stderr)
         return 2
 

@@ -95,12 +95,17 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         What to run.
     progress : bool, optional
         Show a progress bar (default: on, appearing only after one second).
+        A ``stop.kind = "work"`` run shows the share of its work done when
+        every phase ends after ``passes`` or ``touches``, else the simulated
+        seconds without a total; a ``"duration"`` run shows the simulated
+        seconds out of ``duration_s``.
     on_interrupt : {"return", "raise"}
         On KeyboardInterrupt, return the partial result (with a warning) or
         re-raise.
     on_progress : callable, optional
         ``on_progress(fraction)`` after every sample, with the share of the
-        run's time limit simulated so far (0..1); for widgets' progress bars.
+        run done so far (0..1): of its work, for a ``"work"`` run whose work
+        is known as above, else of its time limit; for widgets' progress bars.
 
     Returns
     -------
@@ -119,9 +124,8 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
     samples = [runner.sample()]
     interrupted = False
     done = False
-    bar = tqdm(total=round(limit, 3), unit="sim s", delay=1.0, leave=False,
-               disable=progress is False, desc=f"{scenario.name} mode "
-                                               f"{scenario.kernel.numa_balancing}")
+    work_total = _work_total(runner) if scenario.stop.kind == "work" else None
+    bar = _progress_bar(scenario, work_total, disable=progress is False)
     actions = sorted(scenario.actions, key=lambda a: a.at_s)  # stable: ties keep list order
     applier = ActionApplier(runner)
     try:
@@ -134,9 +138,9 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
             if not done:
                 done = runner.advance(t)
             samples.append(runner.sample())
-            bar.update(round(runner.now_s - bar.n, 3))
+            share = _show_progress(bar, runner, work_total, limit, done)
             if on_progress is not None:
-                on_progress(1.0 if done else min(1.0, runner.now_s / limit))
+                on_progress(share)
     except KeyboardInterrupt:
         if on_interrupt == "raise":
             raise
@@ -177,6 +181,58 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         warnings.warn(f"{scenario.name!r}: not every thread finished within "
                       f"stop.max_duration_s = {scenario.stop.max_duration_s} s", stacklevel=2)
     return result
+
+
+def _work_total(runner: Runner) -> float | None:
+    """Touches the threads must make to finish, or None when that is not known.
+
+    Known when every phase ends after a number of touches (``passes`` or
+    ``touches``); a phase that ends after ``duration_s`` is not measured in
+    touches.
+    """
+    phases = runner.arrays.ph
+    if len(phases) == 0 or not np.isfinite(phases["end_touches"]).all() \
+            or np.isfinite(phases["end_ns"]).any():
+        return None
+    total = float(phases["end_touches"].sum())
+    return total if total > 0 else None
+
+
+def _progress_bar(scenario: Scenario, work_total: float | None, disable: bool):
+    """A tqdm bar that shows what is known of how far the run has come.
+
+    ``stop.kind = "duration"``: simulated seconds out of ``duration_s``.
+    ``"work"`` with a known amount of work (:func:`_work_total`): the share
+    of the touches made (``max_duration_s`` is only a safety limit, so it
+    says nothing of when the run ends). Otherwise: the simulated seconds,
+    with no total and no ETA.
+    """
+    common = {"delay": 1.0, "leave": False, "disable": disable,
+              "desc": f"{scenario.name} mode {scenario.kernel.numa_balancing}"}
+    if scenario.stop.kind == "duration":
+        return tqdm(total=round(scenario.stop.limit_s, 3), unit="sim s", **common)
+    if work_total is not None:
+        return tqdm(total=100.0, unit="%",
+                    bar_format="{desc}: {percentage:3.0f}% of the work |{bar}| "
+                               "{elapsed}<{remaining}{postfix}", **common)
+    return tqdm(total=None, unit="sim s",
+                bar_format="{desc}: {n:.2f} sim s [{elapsed}, {rate_fmt}]", **common)
+
+
+def _show_progress(bar, runner: Runner, work_total: float | None, limit: float,
+                   done: bool) -> float:
+    """Move ``bar`` on; return the share of the run done, in [0, 1].
+
+    The share is that of the work when it is known (:func:`_work_total`),
+    else that of the simulated time limit.
+    """
+    if work_total is None:
+        bar.update(round(runner.now_s - bar.n, 3))
+        return 1.0 if done else min(1.0, runner.now_s / limit)
+    share = 1.0 if done else min(1.0, float(runner.arrays.tk["touches"].sum()) / work_total)
+    bar.set_postfix_str(f"{runner.now_s:.2f} sim s", refresh=False)
+    bar.update(100.0 * share - bar.n)
+    return share
 
 
 def _local_access_pct(tts: pd.DataFrame) -> float:
@@ -276,11 +332,12 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     scenario : Scenario
         The base scenario; its kernel mode (and variant) is replaced by each
         of ``modes`` (and ``variants``).
-    modes : iterable of int
-        Modes to compare, 0..4.
-    variants : iterable of KernelVariant or str, optional
+    modes : int or iterable of int
+        Modes to compare, 0..4, each once; a single int runs that mode alone.
+    variants : KernelVariant, str or iterable of them, optional
         Kernel variants (e.g. ``["rfc-v1", "rfc-v2", "hierarchical"]`` or
-        ``"rfc-v2+interleave-as-posted"``); default: the scenario's own.
+        ``"rfc-v2+interleave-as-posted"``), each once; a single variant runs
+        that variant alone. Default: the scenario's own.
         Every (mode, variant) pair runs, except mode 4 with ``mainline``
         (which has no mode 4), skipped when other variants are given.
     progress : bool, optional
@@ -292,15 +349,25 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
         Labels are ``"mode M"`` (one variant) or ``"mode M VARIANT"``.
         Every pair is validated before any run starts; interrupting keeps the
         finished runs (and the partial one).
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown or repeated mode or variant, an empty list, or a
+        scenario the simulator cannot run; before any run starts.
     """
-    modes = list(modes)
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError("scenario", f"expected a Scenario, got {type(scenario).__name__}")
+    modes = _listed(modes, "modes", (int,), "a list of modes such as [0, 1], or one mode")
     if not modes:
         raise ScenarioError("modes", "no mode to compare", "a list such as [0, 1]")
     if variants is None:
         variant_list = [scenario.kernel.variant]
     else:
         variant_list = []
-        for i, v in enumerate(variants):
+        for i, v in enumerate(_listed(variants, "variants", (str, KernelVariant),
+                                      'a list of variants such as ["rfc-v1", "rfc-v2"], '
+                                      "or one variant")):
             try:
                 variant_list.append(KernelVariant.parse(v))
             except ScenarioError as err:
@@ -317,6 +384,9 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
             raise err.under(f"modes[{i}]") from None
         check_runnable(run)
         scenarios.append((label, mode, variant.label, run))
+    _refuse_repeats("modes", modes, "each mode once, such as [0, 1]")
+    _refuse_repeats("variants", [v.label for v in variant_list],
+                    'each variant once, such as ["rfc-v1", "rfc-v2"]')
     results: dict[str, Result] = {}
     for label, _mode, _variant, run in scenarios:
         result = simulate(run, progress=progress)
@@ -326,3 +396,24 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     settings = pd.DataFrame([{"label": label, "mode": mode, "variant": variant}
                              for label, mode, variant, _ in scenarios if label in results])
     return Comparison(results=results, settings=settings)
+
+
+def _listed(value, name: str, single: tuple[type, ...], allowed: str) -> list:
+    """``value`` as a list: one item of a ``single`` type becomes a list of one."""
+    if isinstance(value, single) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, (str, bytes, bool)):
+        raise ScenarioError(name, f"expected a list, got {value!r}", allowed)
+    try:
+        return list(value)
+    except TypeError:
+        raise ScenarioError(name, f"expected a list, got {type(value).__name__} {value!r}",
+                            allowed) from None
+
+
+def _refuse_repeats(name: str, items: list, allowed: str) -> None:
+    for i, item in enumerate(items):
+        if item in items[:i]:
+            first = items.index(item)
+            raise ScenarioError(name, f"{name}[{first}] and {name}[{i}] are both {item!r}",
+                                allowed)

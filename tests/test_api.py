@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 from helpers import scenario, small_machine, sweep_workload
 
 import numaexp
 from numaexp import ScenarioError, compare, simulate
-from numaexp.model import KernelConfig
+from numaexp.model import KernelConfig, Pattern, Phase, Process, Thread, Vma, Workload
 from numaexp.results import FRAME_NAMES
 from numaexp.sim.constants import MEMCG_NAMES, VM_NAMES
 
@@ -110,3 +112,97 @@ def test_interrupt_keeps_the_partial_run(small, monkeypatch):
         result = simulate(small, progress=False)
     assert result.meta["interrupted"] and not result.meta["finished"]
     assert len(result.timeseries) == 3  # the initial sample and two finished intervals
+
+
+def _fake_simulate(runs):
+    def simulate(run, progress=None):
+        runs.append(run)
+        return SimpleNamespace(meta={}, scenario=run)
+    return simulate
+
+
+def test_repeated_modes_or_variants_are_refused_before_any_run(small, monkeypatch):
+    runs = []
+    monkeypatch.setattr(numaexp.experiment, "simulate", _fake_simulate(runs))
+    with pytest.raises(ScenarioError) as err:
+        compare(small, modes=[1, 0, 1])
+    assert err.value.field == "modes" and "modes[0] and modes[2] are both 1" in str(err.value)
+    with pytest.raises(ScenarioError) as err:  # "fixed" alone is rfc-v2
+        compare(small, modes=[1], variants=["rfc-v2", "fixed"])
+    assert err.value.field == "variants" and "are both 'rfc-v2'" in str(err.value)
+    for bad in ("0,1", None, 1.5, True):
+        with pytest.raises(ScenarioError) as err:
+            compare(small, modes=bad)
+        assert err.value.field == "modes" and "expected a list" in str(err.value), bad
+    assert runs == []
+
+
+def test_one_mode_or_variant_may_be_given_alone(small, monkeypatch):
+    runs = []
+    monkeypatch.setattr(numaexp.experiment, "simulate", _fake_simulate(runs))
+    comparison = compare(small, modes=4, variants="rfc-v1")
+    assert list(comparison.results) == ["mode 4"]
+    assert [(r.kernel.numa_balancing, r.kernel.variant.label) for r in runs] == [(4, "rfc-v1")]
+
+
+class _Bar:
+    """Stands for tqdm: records the total and the progress shown."""
+
+    def __init__(self, bars, total=None, **options):
+        self.total, self.options, self.n, self.postfix = total, options, 0.0, ""
+        bars.append(self)
+
+    def update(self, n):
+        self.n += n
+
+    def set_postfix_str(self, text, refresh=True):
+        self.postfix = text
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def bars(monkeypatch):
+    bars = []
+    monkeypatch.setattr(numaexp.experiment, "tqdm", lambda **kw: _Bar(bars, **kw))
+    return bars
+
+
+def test_work_runs_show_the_share_of_the_work_done(small, bars):
+    result = simulate(small)
+    assert result.meta["finished"] and result.meta["sim_seconds"] < small.stop.max_duration_s
+    (bar,) = bars
+    assert bar.total == 100.0  # not stop.max_duration_s, which says nothing of the end
+    assert bar.n == pytest.approx(100.0) and bar.postfix.endswith("sim s")
+    assert "of the work" in bar.options["bar_format"]
+
+
+def test_work_runs_without_a_known_amount_of_work_show_no_total(bars):
+    machine = small_machine(nodes=2, cpus=2)
+    timed = Workload(name="timed", processes=(Process(
+        name="p", vmas=(Vma(name="buf", size="16 MiB"),),
+        threads=(Thread(name="w", count=2, phases=(
+            Phase(patterns=(Pattern(vma="buf", kind="sweep", slice_by_thread=True),),
+                  duration_s=0.5),)),)),))
+    result = simulate(scenario(timed, machine))
+    assert result.meta["finished"]
+    (bar,) = bars
+    assert bar.total is None and "{remaining}" not in bar.options["bar_format"]
+    assert bar.n == pytest.approx(result.timeseries["time_s"].max(), abs=1e-3)
+
+
+def test_duration_runs_show_the_simulated_seconds(bars):
+    machine = small_machine(nodes=2, cpus=2)
+    simulate(scenario(sweep_workload(machine, size="16 MiB", passes=1e6), machine, duration=0.5))
+    (bar,) = bars
+    assert bar.total == 0.5 and bar.n == pytest.approx(0.5)
+
+
+def test_on_progress_reports_the_share_of_the_work_of_a_work_run(small):
+    shares = []
+    result = simulate(small, progress=False, on_progress=shares.append)
+    assert shares[-1] == 1.0 and shares == sorted(shares)
+    # the time limit is only a safety net: the share of it would stay far below 1
+    limit_share = result.meta["sim_seconds"] / small.stop.max_duration_s
+    assert limit_share < 0.5 and shares[len(shares) // 2] > limit_share
