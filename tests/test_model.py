@@ -143,9 +143,18 @@ def test_parse_size_rejects(bad):
     assert err.field == "vmas[0].size" and "GiB" in err.allowed
 
 
-@pytest.mark.parametrize("nbytes", [1, 4096, 3 * GiB, 1048704 << 10, (5 << 40) + 1])
+@pytest.mark.parametrize("nbytes", [1, 4096, 3 * GiB, 1048704 << 10, (5 << 40) + 1, 3 << 50])
 def test_format_size_round_trips(nbytes):
-    assert parse_size(format_size(nbytes), "x") == nbytes
+    assert parse_size(format_size(nbytes, exact=True), "x") == nbytes
+
+
+@pytest.mark.parametrize(("nbytes", "text"), [
+    (45105164980, "42.0 GiB"), ((5 << 40) + 1, "5.0 TiB"), (1500, "1.5 KiB"), (100, "100 B"),
+    (3 * GiB, "3 GiB"), (0, "0 B"), (4 << 50, "4 PiB"),
+])
+def test_format_size_for_messages_has_a_unit(nbytes, text):
+    # Finding 14: messages printed bare bytes ("about 45105164980") when no unit divided.
+    assert format_size(nbytes) == text
 
 
 # ----- machine ----------------------------------------------------------------------

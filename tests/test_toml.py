@@ -598,10 +598,11 @@ def scenarios(draw) -> Scenario:
                          for f in dataclasses.fields(CostModel)})
     stop = Stop(kind="duration", duration_s=draw(st.floats(0.001, 1e5))) if duration else \
         Stop(kind="work", max_duration_s=draw(st.floats(0.001, 1e5)))
+    kernel = draw(kernels())
     return Scenario(name=draw(st.text(max_size=20)), machine=machine, workload=workload,
-                    kernel=draw(kernels()), costs=costs, stop=stop,
+                    kernel=kernel, costs=costs, stop=stop,
                     seed=draw(st.integers(0, 2**63 - 1)),
-                    sample_interval_s=draw(st.floats(1e-6, 1e6)),
+                    sample_interval_s=draw(st.floats(1 / kernel.hz, 1e6)),
                     description=draw(st.text(max_size=40)))
 
 

@@ -2,14 +2,18 @@
 
 Every default comes with its source (see also
 ``shared/reference/workloads-and-costs.md``). All times are nanoseconds of CPU
-time charged as system time to the task that caused them.
+time charged as system time to the task that caused them; each must be
+finite, >= 0 and at most :data:`MAX_COST_NS` (1 s).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from numaexp.errors import ScenarioError
+from numaexp.model.checks import check_number
+
+MAX_COST_NS = 1e9
+"""Largest cost of one event, ns (1 s; the simulator adds costs up in int64 ns)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,5 @@ class CostModel:
 
     def __post_init__(self):
         for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ScenarioError(f.name, f"must be a number >= 0 (got {value!r})",
-                                    "a cost in ns, >= 0")
+            check_number(getattr(self, f.name), f.name, low=0, high=MAX_COST_NS, unit="ns",
+                         allowed=f"a finite cost in ns, >= 0 and <= {MAX_COST_NS:g} (1 s)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from numaexp.errors import ScenarioError
+from numaexp.model.checks import check_bools
 
 NUMA_BALANCING_DISABLED = 0x0
 NUMA_BALANCING_NORMAL = 0x1
@@ -228,7 +229,8 @@ class KernelConfig:
             raise ScenarioError("scan_period_min_ms",
                                 f"{self.scan_period_min_ms} is above scan_period_max_ms "
                                 f"{self.scan_period_max_ms}", "<= scan_period_max_ms")
-        if self.hz not in (100, 250, 300, 1000):
+        if isinstance(self.hz, bool) or not isinstance(self.hz, int) \
+                or self.hz not in (100, 250, 300, 1000):
             raise ScenarioError("hz", f"unsupported HZ {self.hz!r}", "100, 250, 300 or 1000")
         _positive_int(self.watermark_scale_factor, "watermark_scale_factor", "1..3000")
         if self.watermark_scale_factor > 3000:
@@ -236,6 +238,7 @@ class KernelConfig:
                                 "1..3000")
         if self.min_free_kbytes is not None:
             _positive_int(self.min_free_kbytes, "min_free_kbytes")
+        check_bools(self)
         if isinstance(self.variant, str):
             object.__setattr__(self, "variant", KernelVariant.parse(self.variant))
         if not isinstance(self.variant, KernelVariant):

@@ -7,11 +7,13 @@ sockets; the kernel's algorithms do not depend on the numbering).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from numaexp.errors import ScenarioError
-from numaexp.model.units import PAGE_SIZE, parse_size
+from numaexp.model.checks import check_items, check_number
+from numaexp.model.units import MAX_NODE_MEMORY, PAGE_SIZE, parse_size
 
 LOCAL_DISTANCE = 10
 """SLIT distance of a node to itself (``LOCAL_DISTANCE`` in the kernel)."""
@@ -38,7 +40,8 @@ class Node:
     cpus : int
         Number of CPUs on the node (0 for a memory-only node such as CXL).
     memory : int or str
-        Memory size; bytes or a string like ``"64 GiB"``. Stored in bytes.
+        Memory size; bytes or a string like ``"64 GiB"``, at most 4 PiB (52-bit
+        physical addresses). Stored in bytes.
     bandwidth_gbps : float
         Peak memory bandwidth of the node, GB/s (all readers together).
     adistance : int
@@ -55,9 +58,10 @@ class Node:
         if isinstance(self.cpus, bool) or not isinstance(self.cpus, int) or self.cpus < 0:
             raise ScenarioError("cpus", f"must be an integer >= 0 (got {self.cpus!r})",
                                 "0, 1, 2, ...")
-        object.__setattr__(self, "memory", parse_size(self.memory, "memory"))
-        if not self.bandwidth_gbps > 0:
-            raise ScenarioError("bandwidth_gbps", f"must be > 0 (got {self.bandwidth_gbps!r})")
+        object.__setattr__(self, "memory", parse_size(self.memory, "memory",
+                                                      maximum=MAX_NODE_MEMORY,
+                                                      why="52-bit physical addresses"))
+        check_number(self.bandwidth_gbps, "bandwidth_gbps", low=0, low_open=True, unit="GB/s")
         if isinstance(self.adistance, bool) or not isinstance(self.adistance, int) \
                 or self.adistance <= 0:
             raise ScenarioError("adistance", f"must be a positive integer (got {self.adistance!r})",
@@ -99,43 +103,47 @@ class Machine:
     description: str = field(default="", compare=False)
 
     def __post_init__(self):
-        nodes = tuple(self.nodes)
+        nodes = check_items(self.nodes, "nodes", Node)
         object.__setattr__(self, "nodes", nodes)
         n = len(nodes)
         if n < 1:
             raise ScenarioError("nodes", "a machine needs at least one node")
         if n > 64:
             raise ScenarioError("nodes", f"{n} nodes is more than supported", "1 to 64 nodes")
-        for i, node in enumerate(nodes):
-            if not isinstance(node, Node):
-                raise ScenarioError(f"nodes[{i}]", f"not a Node: {node!r}")
         if sum(node.cpus for node in nodes) < 1:
             raise ScenarioError("nodes", "the machine has no CPU",
                                 "at least one node with cpus > 0")
-        distance = _square(self.distance, n, "distance", int)
+        distance_help = (f"{n}x{n} integers (one row and column per node): 10 on the "
+                         "diagonal, 11..254 elsewhere")
+        distance = _square(self.distance, n, "distance", distance_help)
         for i in range(n):
             for j in range(n):
                 d = distance[i][j]
+                if isinstance(d, bool) or not (isinstance(d, numbers.Integral) or (
+                        isinstance(d, float) and d.is_integer())):
+                    raise ScenarioError(f"distance[{i}][{j}]", f"must be an integer (got {d!r})",
+                                        "10 on the diagonal, 11..254 elsewhere")
+                d = int(d)
                 if i == j and d != LOCAL_DISTANCE:
                     raise ScenarioError(f"distance[{i}][{j}]",
                                         f"must be 10 on the diagonal (got {d})", "10")
                 if i != j and not LOCAL_DISTANCE < d <= 254:
                     raise ScenarioError(f"distance[{i}][{j}]",
                                         f"remote distance must be in 11..254 (got {d})", "11..254")
-        object.__setattr__(self, "distance", distance)
-        if not self.local_latency_ns > 0:
-            raise ScenarioError("local_latency_ns", f"must be > 0 (got {self.local_latency_ns!r})")
+        object.__setattr__(self, "distance",
+                           tuple(tuple(int(d) for d in row) for row in distance))
+        check_number(self.local_latency_ns, "local_latency_ns", low=0, low_open=True, unit="ns")
         if self.latency_ns is not None:
-            lat = _square(self.latency_ns, n, "latency_ns", float)
+            lat = _square(self.latency_ns, n, "latency_ns",
+                          f"{n}x{n} finite numbers > 0 (ns; one row and column per node)")
             for i in range(n):
                 for j in range(n):
-                    if not lat[i][j] > 0:
-                        raise ScenarioError(f"latency_ns[{i}][{j}]",
-                                            f"must be > 0 (got {lat[i][j]})")
-            object.__setattr__(self, "latency_ns", lat)
-        if not self.link_bandwidth_gbps > 0:
-            raise ScenarioError("link_bandwidth_gbps",
-                                f"must be > 0 (got {self.link_bandwidth_gbps!r})")
+                    check_number(lat[i][j], f"latency_ns[{i}][{j}]", low=0, low_open=True,
+                                 unit="ns")
+            object.__setattr__(self, "latency_ns",
+                               tuple(tuple(float(x) for x in row) for row in lat))
+        check_number(self.link_bandwidth_gbps, "link_bandwidth_gbps", low=0, low_open=True,
+                     unit="GB/s")
 
     # ----- derived facts -------------------------------------------------
     @property
@@ -216,13 +224,20 @@ class Machine:
         return NUMA_DIRECT
 
 
-def _square(matrix, n: int, name: str, kind) -> tuple[tuple, ...]:
+def _square(matrix, n: int, name: str, allowed: str) -> tuple[tuple, ...]:
+    """``matrix`` as a tuple of row tuples, if it is N x N (elements are checked by the caller)."""
     try:
-        rows = tuple(tuple(kind(x) for x in row) for row in matrix)
-    except (TypeError, ValueError):
-        raise ScenarioError(name, f"must be a {n}x{n} matrix of numbers") from None
+        if isinstance(matrix, (str, bytes)) or any(isinstance(row, (str, bytes))
+                                                   for row in matrix):
+            raise TypeError
+        rows = tuple(tuple(row) for row in matrix)
+    except TypeError:
+        raise ScenarioError(name, f"must be a {n}x{n} matrix of numbers (got {matrix!r:.60})",
+                            allowed) from None
     if len(rows) != n or any(len(row) != n for row in rows):
-        raise ScenarioError(name, f"must be a {n}x{n} matrix (one row and column per node)")
+        shape = f"{len(rows)} rows of " + "/".join(sorted({str(len(r)) for r in rows}) or ["0"])
+        raise ScenarioError(name, f"must be a {n}x{n} matrix for {n} nodes (got {shape})",
+                            allowed)
     return rows
 
 

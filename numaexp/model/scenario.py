@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from numaexp.errors import ScenarioError
 from numaexp.model.actions import Action
+from numaexp.model.checks import check_instance, check_items, check_number, check_seconds
 from numaexp.model.costs import CostModel
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import Machine
@@ -32,10 +33,10 @@ class Stop:
         elapsed time is the result). ``"duration"``: after ``duration_s`` of
         simulated time (throughput is the result).
     duration_s : float, optional
-        Simulated seconds, for ``kind = "duration"``.
+        Simulated seconds, for ``kind = "duration"`` (at most 1e6).
     max_duration_s : float
         Safety limit for ``"work"`` runs: the run stops there and reports the
-        threads that had not finished.
+        threads that had not finished (at most 1e6 s).
     """
 
     kind: str = "work"
@@ -46,16 +47,10 @@ class Stop:
         if self.kind not in ("work", "duration"):
             raise ScenarioError("kind", f"unknown stop kind {self.kind!r}", '"work" or "duration"')
         if self.kind == "duration":
-            if self.duration_s is None or isinstance(self.duration_s, bool) \
-                    or not isinstance(self.duration_s, (int, float)) or not self.duration_s > 0:
-                raise ScenarioError("duration_s", f"must be > 0 seconds (got {self.duration_s!r})")
+            check_seconds(self.duration_s, "duration_s")
         elif self.duration_s is not None:
             raise ScenarioError("duration_s", 'only used with kind = "duration"')
-        if isinstance(self.max_duration_s, bool) \
-                or not isinstance(self.max_duration_s, (int, float)) \
-                or not self.max_duration_s > 0:
-            raise ScenarioError("max_duration_s",
-                                f"must be > 0 seconds (got {self.max_duration_s!r})")
+        check_seconds(self.max_duration_s, "max_duration_s")
 
     @property
     def limit_s(self) -> float:
@@ -79,7 +74,8 @@ class Scenario:
     seed : int
         Seed of every random draw; same scenario and seed give identical results.
     sample_interval_s : float
-        Interval of the counter time series, simulated seconds.
+        Interval of the counter time series, simulated seconds; at least one
+        tick (``1 / kernel.hz``: 4 ms at HZ 250).
     description : str
         Free text.
     actions : tuple of Action
@@ -100,22 +96,22 @@ class Scenario:
     def __post_init__(self):
         for name, kind in (("machine", Machine), ("workload", Workload), ("kernel", KernelConfig),
                            ("costs", CostModel), ("stop", Stop)):
-            if not isinstance(getattr(self, name), kind):
-                raise ScenarioError(name, f"must be a {kind.__name__} "
-                                          f"(got {type(getattr(self, name)).__name__})")
-        object.__setattr__(self, "actions", tuple(self.actions))
-        for i, action in enumerate(self.actions):
-            if not isinstance(action, Action):
-                raise ScenarioError(f"actions[{i}]",
-                                    f"must be an Action (got {type(action).__name__})")
+            check_instance(getattr(self, name), name, kind)
+        object.__setattr__(self, "actions", check_items(self.actions, "actions", Action))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) \
                 or not 0 <= self.seed < 2**63:
             raise ScenarioError("seed", f"must be an integer in [0, 2**63) (got {self.seed!r})")
-        if isinstance(self.sample_interval_s, bool) \
-                or not isinstance(self.sample_interval_s, (int, float)) \
-                or not self.sample_interval_s > 0:
+        # One sample per tick at most: the run advances tick by tick, so a
+        # shorter interval repeats rows (and 1e-7 s takes forever).
+        tick_s = 1 / self.kernel.hz
+        tick = f"one tick, {tick_s * 1000:g} ms at kernel.hz = {self.kernel.hz}"
+        check_number(self.sample_interval_s, "sample_interval_s", low=0, low_open=True, unit="s",
+                     allowed=f"a finite number of seconds >= {tick}")
+        if self.sample_interval_s < tick_s:
             raise ScenarioError("sample_interval_s",
-                                f"must be > 0 seconds (got {self.sample_interval_s!r})")
+                                f"{self.sample_interval_s!r} s is shorter than {tick}: the run "
+                                "advances tick by tick, so samples would repeat",
+                                f"a finite number of seconds >= {tick}")
         validate_scenario(self)
 
     @property
@@ -240,12 +236,17 @@ def validate_scenario(scenario: Scenario) -> None:
                                                              f"{proc.name!r}",
                                             ", ".join(sorted(vma_by_name)))
                     start = pat.start // PAGE_SIZE
+                    if start >= vma.pages:
+                        raise ScenarioError(f"{pwhere}.start",
+                                            f"start {format_size(pat.start)} is at or past the "
+                                            f"end of VMA {vma.name!r} ({format_size(vma.size)})",
+                                            "start + length <= the VMA size")
                     length = vma.pages - start if pat.length is None \
                         else -(-pat.length // PAGE_SIZE)
-                    if start >= vma.pages or start + length > vma.pages:
-                        raise ScenarioError(f"{pwhere}.length" if pat.length else f"{pwhere}.start",
-                                            f"region [{format_size(pat.start) if pat.start else 0},"
-                                            f" +{format_size(length * PAGE_SIZE)}) runs past the "
+                    if start + length > vma.pages:
+                        raise ScenarioError(f"{pwhere}.length",
+                                            f"region [{format_size(pat.start)}, "
+                                            f"+{format_size(length * PAGE_SIZE)}) runs past the "
                                             f"end of VMA {vma.name!r} ({format_size(vma.size)})",
                                             "start + length <= the VMA size")
                     per = length // thread.count if pat.slice_by_thread else length

@@ -26,6 +26,10 @@ The file mirrors the dataclasses of :mod:`numaexp.model`::
     [stop]                            # Stop
     kind = "work"
 
+``kernel.variant`` may also be given as a label, e.g. ``variant = "mainline"``
+(any label :meth:`~numaexp.model.kernel.KernelVariant.parse` reads); it is
+written back as a table.
+
 Keys are the dataclass field names (the value kind of each is read from the
 field's annotation, so a field added to a dataclass is stored too); the
 docstrings of those classes are the field reference. Sizes are written as
@@ -158,6 +162,9 @@ _ALWAYS = {
 
 _NO_DEFAULT = object()
 
+_LABELLED = {KernelVariant: KernelVariant.parse}
+"""Tables that may also be given as a label string, with the function reading the label."""
+
 
 def _defaults(cls: type) -> dict[str, Any]:
     """Default of each field of ``cls`` (``_NO_DEFAULT`` for required ones)."""
@@ -182,8 +189,11 @@ def _join(path: str, key: str) -> str:
 def _kind_text(kind) -> str:
     if isinstance(kind, tuple):
         cls, many = kind
-        return f"an array of tables ([[...]], one per {cls.__name__})" if many \
-            else f"a table ({cls.__name__})"
+        if many:
+            return f"an array of tables ([[...]], one per {cls.__name__})"
+        if cls in _LABELLED:
+            return f"a table ({cls.__name__}) or its label, e.g. \"mainline\""
+        return f"a table ({cls.__name__})"
     return _KIND_TEXT[kind]
 
 
@@ -218,6 +228,15 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _float(value, path: str) -> float:
+    """``float(value)``, or an error naming ``path`` for an integer beyond the float range."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ScenarioError(path, f"{value!r:.40} is too large for a float",
+                            "a finite number") from None
+
+
 def _wrong(path: str, kind, value) -> ScenarioError:
     return ScenarioError(path, f"expected {_kind_text(kind)}, got {_describe(value)}",
                          _kind_text(kind))
@@ -228,6 +247,11 @@ def _convert(kind, value, path: str):
     if isinstance(kind, tuple):
         cls, many = kind
         if not many:
+            if isinstance(value, str) and cls in _LABELLED:
+                try:
+                    return _LABELLED[cls](value)
+                except ScenarioError as exc:
+                    raise ScenarioError(path, exc.problem, exc.allowed) from None
             return _build(cls, value, path)
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise _wrong(path, kind, value)
@@ -238,7 +262,7 @@ def _convert(kind, value, path: str):
         ok = _is_int(value)
     elif kind == FLOAT:
         if _is_number(value):
-            return float(value)
+            return _float(value, path)
         ok = False
     elif kind == BOOL:
         ok = isinstance(value, bool)
@@ -262,7 +286,8 @@ def _convert(kind, value, path: str):
             for j, item in enumerate(row):
                 if not check(item):
                     raise _wrong(f"{path}[{i}][{j}]", INT if kind == INT_MATRIX else FLOAT, item)
-            rows.append(tuple(row) if kind == INT_MATRIX else tuple(float(x) for x in row))
+            rows.append(tuple(row) if kind == INT_MATRIX
+                        else tuple(_float(x, f"{path}[{i}][{j}]") for j, x in enumerate(row)))
         return tuple(rows)
     else:  # pragma: no cover - schema error
         raise AssertionError(f"unknown kind {kind!r}")
@@ -405,7 +430,7 @@ def _dump(obj) -> dict:
             if not value and default is not _NO_DEFAULT:
                 continue
         elif kind == SIZE:
-            value = format_size(value) if value else 0
+            value = format_size(value, exact=True) if value else 0
         elif kind == IDS:
             value = list(value)
         elif kind in (INT_MATRIX, FLOAT_MATRIX):

@@ -11,10 +11,18 @@ is one cache-line access.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
 from numaexp.errors import ScenarioError
+from numaexp.model.checks import (
+    check_bools,
+    check_instance,
+    check_items,
+    check_number,
+    check_seconds,
+)
 from numaexp.model.units import PAGE_SIZE, parse_size
 
 POLICY_MODES = ("default", "preferred", "bind", "interleave", "local", "preferred_many",
@@ -27,6 +35,17 @@ PATTERN_KINDS = ("uniform", "hotset", "zipf", "gaussian", "sweep")
 VMA_KINDS = ("anon", "file", "shmem")
 """Backing of a VMA."""
 
+MAX_GAUSSIAN_SIGMA = 100.0
+"""Widest gaussian pattern, in regions.
+
+Over a region, a gaussian of sigma 100 differs from uniform by less than
+0.005 %; a much wider one only loses precision: its normal mass over the
+region, about ``1 / (2.5 sigma)``, is a difference of two values near 0.5 that
+carry 16 digits, and is 0 from sigma ~ 1e16 on (then the simulator's
+``gaussian_norm`` divides by zero). Each page's weight is the mass of one of
+the region's ``n`` bins, so precision runs out ``n`` times sooner.
+"""
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 
 
@@ -37,16 +56,11 @@ def _check_name(value: str, name: str = "name") -> None:
 
 
 def _check_fraction(value: float, name: str, *, open_low: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
-        0 < value <= 1 if open_low else 0 <= value <= 1)
-    if not ok:
-        raise ScenarioError(name, f"must be a number in {'(0, 1]' if open_low else '[0, 1]'} "
-                                  f"(got {value!r})")
+    check_number(value, name, low=0, high=1, low_open=open_low)
 
 
-def _check_positive(value: float, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ScenarioError(name, f"must be a number > 0 (got {value!r})")
+def _check_positive(value: float, name: str, unit: str = "") -> None:
+    check_number(value, name, low=0, low_open=True, unit=unit)
 
 
 def _int_tuple(values, name: str) -> tuple[int, ...]:
@@ -85,11 +99,12 @@ class MemPolicy:
     numa_balancing: bool = False
 
     def __post_init__(self):
-        if self.mode not in POLICY_MODES:
+        if not isinstance(self.mode, str) or self.mode not in POLICY_MODES:
             raise ScenarioError("mode", f"unknown policy mode {self.mode!r}",
                                 ", ".join(POLICY_MODES))
         nodes = _int_tuple(self.nodes, "nodes")
         object.__setattr__(self, "nodes", nodes)
+        check_bools(self)
         if self.mode in ("default", "local") and nodes:
             raise ScenarioError("nodes", f"policy {self.mode!r} takes no nodes (got {nodes})",
                                 "no nodes with default and local")
@@ -111,8 +126,8 @@ class Vma:
     name : str
         Name, unique within the process; patterns refer to it.
     size : int or str
-        Size in bytes or a string like ``"3 GiB"``; rounded up to whole pages
-        (to whole 2 MiB huge pages with ``thp``).
+        Size in bytes or a string like ``"3 GiB"``, at most 128 PiB; rounded up
+        to whole pages (to whole 2 MiB huge pages with ``thp``).
     kind : {"anon", "file", "shmem"}
         Backing. File-backed read-only mappings are skipped by the scanner
         (SHARED_RO).
@@ -149,8 +164,10 @@ class Vma:
     def __post_init__(self):
         _check_name(self.name)
         object.__setattr__(self, "size", parse_size(self.size, "size"))
-        if self.kind not in VMA_KINDS:
+        if not isinstance(self.kind, str) or self.kind not in VMA_KINDS:
             raise ScenarioError("kind", f"unknown VMA kind {self.kind!r}", ", ".join(VMA_KINDS))
+        check_bools(self)
+        check_instance(self.policy, "policy", MemPolicy, optional=True)
         if self.object is not None:
             _check_name(self.object, "object")
             if not self.shared:
@@ -203,7 +220,8 @@ class Pattern:
     zipf_alpha : float
         ``zipf``: exponent of the popularity law.
     mean, sigma : float
-        ``gaussian``: centre and standard deviation as fractions of the region.
+        ``gaussian``: centre and standard deviation as fractions of the region
+        (sigma at most :data:`MAX_GAUSSIAN_SIGMA`, 100: wider is uniform).
     """
 
     vma: str
@@ -222,12 +240,15 @@ class Pattern:
     sigma: float = 0.1
 
     def __post_init__(self):
-        if self.kind not in PATTERN_KINDS:
+        if not isinstance(self.vma, str):
+            raise ScenarioError("vma", f"must be the name of a VMA (got {self.vma!r})",
+                                "the name of a VMA of the process")
+        if not isinstance(self.kind, str) or self.kind not in PATTERN_KINDS:
             raise ScenarioError("kind", f"unknown pattern {self.kind!r}", ", ".join(PATTERN_KINDS))
-        if self.start != 0:
-            object.__setattr__(self, "start", parse_size(self.start, "start"))
+        object.__setattr__(self, "start", parse_size(self.start, "start", allow_zero=True))
         if self.length is not None:
             object.__setattr__(self, "length", parse_size(self.length, "length"))
+        check_bools(self)
         _check_positive(self.share, "share")
         _check_fraction(self.write_fraction, "write_fraction")
         if isinstance(self.stride, bool) or not isinstance(self.stride, int) or self.stride < 1:
@@ -239,7 +260,9 @@ class Pattern:
             raise ScenarioError("hot_offset", "hot_offset + hot_size must be <= 1")
         _check_positive(self.zipf_alpha, "zipf_alpha")
         _check_fraction(self.mean, "mean")
-        _check_positive(self.sigma, "sigma")
+        check_number(self.sigma, "sigma", low=0, low_open=True, high=MAX_GAUSSIAN_SIGMA,
+                     allowed=f"a finite fraction of the region, > 0 and <= {MAX_GAUSSIAN_SIGMA:g}",
+                     why='; a wider gaussian is a uniform pattern: use kind = "uniform"')
 
 
 @dataclass(frozen=True)
@@ -277,7 +300,7 @@ class Phase:
     stream_gbps: float = 8.0
 
     def __post_init__(self):
-        patterns = tuple(self.patterns)
+        patterns = check_items(self.patterns, "patterns", Pattern)
         object.__setattr__(self, "patterns", patterns)
         if not patterns:
             raise ScenarioError("patterns", "a phase needs at least one pattern")
@@ -296,10 +319,14 @@ class Phase:
         if self.touches is not None:
             _check_positive(self.touches, "touches")
         if self.duration_s is not None:
-            _check_positive(self.duration_s, "duration_s")
-        _check_positive(self.think_ns, "think_ns")
+            check_seconds(self.duration_s, "duration_s")
+        _check_positive(self.think_ns, "think_ns", "ns")
         _check_positive(self.mlp, "mlp")
-        _check_positive(self.stream_gbps, "stream_gbps")
+        _check_positive(self.stream_gbps, "stream_gbps", "GB/s")
+        if not math.isfinite(sum(p.share for p in patterns)):
+            raise ScenarioError("patterns", "the shares of the patterns add up to more than the "
+                                            "largest float", "shares with a finite sum, e.g. "
+                                                             "fractions of 1")
 
     @property
     def is_sweep(self) -> bool:
@@ -334,8 +361,9 @@ class Thread:
 
     def __post_init__(self):
         _check_name(self.name)
-        phases = tuple(self.phases)
+        phases = check_items(self.phases, "phases", Phase)
         object.__setattr__(self, "phases", phases)
+        check_instance(self.policy, "policy", MemPolicy)
         if not phases:
             raise ScenarioError("phases", "a thread needs at least one phase")
         if self.cpus is not None:
@@ -376,8 +404,8 @@ class Process:
 
     def __post_init__(self):
         _check_name(self.name)
-        vmas = tuple(self.vmas)
-        threads = tuple(self.threads)
+        vmas = check_items(self.vmas, "vmas", Vma)
+        threads = check_items(self.threads, "threads", Thread)
         object.__setattr__(self, "vmas", vmas)
         object.__setattr__(self, "threads", threads)
         if not vmas:
@@ -470,8 +498,8 @@ class Workload:
     description: str = field(default="", compare=False)
 
     def __post_init__(self):
-        processes = tuple(self.processes)
-        cgroups = tuple(self.cgroups)
+        processes = check_items(self.processes, "processes", Process)
+        cgroups = check_items(self.cgroups, "cgroups", Cgroup)
         object.__setattr__(self, "processes", processes)
         object.__setattr__(self, "cgroups", cgroups)
         if not processes:

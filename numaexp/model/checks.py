@@ -1,0 +1,139 @@
+"""Checks shared by the model's dataclasses, one helper per kind of check.
+
+Each raises :class:`~numaexp.errors.ScenarioError` naming the field relative
+to its dataclass (callers and the TOML loader prefix the rest of the path) and
+what is allowed. Python's own errors (TypeError, OverflowError, ...) must never
+reach the user, so every helper checks the type before it compares or converts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+
+from numaexp.errors import ScenarioError
+
+MAX_SECONDS = 1e6
+"""Longest simulated time a duration may give, s (11.6 days: the simulator's
+clock counts int64 ns, and a longer run would not end in practice)."""
+
+
+def _range_text(low, high, low_open: bool, high_open: bool, unit: str) -> str:
+    unit = f" {unit}" if unit else ""
+    if high is None:
+        return f"{'>' if low_open else '>='} {low:g}{unit}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {high:g}{unit}"
+    return (f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            f"{unit}")
+
+
+def _short(value) -> str:
+    """Type and shortened repr of ``value`` for messages."""
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False, unit: str = "",
+                 allowed: str | None = None, why: str = "") -> None:
+    """Require a finite int or float (not a bool) in the given range.
+
+    Parameters
+    ----------
+    value
+        The value to check.
+    name : str
+        Field name for the error.
+    low, high : float, optional
+        Bounds (``None``: unbounded on that side; the value must still be finite).
+    low_open, high_open : bool
+        Exclude the bound itself.
+    unit : str
+        Unit named in the message, e.g. ``"s"`` or ``"ns"``.
+    allowed : str, optional
+        Text of the allowed values (default: ``"a finite number <range>"``).
+    why : str
+        Appended to the problem when the value is above ``high``.
+    """
+    text = _range_text(low, high, low_open, high_open, unit)
+    allowed = allowed or f"a finite number {text}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ScenarioError(name, f"must be a number {text} (got {value!r})", allowed)
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        finite = False
+    if not finite:
+        raise ScenarioError(name, f"must be a finite number {text} (got {value!r:.40})",
+                            allowed)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        raise ScenarioError(name, f"must be {text} (got {value!r}){why if too_high else ''}",
+                            allowed)
+
+
+def check_seconds(value, name: str) -> None:
+    """A duration in simulated seconds: finite, > 0 and at most :data:`MAX_SECONDS`."""
+    check_number(value, name, low=0, low_open=True, high=MAX_SECONDS, unit="s",
+                 why=" (a longer run would not end in practice)")
+
+
+def check_bools(obj) -> None:
+    """Require every field of dataclass ``obj`` annotated ``bool`` to hold a bool.
+
+    ``"no"`` or ``1`` would otherwise be taken as true by the simulator.
+    """
+    for f in dataclasses.fields(obj):
+        if f.type in ("bool", bool):
+            value = getattr(obj, f.name)
+            if not isinstance(value, bool):
+                raise ScenarioError(f.name, f"must be true or false (got {value!r})",
+                                    "True or False (true or false in TOML)")
+
+
+def check_items(values, name: str, kind: type, *, optional: bool = False) -> tuple:
+    """Require a tuple or list of ``kind`` instances; return it as a tuple.
+
+    Parameters
+    ----------
+    values
+        A tuple or list (any iterable but a string or a mapping).
+    name : str
+        Field name; an element's error names ``name[i]``.
+    kind : type
+        Class of every element.
+    optional : bool
+        Accept ``None`` (returned as is).
+    """
+    if values is None and optional:
+        return None
+    allowed = f"a tuple (or list) of {kind.__name__}"
+    if isinstance(values, kind):
+        raise ScenarioError(name, f"must be a tuple of {kind.__name__}, got a single "
+                                  f"{kind.__name__} (write (x,) or [x])", allowed)
+    problem = f"must be a tuple of {kind.__name__} (got {_short(values)})"
+    if isinstance(values, (str, bytes, dict)):
+        raise ScenarioError(name, problem, allowed)
+    try:
+        out = tuple(values)
+    except TypeError:
+        raise ScenarioError(name, problem, allowed) from None
+    for i, item in enumerate(out):
+        if not isinstance(item, kind):
+            raise ScenarioError(f"{name}[{i}]", f"must be a {kind.__name__} (got {_short(item)})",
+                                f"a {kind.__name__}")
+    return out
+
+
+def check_instance(value, name: str, kind: type, *, optional: bool = False) -> None:
+    """Require ``value`` to be a ``kind`` (or ``None`` if ``optional``)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, kind):
+        raise ScenarioError(name, f"must be a {kind.__name__} (got {_short(value)})",
+                            f"a {kind.__name__}" + (" or None" if optional else ""))
