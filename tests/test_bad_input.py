@@ -452,3 +452,20 @@ def test_region_and_memory_messages_carry_units():
     assert err.field == "workload"
     assert re.fullmatch(r"needs \d+ [KMGTP]iB of memory but .* has \d+ [KMGTP]iB above the min "
                         r"watermarks", err.problem), err.problem
+
+
+@pytest.mark.parametrize(("field", "kwargs"), [
+    ("cpus", {"cpus": ["a"]}),
+    ("cpus", {"cpus": [1, 1]}),
+    ("mems", {"mems": [-1]}),
+    ("mems", {"mems": "0"}),
+    ("at_s", {"at_s": math.inf}),
+    ("at_s", {"at_s": math.nan}),
+])
+def test_actions_refuse_bad_cpusets_and_times(field, kwargs):
+    from numaexp.model.actions import Action
+
+    args = {"at_s": 1.0, "kind": "cpuset", "cgroup": "/a", "cpus": (0,), **kwargs}
+    with pytest.raises(ScenarioError) as err:
+        Action(**args)
+    assert str(err.value).startswith(field)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from numaexp.errors import ScenarioError
+from numaexp.model.checks import MAX_SECONDS, check_ids, check_number
 
 ACTION_KINDS = ("numa_balancing", "numa_load_balance", "tunable", "move_task", "cpuset")
 """What an action may change."""
@@ -59,16 +60,14 @@ class Action:
     mems: tuple[int, ...] = ()
 
     def __post_init__(self):
-        if isinstance(self.at_s, bool) or not isinstance(self.at_s, (int, float)) \
-                or not self.at_s >= 0:
-            raise ScenarioError("at_s", f"must be a time >= 0 seconds (got {self.at_s!r})")
+        check_number(self.at_s, "at_s", low=0, high=MAX_SECONDS, unit="s")
         object.__setattr__(self, "at_s", float(self.at_s))
         if self.kind not in ACTION_KINDS:
             raise ScenarioError("kind", f"unknown action {self.kind!r}", ", ".join(ACTION_KINDS))
         if isinstance(self.value, bool) or not isinstance(self.value, int):
             raise ScenarioError("value", f"must be an integer (got {self.value!r})")
-        object.__setattr__(self, "cpus", tuple(self.cpus))
-        object.__setattr__(self, "mems", tuple(self.mems))
+        object.__setattr__(self, "cpus", check_ids(self.cpus, "cpus"))
+        object.__setattr__(self, "mems", check_ids(self.mems, "mems"))
         if self.kind == "numa_balancing" and not 0 <= self.value <= 4:
             raise ScenarioError("value", f"{self.value} is not a kernel.numa_balancing mode"
                                 + (" (the sysctl rejects 5..7)" if 5 <= self.value <= 7 else ""),

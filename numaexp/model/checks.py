@@ -137,3 +137,22 @@ def check_instance(value, name: str, kind: type, *, optional: bool = False) -> N
     if not isinstance(value, kind):
         raise ScenarioError(name, f"must be a {kind.__name__} (got {_short(value)})",
                             f"a {kind.__name__}" + (" or None" if optional else ""))
+
+
+def check_ids(values, name: str) -> tuple[int, ...]:
+    """Require a list of distinct integer ids >= 0 (CPUs or nodes); return it as a tuple."""
+    if isinstance(values, (str, bytes, dict)):
+        raise ScenarioError(name, f"must be a list of integers (got {values!r})",
+                            "a list of distinct ids >= 0")
+    try:
+        out = tuple(values)
+    except TypeError:
+        raise ScenarioError(name, f"must be a list of integers (got {values!r})",
+                            "a list of distinct ids >= 0") from None
+    for v in out:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+            raise ScenarioError(name, f"must be a list of integers >= 0 (got {values!r})",
+                                "a list of distinct ids >= 0")
+    if len(set(out)) != len(out):
+        raise ScenarioError(name, f"lists an id twice ({values!r})", "a list of distinct ids")
+    return tuple(int(v) for v in out)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from numaexp.errors import ScenarioError
 from numaexp.model.checks import (
     check_bools,
+    check_ids,
     check_instance,
     check_items,
     check_number,
@@ -63,19 +64,6 @@ def _check_positive(value: float, name: str, unit: str = "") -> None:
     check_number(value, name, low=0, low_open=True, unit=unit)
 
 
-def _int_tuple(values, name: str) -> tuple[int, ...]:
-    try:
-        out = tuple(values)
-    except TypeError:
-        raise ScenarioError(name, f"must be a list of integers (got {values!r})") from None
-    for v in out:
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise ScenarioError(name, f"must be a list of integers >= 0 (got {values!r})")
-    if len(set(out)) != len(out):
-        raise ScenarioError(name, f"lists an id twice ({values!r})")
-    return out
-
-
 @dataclass(frozen=True)
 class MemPolicy:
     """A NUMA memory policy (``set_mempolicy`` / ``mbind``).
@@ -102,7 +90,7 @@ class MemPolicy:
         if not isinstance(self.mode, str) or self.mode not in POLICY_MODES:
             raise ScenarioError("mode", f"unknown policy mode {self.mode!r}",
                                 ", ".join(POLICY_MODES))
-        nodes = _int_tuple(self.nodes, "nodes")
+        nodes = check_ids(self.nodes, "nodes")
         object.__setattr__(self, "nodes", nodes)
         check_bools(self)
         if self.mode in ("default", "local") and nodes:
@@ -367,7 +355,7 @@ class Thread:
         if not phases:
             raise ScenarioError("phases", "a thread needs at least one phase")
         if self.cpus is not None:
-            cpus = _int_tuple(self.cpus, "cpus")
+            cpus = check_ids(self.cpus, "cpus")
             if not cpus:
                 raise ScenarioError("cpus", "empty CPU affinity", "a non-empty list of CPU ids")
             object.__setattr__(self, "cpus", cpus)
@@ -458,7 +446,7 @@ class Cgroup:
         for name in ("cpus", "mems"):
             value = getattr(self, name)
             if value is not None:
-                ids = _int_tuple(value, name)
+                ids = check_ids(value, name)
                 if not ids:
                     raise ScenarioError(name, f"empty cpuset.{name}", "a non-empty list of ids")
                 object.__setattr__(self, name, ids)
