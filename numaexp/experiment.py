@@ -130,8 +130,10 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
     applier = ActionApplier(runner)
     try:
         t = 0.0
+        k = 0
         while not done and t < limit:
-            t = min(limit, t + interval)
+            k += 1
+            t = min(limit, k * interval)  # not a running sum: its rounding error grows
             while actions and actions[0].at_s <= t and not done:
                 done = runner.advance(actions[0].at_s)
                 applier.apply(actions.pop(0))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import scenario, small_machine, sweep_workload
@@ -206,3 +208,13 @@ def test_on_progress_reports_the_share_of_the_work_of_a_work_run(small):
     # the time limit is only a safety net: the share of it would stay far below 1
     limit_share = result.meta["sim_seconds"] / small.stop.max_duration_s
     assert limit_share < 0.5 and shares[len(shares) // 2] > limit_share
+
+
+def test_samples_one_tick_apart_fall_on_successive_ticks():
+    machine = small_machine(nodes=2, cpus=2)
+    sc = scenario(sweep_workload(machine, size="16 MiB", passes=1e6), machine, duration=2.0)
+    sc = dataclasses.replace(sc, sample_interval_s=0.004)  # one tick at HZ 250
+    times = simulate(sc, progress=False).timeseries["time_s"].to_numpy()
+    ticks = np.round(times / 0.004).astype(int)
+    np.testing.assert_array_equal(ticks, np.arange(len(ticks)))
+    np.testing.assert_allclose(times, ticks * 0.004, rtol=0, atol=1e-12)

@@ -75,7 +75,9 @@ class Runner:
         bool
             True once every thread has finished.
         """
-        until_tick = int(np.ceil(until_s * 1e9 / self.tick_ns))
+        # a time within a millionth of a tick of a tick boundary is that boundary:
+        # 0.012 s is tick 3 at HZ 250, though 0.012e9 / 4e6 rounds to 3.0000000000000004
+        until_tick = int(np.ceil(until_s * 1e9 / self.tick_ns - 1e-6))
         while True:
             with np.errstate(over="ignore"):  # counter-based hashes wrap on purpose
                 status = run(self.state, until_tick)
