@@ -164,8 +164,6 @@ def validate_scenario(scenario: Scenario) -> None:
             raise ScenarioError(f"{where}.cpus", f"CPU {max(cg.cpus)} does not exist", cpu_range)
         if cg.mems is not None and max(cg.mems) >= nnode:
             raise ScenarioError(f"{where}.mems", f"node {max(cg.mems)} does not exist", node_range)
-        if cg.mems is not None and not any(machine.nodes[n].memory for n in cg.mems):
-            raise ScenarioError(f"{where}.mems", "no listed node has memory")
     effective = effective_cpusets(workload, machine)
     for i, cg in enumerate(workload.cgroups):
         if cg.parent is None:
@@ -198,8 +196,6 @@ def validate_scenario(scenario: Scenario) -> None:
                 if vma.first_touch_node >= nnode:
                     raise ScenarioError(f"{vwhere}.first_touch_node",
                                         f"node {vma.first_touch_node} does not exist", node_range)
-                if machine.nodes[vma.first_touch_node].memory == 0:
-                    raise ScenarioError(f"{vwhere}.first_touch_node", "that node has no memory")
             if vma.object is not None:
                 shape = (vma.pages, vma.kind, vma.thp, vma.first_touch_node)
                 seen = objects.setdefault(vma.object, (*shape, vwhere))
@@ -337,8 +333,6 @@ def _check_actions(scenario: Scenario) -> None:
                 if ids and (min(ids) < 0 or max(ids) >= count):
                     raise ScenarioError(f"{where}.{name}", f"{name} {list(ids)} outside the "
                                         "machine", f"ids 0..{count - 1}")
-            if action.mems and not any(machine.nodes[n].memory for n in action.mems):
-                raise ScenarioError(f"{where}.mems", "no listed node has memory")
 
 
 def _check_policy_nodes(policy, where: str, machine: Machine) -> None:
@@ -346,9 +340,6 @@ def _check_policy_nodes(policy, where: str, machine: Machine) -> None:
         if n >= machine.nr_nodes:
             raise ScenarioError(f"{where}.nodes", f"node {n} does not exist",
                                 f"node ids 0..{machine.nr_nodes - 1}")
-    if policy.mode in ("bind", "interleave", "weighted_interleave", "preferred_many") and \
-            not any(machine.nodes[n].memory for n in policy.nodes):
-        raise ScenarioError(f"{where}.nodes", "no listed node has memory")
 
 
 def _check_memory(scenario: Scenario, effective) -> None:
