@@ -117,6 +117,7 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         raise ScenarioError("on_interrupt", f"unknown value {on_interrupt!r}",
                             '"return" or "raise"')
     check_runnable(scenario)
+    _warn_if_work_cannot_finish(scenario)
     wall0 = time.perf_counter()
     runner = Runner(scenario)
     limit = scenario.stop.limit_s
@@ -183,6 +184,26 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         warnings.warn(f"{scenario.name!r}: not every thread finished within "
                       f"stop.max_duration_s = {scenario.stop.max_duration_s} s", stacklevel=2)
     return result
+
+
+def _warn_if_work_cannot_finish(scenario: Scenario) -> None:
+    """Warn, before running, of a ``"work"`` run that its time limit will cut short.
+
+    A thread takes at least the sum of its phases' ``duration_s``; if that
+    exceeds ``stop.max_duration_s``, the run can only end at the limit.
+    """
+    if scenario.stop.kind != "work":
+        return
+    limit = scenario.stop.max_duration_s
+    for proc in scenario.workload.processes:
+        for thread in proc.threads:
+            timed = sum(ph.duration_s for ph in thread.phases if ph.duration_s is not None)
+            if timed > limit:
+                warnings.warn(f"{scenario.name!r}: thread {proc.name}/{thread.name} cannot "
+                              f"finish within stop.max_duration_s = {limit} s (its phases' "
+                              f"duration_s add up to {timed} s): the run will stop at the limit",
+                              stacklevel=3)
+                return
 
 
 def _work_total(runner: Runner) -> float | None:

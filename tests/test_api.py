@@ -218,3 +218,25 @@ def test_samples_one_tick_apart_fall_on_successive_ticks():
     ticks = np.round(times / 0.004).astype(int)
     np.testing.assert_array_equal(ticks, np.arange(len(ticks)))
     np.testing.assert_allclose(times, ticks * 0.004, rtol=0, atol=1e-12)
+
+
+def test_work_run_whose_timed_phases_outlast_the_limit_is_warned_of_before_it_runs(monkeypatch):
+    from numaexp.model import Stop
+
+    machine = small_machine(nodes=2, cpus=2)
+    long = Workload(name="long", processes=(Process(
+        name="p", vmas=(Vma(name="buf", size="16 MiB"),),
+        threads=(Thread(name="w", phases=(
+            Phase(patterns=(Pattern(vma="buf"),), duration_s=3.0),
+            Phase(patterns=(Pattern(vma="buf"),), duration_s=4.0))),)),))
+    sc = dataclasses.replace(scenario(long, machine),
+                             stop=Stop(kind="work", max_duration_s=5.0))
+
+    def no_run(_scenario):
+        raise AssertionError("the warning must come before the run")
+
+    monkeypatch.setattr(numaexp.experiment, "Runner", no_run)
+    with pytest.warns(UserWarning, match=r"p/w cannot finish within stop.max_duration_s = 5.0 s "
+                                         r"\(its phases' duration_s add up to 7.0 s\)"):
+        with pytest.raises(AssertionError, match="before the run"):
+            simulate(sc, progress=False)
