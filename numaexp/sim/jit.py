@@ -57,12 +57,6 @@ jit_parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=
 """Decorator for the page-array passes that run over page chunks with ``prange``
 (:mod:`numaexp.sim.parallel`); slow to compile, so there are few of them."""
 
-# libgomp (the "omp" threading layer) reads this once, as it loads just below.
-# Its default lets each worker spin after a parallel region, keeping a CPU
-# busy while the simulation's serial part runs; passive workers sleep. A
-# setting made by the user (or an OpenMP library loaded earlier) wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 # Load numba's threading layer now: a kernel loaded from the cache calls the
 # parallel kernels it links without loading it (a segfault otherwise).
 numba.get_num_threads()
