@@ -469,3 +469,23 @@ def test_actions_refuse_bad_cpusets_and_times(field, kwargs):
     with pytest.raises(ScenarioError) as err:
         Action(**args)
     assert str(err.value).startswith(field)
+
+
+def test_more_threads_than_linux_can_have_are_refused():
+    from numaexp.model.workload import PID_MAX_LIMIT
+
+    machine = small_machine(nodes=2, cpus=2)
+    phase = Phase(patterns=(Pattern(vma="heap"),), duration_s=1.0)
+
+    def proc(name, count):
+        return Process(name=name, vmas=(Vma(name="heap", size="4 MiB"),),
+                       threads=(Thread(name="t", count=count, phases=(phase,)),))
+
+    with pytest.raises(ScenarioError, match=r"^count: .*PID_MAX_LIMIT"):
+        Thread(name="t", count=PID_MAX_LIMIT + 1, phases=(phase,))
+    half = PID_MAX_LIMIT // 2 + 1
+    workload = Workload(name="w", processes=(proc("a", half), proc("b", half)))
+    with pytest.raises(ScenarioError, match=r"^workload.processes\[1\].threads\[0\].count: "
+                                            r".*beyond PID_MAX_LIMIT"):
+        Scenario(name="s", machine=machine, workload=workload,
+                 stop=Stop(kind="duration", duration_s=1.0))

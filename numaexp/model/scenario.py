@@ -19,7 +19,7 @@ from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import Machine
 from numaexp.model.memory import watermarks
 from numaexp.model.units import PAGE_SIZE, format_size
-from numaexp.model.workload import Workload
+from numaexp.model.workload import PID_MAX_LIMIT, Workload
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,7 @@ def validate_scenario(scenario: Scenario) -> None:
                                 f"a subset of {sorted(pmems)}")
 
     objects: dict[str, tuple[int, str, bool, str]] = {}
+    tasks = 0
     for pi, proc in enumerate(workload.processes):
         where = f"workload.processes[{pi}]"
         cg_cpus, _ = effective[proc.cgroup]
@@ -206,6 +207,11 @@ def validate_scenario(scenario: Scenario) -> None:
         names: set[str] = set()
         for ti, thread in enumerate(proc.threads):
             twhere = f"{where}.threads[{ti}]"
+            tasks += thread.count
+            if tasks > PID_MAX_LIMIT:
+                raise ScenarioError(f"{twhere}.count", f"the workload would have {tasks:,} "
+                                    f"threads or more, beyond PID_MAX_LIMIT ({PID_MAX_LIMIT:,})",
+                                    f"at most {PID_MAX_LIMIT:,} threads in all")
             replica_names = [thread.name] if thread.count == 1 else \
                 [f"{thread.name}.{k}" for k in range(thread.count)]
             for name in replica_names:

@@ -64,6 +64,10 @@ def _check_positive(value: float, name: str, unit: str = "") -> None:
     check_number(value, name, low=0, low_open=True, unit=unit)
 
 
+PID_MAX_LIMIT = 4 * 1024 * 1024
+"""Most tasks a 64-bit Linux can have (``PID_MAX_LIMIT``, include/linux/threads.h)."""
+
+
 @dataclass(frozen=True)
 class MemPolicy:
     """A NUMA memory policy (``set_mempolicy`` / ``mbind``).
@@ -359,8 +363,11 @@ class Thread:
             if not cpus:
                 raise ScenarioError("cpus", "empty CPU affinity", "a non-empty list of CPU ids")
             object.__setattr__(self, "cpus", cpus)
-        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
-            raise ScenarioError("count", f"must be an integer >= 1 (got {self.count!r})")
+        if isinstance(self.count, bool) or not isinstance(self.count, int) \
+                or not 1 <= self.count <= PID_MAX_LIMIT:
+            raise ScenarioError("count", f"must be an integer in [1, {PID_MAX_LIMIT}] "
+                                f"(got {self.count!r})",
+                                f"1..{PID_MAX_LIMIT} (PID_MAX_LIMIT: Linux has no more tasks)")
 
 
 @dataclass(frozen=True)
