@@ -526,6 +526,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         clk=np.zeros(NR_CLK, dtype=np.int64),
         tmp_order=np.arange(nt, dtype=np.int64),
         tmp_task_f=np.zeros((nt, nn), dtype=np.float64),
+        tmp_speed_key=np.zeros((nt, 3), dtype=np.int64),
         tmp_node_f=np.zeros((3, nn), dtype=np.float64),
         tmp_link_f=np.zeros((2, nn, nn), dtype=np.float64),
         tmp_ints=np.zeros(32 + 2 * nn, dtype=np.int64),

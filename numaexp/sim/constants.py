@@ -193,7 +193,8 @@ CLK_PENDING = 1  # the stream index must be rebuilt
 CLK_ALIVE = 2  # tasks still alive
 CLK_POOL_TOP = 3  # first free slot of State.ls_pool (lists.py: segments)
 CLK_POOL_SEGS = 4  # lists that hold a segment of State.ls_pool
-NR_CLK = 5
+CLK_SPEEDS_FRESH = 5  # 1 while no mass row changed since perf.compute_speeds last ran
+NR_CLK = 6
 
 GUIDE_CELLS = 4
 """Cells of a random row's guide table per stream of the row (engine.build_row_guide)."""

@@ -35,6 +35,7 @@ from numaexp.sim.access import stream_weight
 from numaexp.sim.constants import (
     CLK_POOL_SEGS,
     CLK_POOL_TOP,
+    CLK_SPEEDS_FRESH,
     PENDING_SHIFT,
     PG_PRESENT,
     PG_PROTNONE,
@@ -264,3 +265,4 @@ def row_mass(s, k):
         for c in range(nchunks):
             total += s.tmp_mass[c, nid]
         s.st_mass[row, nid] = total
+    s.clk[CLK_SPEEDS_FRESH] = 0

@@ -17,7 +17,7 @@ that link) is slowed by demand / bandwidth (proportional sharing).
 
 from __future__ import annotations
 
-from numaexp.sim.constants import CACHE_LINE, PAGE_SIZE
+from numaexp.sim.constants import CACHE_LINE, CLK_SPEEDS_FRESH, PAGE_SIZE
 from numaexp.sim.jit import jit, jit_inline
 
 
@@ -56,9 +56,37 @@ def _memory_cost(s, t, a, n):
     return s.nd_latency[a, n] / s.ph.mlp[ph]
 
 
+@jit_inline
+def _speeds_unchanged(s):
+    """Whether the speeds of the last :func:`compute_speeds` still hold, then note its inputs.
+
+    They hold while no mass row changed (``CLK_SPEEDS_FRESH``, cleared by
+    every mass update) and no task changed its running state, phase or CPU;
+    the other inputs (latencies, bandwidths, phase parameters) are fixed
+    for a run.
+    """
+    key = s.tmp_speed_key
+    tk = s.tk
+    same = s.clk[CLK_SPEEDS_FRESH] == 1
+    for t in range(s.p.nr_tasks):
+        if key[t, 0] != tk.running[t] or key[t, 1] != tk.phase[t] or key[t, 2] != tk.cpu[t]:
+            same = False
+            key[t, 0] = tk.running[t]
+            key[t, 1] = tk.phase[t]
+            key[t, 2] = tk.cpu[t]
+    s.clk[CLK_SPEEDS_FRESH] = 1
+    return same
+
+
 @jit
 def compute_speeds(s):
-    """Set ``speed`` (touches per ns of user time) of every running task."""
+    """Set ``speed`` (touches per ns of user time) of every running task.
+
+    Skipped when its inputs did not change since the last call
+    (:func:`_speeds_unchanged`): the speeds are then those it would compute.
+    """
+    if _speeds_unchanged(s):
+        return
     nn = s.p.nr_nodes
     tk = s.tk
     demand = s.tmp_node_f[0]

@@ -9,6 +9,7 @@ date as pages are allocated and migrate (:func:`update_mass`).
 from __future__ import annotations
 
 from numaexp.sim.access import stream_position, stream_weight
+from numaexp.sim.constants import CLK_SPEEDS_FRESH
 from numaexp.sim.jit import jit_inline
 
 
@@ -84,3 +85,4 @@ def update_mass_at(s, o, off, old, new):
             s.st_mass[row, old] -= w
         if new >= 0:
             s.st_mass[row, new] += w
+        s.clk[CLK_SPEEDS_FRESH] = 0

@@ -351,6 +351,7 @@ class Arrays(NamedTuple):
     # work arrays (kernels never allocate)
     tmp_order: np.ndarray  # int64[T]
     tmp_task_f: np.ndarray  # float64[T, N]: uncontended memory cost per touch (perf.compute_speeds)
+    tmp_speed_key: np.ndarray  # int64[T, 3]: running, phase, CPU at the last compute_speeds
     tmp_node_f: np.ndarray  # float64[3, N]: demand, node factor, cost
     tmp_link_f: np.ndarray  # float64[2, N, N]: link demand, link factor
     tmp_ints: np.ndarray  # int64[32 + 2 N]: task_numa_env and per-node counts
@@ -434,6 +435,7 @@ _SAMPLES = {  # an empty array (or record) of each field's exact numba type
     "ev": np.zeros(1, dtype=EVENT_DTYPE),
     "tmp_node_f": np.zeros((1, 1), dtype=f64),
     "tmp_task_f": np.zeros((1, 1), dtype=f64),
+    "tmp_speed_key": np.zeros((1, 1), dtype=i64),
     "tmp_link_f": np.zeros((1, 1, 1), dtype=f64),
     "tmp_bounds": np.zeros((1, 1), dtype=i64),
     "tmp_mass": np.zeros((1, 1), dtype=f64),
