@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/numaexp run --out out
+	$(BIN)/numaexp run --out out --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -16,6 +16,10 @@ import sys
 from pathlib import Path
 
 from numaexp.errors import ScenarioError
+from numaexp.output_dir import earlier_output, write_output
+
+RUN_OUTPUT = ("tables", "figures")
+"""The subdirectories ``numaexp run`` writes into ``--out``."""
 
 
 def load(spec: str):
@@ -104,7 +108,12 @@ def cmd_run(args) -> int:
     variants = (_items("--variants", args.variants,
                        "comma-separated variants such as rfc-v1,rfc-v2")
                 if args.variants is not None else None)
-    out = _check_out(args.out, ("tables", "figures"))
+    out = _check_out(args.out, RUN_OUTPUT)
+    earlier = earlier_output(out, RUN_OUTPUT)
+    if earlier and not args.overwrite:
+        raise ScenarioError("--out", f"{out} holds an earlier run's "
+                                     f"{' and '.join(p.name for p in earlier)}",
+                            "--overwrite to replace them, or another --out")
     comparison = compare(scenario, modes=modes, variants=variants, progress=not args.quiet)
     summary = comparison.frame
     cols = ["label", "elapsed_s", "user_s", "system_s", "numa_pte_updates", "numa_hint_faults",
@@ -112,11 +121,16 @@ def cmd_run(args) -> int:
             "local_access_pct"]
     print(f"scenario: {scenario.name} ({scenario.workload.description}) on {scenario.machine.name}")
     print(summary[cols].to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
-    comparison.save(out / "tables")
-    if not args.no_plots:
-        for name, plot in (("counters", plot_counters), ("times", plot_times),
-                           ("locality", plot_locality), ("pages_per_node", plot_pages_per_node)):
-            save_figure(plot(comparison), out / "figures" / name, formats=("png",))
+
+    def write(directory: Path) -> None:
+        comparison.save(directory / "tables")
+        if not args.no_plots:
+            for name, plot in (("counters", plot_counters), ("times", plot_times),
+                               ("locality", plot_locality),
+                               ("pages_per_node", plot_pages_per_node)):
+                save_figure(plot(comparison), directory / "figures" / name, formats=("png",))
+
+    write_output(out, RUN_OUTPUT, write)
     print(f"tables in {out / 'tables'}" + ("" if args.no_plots else
                                           f", figures in {out / 'figures'}"))
     return 0
@@ -199,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                           "or rfc-v2+interleave-as-posted (default: the scenario's)")
     run.add_argument("--out", default="out", help="output directory (default out/)")
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the tables and figures of an earlier run in --out")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from helpers import scenario, small_machine, sweep_workload
@@ -141,3 +142,70 @@ def test_python_dash_m_numaexp_is_the_numaexp_command(tmp_path):
     assert listed.returncode == 0 and "numa02_HARD_BIND" in listed.stdout.split()
     refused = numaexp("run", str(tmp_path / "nope.toml"))
     assert refused.returncode == 2 and refused.stderr.startswith("numaexp: error: scenario:")
+
+
+def _small_run(tmp_path, out, *extra):
+    machine = small_machine(nodes=2, cpus=2)
+    path = tmp_path / "s.toml"
+    if not path.exists():
+        save_scenario(scenario(sweep_workload(machine, size="16 MiB", passes=50), machine), path)
+    return main(["run", str(path), "--modes", "0,1", "--out", str(out), "--quiet", *extra])
+
+
+def test_an_earlier_run_is_kept_unless_overwrite_is_given(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _small_run(tmp_path, out) == 0
+    summary = (out / "tables" / "summary.csv").read_bytes()
+    (out / "tables" / "summary.csv").write_text("earlier")
+    capsys.readouterr()
+    assert _small_run(tmp_path, out) == 2
+    _one_error_line(capsys, "--out:", "holds an earlier run's tables and figures", "--overwrite")
+    assert (out / "tables" / "summary.csv").read_text() == "earlier"
+    assert _small_run(tmp_path, out, "--overwrite", "--no-plots") == 0
+    assert (out / "tables" / "summary.csv").read_bytes() == summary
+    assert not (out / "figures").exists()  # no stale figures beside the new tables
+    assert sorted(p.name for p in out.iterdir()) == ["tables"]  # no staging left
+
+
+def test_a_failed_write_keeps_the_earlier_output_and_rescues_the_results(tmp_path, capsys,
+                                                                       monkeypatch):
+    out = tmp_path / "out"
+    assert _small_run(tmp_path, out, "--no-plots") == 0
+    earlier = {p.name: p.read_bytes() for p in (out / "tables").iterdir()}
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    real_save = numaexp.experiment.Comparison.save
+
+    def save_unless_in_out(self, directory, *args, **kwargs):
+        if out in directory.parents:
+            real_save(self, directory, formats=("csv",))  # a first file lands, then the disk fills
+            raise OSError(28, "No space left on device", str(directory / "summary.parquet"))
+        return real_save(self, directory, *args, **kwargs)
+
+    monkeypatch.setattr(numaexp.experiment.Comparison, "save", save_unless_in_out)
+    capsys.readouterr()
+    assert _small_run(tmp_path, out, "--overwrite") == 2
+    _one_error_line(capsys, f"--out: cannot write {out}: No space left on device",
+                    "the results were saved to")
+    assert {p.name: p.read_bytes() for p in (out / "tables").iterdir()} == earlier
+    assert sorted(p.name for p in out.iterdir()) == ["tables"]
+    rescued, = (tmp_path / "tmp").glob("numaexp-rescue-*")
+    assert (rescued / "tables" / "summary.parquet").stat().st_size > 0
+    assert (rescued / "figures" / "counters.png").stat().st_size > 1000
+
+
+def test_a_write_that_fails_everywhere_says_so_and_leaves_nothing(tmp_path, monkeypatch):
+    from numaexp.errors import ScenarioError
+    from numaexp.output_dir import write_output
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+
+    def full(directory):
+        (directory / "tables").mkdir()
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(ScenarioError, match=r"No space left on device; saving the results to "
+                                            r".* failed too"):
+        write_output(tmp_path / "out", ("tables",), full)
+    assert list((tmp_path / "out").iterdir()) == [] and list((tmp_path / "tmp").iterdir()) == []
