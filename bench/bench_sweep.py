@@ -4,7 +4,7 @@ Runs one spec (default ``data/sweeps/modes_scan_size.toml``, 20 points) with:
 
 - ``serial``: every point in this process, one after another (baseline);
 - ``pool, fresh``: ``numaexp.sweep(spec)`` as a user calls it, a new local
-  process pool per sweep (fork-server start-up and each worker's numba-cache
+  process pool per sweep (spawn start-up and each worker's numba-cache
   load included);
 - ``pool, warm``: one local pool, created and warmed once, reused;
 - ``dask, fresh``: a new ``dask.distributed.LocalCluster`` per sweep

@@ -119,7 +119,9 @@ def cmd_run(args) -> int:
     cols = ["label", "elapsed_s", "user_s", "system_s", "numa_pte_updates", "numa_hint_faults",
             "hint_local_pct", "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped",
             "local_access_pct"]
-    print(f"scenario: {scenario.name} ({scenario.workload.description}) on {scenario.machine.name}")
+    about = scenario.description or scenario.workload.description
+    print(f"scenario: {scenario.name}" + (f" ({about})" if about else "")
+          + f" on {scenario.machine.name}")
     print(summary[cols].to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
 
     def write(directory: Path) -> None:

@@ -422,6 +422,17 @@ def test_bad_variant_label_in_toml():
     assert err.field == "kernel.variant" and "label" in err.allowed
 
 
+@pytest.mark.parametrize("label", ["mainline+stats-as-posted", "mainline+interleave-as-posted",
+                                   "mainline+as-posted"])
+def test_as_posted_patches_need_an_rfc_kernel(label):
+    # mainline+stats-as-posted used to be labelled "mainline" while its vmstat counted nothing
+    err = toml_error("kernel.variant", label)
+    assert err.field.startswith("kernel.variant") and "mainline does not have" in err.problem
+    assert "rfc-v1" in err.allowed
+    err = error_of(lambda: KernelVariant(cgroup="mainline", interleave="as-posted"))
+    assert err.field == "interleave"
+
+
 # ----- 7. message nits (finding 14) --------------------------------------------------------------
 @pytest.mark.parametrize("start", [0, "0 GiB", "0", 0.0])
 def test_pattern_start_zero_is_allowed(start):

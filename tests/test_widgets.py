@@ -184,6 +184,24 @@ def test_cancel_stops_a_long_run_promptly():
     assert model.runs_finished == 0 and not model.images
 
 
+def test_cancel_while_drawing_the_figures_cancels_the_run(monkeypatch):
+    import numaexp.widgets.comparison as comparison_module
+
+    model = DashboardModel(DashboardSettings(workload="numa02", modes=(1,), passes=20))
+    drawn = []
+
+    def cancelling_plot(comparison):
+        model.cancel()  # pressed while this figure is drawn
+        drawn.append("counters")
+        return DASHBOARD_PLOTS["counters"](comparison)
+
+    monkeypatch.setattr(comparison_module, "DASHBOARD_PLOTS",
+                        {**DASHBOARD_PLOTS, "counters": cancelling_plot})  # drawn first
+    model.run(blocking=True)
+    assert drawn == ["counters"]  # no further figure drawn after the cancel
+    assert model.status == "cancelled" and model.runs_finished == 0 and not model.images
+
+
 # -- dashboard view --------------------------------------------------------------------------------
 
 def test_dashboard_view_runs_on_click_and_shows_results(tmp_path):

@@ -78,6 +78,11 @@ class KernelVariant:
             if getattr(self, name) not in PATCH_VARIANTS:
                 raise ScenarioError(name, f"unknown variant {getattr(self, name)!r}",
                                     ", ".join(PATCH_VARIANTS))
+            if self.cgroup == "mainline" and getattr(self, name) == "as-posted":
+                raise ScenarioError(name, "'as-posted' is a form of the RFC's patches, which "
+                                          "mainline does not have",
+                                    "fixed with mainline; as-posted with "
+                                    + ", ".join(CGROUP_VARIANTS[1:]))
 
     @property
     def rfc(self) -> bool:

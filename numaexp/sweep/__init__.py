@@ -9,6 +9,9 @@ Quick start::
         product={"kernel.scan_period_min_ms": [250, 1000, 4000]}, repeats=3)
     frame = numaexp.sweep(spec, store="out/sweep")   # resumable; one row per point
 
+In a script, put the call under ``if __name__ == "__main__":``: the local
+pool's workers are spawned and import the calling script again.
+
 Modules: :mod:`~numaexp.sweep.paths` (dotted paths to scenario fields),
 :mod:`~numaexp.sweep.spec` (the spec and its points),
 :mod:`~numaexp.sweep.hashing` (point identity and seeds),

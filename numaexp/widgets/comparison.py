@@ -118,7 +118,11 @@ class DashboardModel(RunModel):
         plots = dict(DASHBOARD_PLOTS)
         if any(mode & NUMA_BALANCING_MEMORY_TIERING for _, mode, _, _ in plan):
             plots["tiering"] = plot_tiering
-        figures = {name: plot(comparison) for name, plot in plots.items()}
+        figures = {}
+        for name, plot in plots.items():  # a Cancel pressed while drawing stops here
+            job.check()
+            figures[name] = plot(comparison)
+        job.check()
         frame = comparison.frame
         self.comparison = comparison
         self.update(tables={"summary": frame[[c for c in SUMMARY_COLUMNS if c in frame]]})
