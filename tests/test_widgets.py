@@ -24,7 +24,7 @@ from numaexp.widgets import (
 from numaexp.widgets import scenarios as scenarios_module
 from numaexp.widgets.comparison import DASHBOARD_PLOTS
 from numaexp.widgets.jobs import Job, readable_error
-from numaexp.widgets.scenarios import build_scenarios
+from numaexp.widgets.scenarios import build_scenarios, build_variants
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -312,3 +312,10 @@ def test_sweep_widget_reads_ranges_and_redraws_on_metric_change():
     sweep.rows[0].start.value = 0  # a log range through zero
     sweep.run_bar.run_button.click()
     assert "error" in sweep.run_bar.status.value and "positive" in sweep.run_bar.status.value
+
+
+def test_patch_forms_apply_to_the_rfc_variants_only():
+    settings = DashboardSettings(cgroup_variants=("mainline", "rfc-v1"), stats_variant="as-posted",
+                                 interleave_variant="as-posted")
+    assert [v.label for v in build_variants(settings)] == [
+        "mainline", "rfc-v1+stats-as-posted+interleave-as-posted"]

@@ -118,9 +118,11 @@ def build_variants(settings: DashboardSettings) -> list[KernelVariant]:
                             "one or more of mainline, rfc-v1, rfc-v2, hierarchical")
     variants = []
     for name in dict.fromkeys(settings.cgroup_variants):
+        rfc = name != "mainline"  # the patch forms apply to the RFC's kernels only
         try:
-            variants.append(KernelVariant(cgroup=name, stats=settings.stats_variant,
-                                          interleave=settings.interleave_variant))
+            variants.append(KernelVariant(
+                cgroup=name, stats=settings.stats_variant if rfc else "fixed",
+                interleave=settings.interleave_variant if rfc else "fixed"))
         except ScenarioError as err:
             raise err.under("variant") from None
     return variants
