@@ -336,14 +336,22 @@ def _events(events: dict[str, np.ndarray], layout: Layout) -> pd.DataFrame:
     vma_names = np.array([f"{p}:{v}" for p, v in layout.vmas], dtype=object)
     frame["src_cpu"] = np.where(is_skip, -1, frame["a"])
     frame["dst_cpu"] = np.where(is_skip, -1, frame["b"])
-    frame["partner"] = np.where(is_swap, names[np.clip(frame["c"], 0, None)] if n else [], None) \
-        if n else np.array([], dtype=object)
-    frame["vma"] = np.where(is_skip, vma_names[np.clip(frame["a"], 0, len(vma_names) - 1)]
-                            if n else [], None) if n else np.array([], dtype=object)
-    frame["reason"] = np.where(is_skip, np.array(SKIP_REASONS, dtype=object)[
-        np.clip(frame["b"], 0, len(SKIP_REASONS) - 1)] if n else [], None) \
-        if n else np.array([], dtype=object)
+    frame["partner"] = _decode(is_swap, names, frame["c"])
+    frame["vma"] = _decode(is_skip, vma_names, frame["a"])
+    frame["reason"] = _decode(is_skip, np.array(SKIP_REASONS, dtype=object), frame["b"])
     return frame.drop(columns=["a", "b", "c", "d"])
+
+
+def _decode(rows: np.ndarray, table: np.ndarray, index) -> np.ndarray:
+    """``table[index]`` where ``rows`` is set, None elsewhere (where ``index`` means another thing).
+
+    The other rows' indices are clipped into the table first: they may be
+    anything, such as a CPU number larger than the table.
+    """
+    out = np.full(len(rows), None, dtype=object)
+    if len(table) and rows.any():
+        out[rows] = table[np.clip(np.asarray(index)[rows], 0, len(table) - 1)]
+    return out
 
 
 def _times(task_names: pd.DataFrame, tasks: dict, meta: dict) -> pd.DataFrame:
@@ -373,4 +381,6 @@ def _times(task_names: pd.DataFrame, tasks: dict, meta: dict) -> pd.DataFrame:
     }])
     total["throughput_per_s"] = total["touches"] / np.maximum(total["elapsed_s"], 1e-12)
     rows.append(total)
-    return pd.concat(rows, ignore_index=True)
+    times = pd.concat(rows, ignore_index=True)
+    times["pid"] = times["pid"].astype("Int64")  # <NA> on the cgroup and total rows, not NaN
+    return times

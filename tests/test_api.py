@@ -220,6 +220,43 @@ def test_samples_one_tick_apart_fall_on_successive_ticks():
     np.testing.assert_allclose(times, ticks * 0.004, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("hz", [100, 250, 300, 1000])
+def test_a_duration_run_stops_at_its_duration_whatever_hz(hz):
+    # at HZ 300 a tick is 3,333,333 ns: 1.5 s used to run one tick over (1.503333 s)
+    machine = small_machine(nodes=2, cpus=2)
+    sc = scenario(sweep_workload(machine, size="16 MiB", passes=1e6), machine, duration=1.5,
+                  hz=hz)
+    result = simulate(dataclasses.replace(sc, sample_interval_s=0.5), progress=False)
+    assert result.meta["sim_seconds"] == pytest.approx(1.5, abs=1e-6)
+    np.testing.assert_allclose(result.timeseries["time_s"], [0, 0.5, 1.0, 1.5], rtol=0,
+                               atol=1e-6)
+
+
+def test_migrations_that_cost_nothing_are_allowed():
+    from numaexp.model import CostModel
+
+    machine = small_machine(nodes=2, cpus=2)
+    sc = scenario(sweep_workload(machine, size="16 MiB", passes=20, first_touch_node=0),
+                  machine)
+    free = dataclasses.replace(sc, costs=CostModel(migrate_folio_ns=0, migrate_copy_ns_per_page=0))
+    assert simulate(free, progress=False).vmstat["numa_pages_migrated"].iloc[0] > 0
+
+
+def test_events_of_other_kinds_do_not_disturb_the_swap_partner_column():
+    # a move's node number (c) may exceed the number of tasks: 1 task, node 3
+    from numaexp.results import _events
+    from numaexp.sim.constants import EV_LB_MOVE, EV_SWAP_NUMA
+
+    layout = SimpleNamespace(tasks=[("p", "t", 100, "/"), ("p", "u", 101, "/")],
+                             vmas=[("p", "buf")])
+    events = {"time": np.array([1e9, 2e9]), "kind": np.array([EV_LB_MOVE, EV_SWAP_NUMA]),
+              "task": np.array([0, 0]), "a": np.array([0, 0]), "b": np.array([5, 1]),
+              "c": np.array([3, 1]), "d": np.array([1, 0])}
+    frame = _events(events, layout)
+    assert frame["partner"].isna().tolist() == [True, False] and frame["partner"][1] == "p/u"
+    assert frame["vma"].isna().all() and frame["reason"].isna().all()
+
+
 def test_work_run_whose_timed_phases_outlast_the_limit_is_warned_of_before_it_runs(monkeypatch):
     from numaexp.model import Stop
 
