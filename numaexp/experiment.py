@@ -27,7 +27,7 @@ from numaexp.results import FRAME_NAMES, Result, build_result
 from numaexp.sim.actions import ActionApplier
 from numaexp.sim.build import estimate_bytes
 from numaexp.sim.constants import ALLOC_FAILED
-from numaexp.sim.runner import Runner
+from numaexp.sim.runner import Runner, stime_run
 
 MEMORY_HEADROOM = 0.8
 """Share of the available memory a run may use for its state."""
@@ -74,8 +74,9 @@ def _task_arrays(runner: Runner) -> dict[str, np.ndarray]:
     out = {name: tk[name].copy() for name in (
         "numa_scan_seq", "numa_pages_migrated", "numa_preferred_nid", "total_numa_faults",
         "numa_task_migrated", "numa_task_swapped", "numa_scan_period", "numa_scans", "finish_ns",
-        "alive", "utime", "stime", "touches")}
+        "alive", "utime", "touches")}
     out.update({
+        "stime": stime_run(tk),
         "mm_scan_seq": s.mm["numa_scan_seq"][tk["mm"]],
         "current_node": s.cpu["node"][tk["cpu"]],
         "numa_group_id": np.where(grouped, s.ng["gid"][np.maximum(groups, 0)], 0),

@@ -236,10 +236,29 @@ def test_migrations_that_cost_nothing_are_allowed():
     from numaexp.model import CostModel
 
     machine = small_machine(nodes=2, cpus=2)
-    sc = scenario(sweep_workload(machine, size="16 MiB", passes=20, first_touch_node=0),
+    sc = scenario(sweep_workload(machine, size="16 MiB", passes=2000, first_touch_node=0),
                   machine)
     free = dataclasses.replace(sc, costs=CostModel(migrate_folio_ns=0, migrate_copy_ns_per_page=0))
     assert simulate(free, progress=False).vmstat["numa_pages_migrated"].iloc[0] > 0
+
+
+def test_kernel_time_still_owed_at_the_end_is_not_system_time_yet():
+    # 1 ms per hinting fault: a task is charged more kernel time than it can run by the end
+    from numaexp.model import CostModel
+
+    machine = small_machine(nodes=2, cpus=1, memory="256 MiB")
+    sc = scenario(sweep_workload(machine, size="64 MiB", threads=1, passes=1e6,
+                                 first_touch_node=1), machine, duration=3.0,
+                  scan_delay_ms=100, scan_period_min_ms=100)
+    result = simulate(dataclasses.replace(sc, costs=CostModel(hint_fault_ns=1e6)),
+                      progress=False)
+    times = result.times
+    tasks = times[times["level"] == "task"]
+    assert result.vmstat["numa_hint_faults"].iloc[0] > 3000  # over 3 s of kernel time charged
+    assert (tasks["user_s"] + tasks["system_s"] <= tasks["elapsed_s"] + 1e-9).all()
+    assert tasks["system_s"].sum() > 2.5
+    last = result.task_timeseries.groupby("pid").last()
+    np.testing.assert_allclose(last["system_s"].to_numpy(), tasks["system_s"].to_numpy())
 
 
 def test_events_of_other_kinds_do_not_disturb_the_swap_partner_column():

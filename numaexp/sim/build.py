@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numaexp.model.costs import CostModel
 from numaexp.model.memory import watermarks
 from numaexp.model.scenario import Scenario, effective_cpusets
 from numaexp.model.units import PAGE_SIZE
@@ -488,8 +489,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         numa_task_mig=NUMA_TASK_MIG_AS_POSTED if kernel.variant.rfc
         and kernel.variant.interleave == "as-posted" else NUMA_TASK_MIG_FIXED,
         demotion_enabled=int(kernel.demotion_enabled),
-        kswapd_batch=max(1, int(tick_ns // (costs.migrate_folio_ns
-                                            + costs.migrate_copy_ns_per_page))),
+        kswapd_batch=kswapd_batch(tick_ns, costs, npages_total),
     )
     for key, value in values.items():
         params[0][key] = value
@@ -660,3 +660,15 @@ def _prepopulate(objects: np.ndarray, vmas: np.ndarray, mms: np.ndarray, pages: 
         cg_node_pages[cg, node] += hi - lo
         for v in mappers:
             mms[vmas[v]["mm"]]["rss"] += hi - lo
+
+
+def kswapd_batch(tick_ns: int, costs: CostModel, npages: int) -> int:
+    """Pages kswapd can demote per tick per node: a tick's time over one page's migration cost.
+
+    A cost model whose migrations cost nothing puts no limit below every
+    page of the scenario (``npages``, at least 1).
+    """
+    per_page = costs.migrate_folio_ns + costs.migrate_copy_ns_per_page
+    if per_page <= 0:
+        return max(1, npages)
+    return max(1, int(tick_ns // per_page))

@@ -56,6 +56,7 @@ class Runner:
         self.state: State = kernel_state(arrays)
         self.layout: Layout = layout
         self.tick_ns = int(arrays.p["tick_ns"])
+        self.hz = int(arrays.p["hz"])
         self.done = False
         self._events: list[dict[str, np.ndarray]] = []
         self.events_dropped = 0
@@ -75,9 +76,7 @@ class Runner:
         bool
             True once every thread has finished.
         """
-        # a time within a millionth of a tick of a tick boundary is that boundary:
-        # 0.012 s is tick 3 at HZ 250, though 0.012e9 / 4e6 rounds to 3.0000000000000004
-        until_tick = int(np.ceil(until_s * 1e9 / self.tick_ns - 1e-6))
+        until_tick = ticks_until(until_s, self.hz)
         while True:
             with np.errstate(over="ignore"):  # counter-based hashes wrap on purpose
                 status = run(self.state, until_tick)
@@ -145,9 +144,32 @@ class Runner:
             "task_locality": self._locality.copy(),
             "task_touches": tk["touches"].copy(),
             "task_utime": tk["utime"].copy(),
-            "task_stime": tk["stime"].copy(),
+            "task_stime": stime_run(tk),
             "task_pages_migrated": tk["numa_pages_migrated"].copy(),
             "task_migrated": tk["numa_task_migrated"].copy(),
             "task_swapped": tk["numa_task_swapped"].copy(),
             "task_group": tk["numa_group"].copy(),
         }
+
+
+def ticks_until(until_s: float, hz: int) -> int:
+    """The tick count (jiffies) at which ``until_s`` simulated seconds are reached.
+
+    Counted in ticks of ``1/hz`` s, as the kernel counts jiffies, not in
+    ``tick_ns`` (truncated to whole ns at HZ 300: 300 ticks of 3,333,333 ns
+    fall 100 ns short of 1 s, and 1 s must still be 300 ticks). A time within
+    a millionth of a tick of a boundary is that boundary: 0.012 s is tick 3
+    at HZ 250, though 0.012 * 250 rounds to 3.0000000000000004.
+    """
+    return int(np.ceil(until_s * hz - 1e-6))
+
+
+def stime_run(tk: np.ndarray) -> np.ndarray:
+    """Kernel time each task has run so far, ns: charged (``stime``) less what it still owes.
+
+    Kernel work (hint faults, migrations, scans) is charged at once and paid
+    from the task's next ticks (``debt``); a live task's unpaid debt has not
+    run yet, so it is not system time yet (else user + system could exceed
+    the elapsed time). An exited task's debt was added to its finish time.
+    """
+    return tk["stime"] - np.where(tk["alive"] != 0, np.maximum(tk["debt"], 0), 0)
