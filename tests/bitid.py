@@ -1,0 +1,166 @@
+"""Frame digests of every preset in every mode and kernel variant (the bit-identity check).
+
+Each preset is run small (the options below shrink its memory and CPUs; the
+stop becomes a 2.5 s duration, scanning starts at 0.2 s, so scanning, faults, migrations and task moves
+all happen) in every ``kernel.numa_balancing`` mode 0-4 under every kernel
+variant label. :func:`digests` hashes every frame of each run, column by
+column, so a restructuring that must not change behaviour can be checked
+against digests recorded before it (``tests/data/frame_digests.json``).
+
+Record anew (only when a change of behaviour is intended, and say so in the
+commit)::
+
+    .venv/bin/python tests/bitid.py record
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DIGESTS = Path(__file__).parent / "data" / "frame_digests.json"
+
+DURATION_S = 2.5
+"""Simulated seconds of each run (some presets finish their work sooner)."""
+
+SCAN_DELAY_MS = 200
+"""``scan_delay_ms`` and ``scan_period_min_ms`` of each run: scanning starts early."""
+
+PRESET_OPTIONS = {
+    "per_cgroup": {"memory_scale": 1 / 64, "cpus_per_node": 2},
+    "interleave_pair": {"memory": "64 MiB", "cpus_per_node": 2, "release_s": 1.5},
+    "interleave_stride": {"memory_scale": 1 / 64, "cpus_per_node": 2},
+    "pmbench_gaussian": {"dram": "128 MiB", "slow": "512 MiB", "memory": "192 MiB",
+                         "duration_s": DURATION_S},
+    "gups_moving_hotset": {"dram": "128 MiB", "slow": "512 MiB", "memory": "192 MiB",
+                           "duration_s": DURATION_S},
+    "kv_store": {"dram": "128 MiB", "slow": "512 MiB", "memory": "384 MiB",
+                 "duration_s": DURATION_S},
+}
+"""Options that make each preset small (autonumabench presets: see :func:`preset_scenario`)."""
+
+RENAMED: dict[str, dict[str, str]] = {}
+"""Columns renamed since the digests were recorded: frame -> {new name: recorded name}."""
+
+
+def variant_labels() -> list[str]:
+    """Every kernel variant label: mainline, and each RFC variant with patches 1/3 either way."""
+    from numaexp.model.kernel import CGROUP_VARIANTS
+
+    labels = ["mainline"]
+    for cgroup in CGROUP_VARIANTS[1:]:
+        labels += [cgroup, f"{cgroup}+stats-as-posted", f"{cgroup}+interleave-as-posted",
+                   f"{cgroup}+as-posted"]
+    return labels
+
+
+def preset_scenario(name: str):
+    """Preset ``name``, made small, stopped after :data:`DURATION_S` simulated seconds."""
+    from numaexp.model.catalog import presets
+    from numaexp.model.machine import four_node
+    from numaexp.model.presets import AUTONUMABENCH, numa01_thread_alloc
+    from numaexp.model.scenario import Stop
+
+    builder = presets()[name]
+    base = name.removesuffix("_HARD_BIND").removesuffix("_INVERSE_BIND")
+    if name == "default":
+        scenario = builder()
+        scenario = dataclasses.replace(scenario, workload=numa01_thread_alloc(
+            scenario.machine, memory_scale=1 / 48, passes=2000))
+    elif base in AUTONUMABENCH:
+        extra = {"memory_scale": 1 / 48}
+        if base.startswith("numa02"):  # first touched on node 0, so that pages move
+            extra = {"memory_scale": 1 / 8, "passes": 3000, "first_touch_node": 0}
+        scenario = builder(machine=four_node(cpus_per_node=2, memory_per_node="2 GiB"), **extra)
+    else:
+        scenario = builder(**PRESET_OPTIONS.get(name, {}))
+    kernel = dataclasses.replace(scenario.kernel, scan_delay_ms=SCAN_DELAY_MS,
+                                 scan_period_min_ms=SCAN_DELAY_MS)
+    return dataclasses.replace(scenario, kernel=kernel, sample_interval_s=0.25,
+                               stop=Stop(kind="duration", duration_s=DURATION_S))
+
+
+def cases():
+    """``(case id, scenario or ScenarioError)`` for every preset x mode x variant.
+
+    A combination the model refuses (mode 4 on mainline, an interleave policy
+    with ``numa_balancing`` on mainline) yields its error instead.
+    """
+    from numaexp.errors import ScenarioError
+    from numaexp.model.catalog import preset_names
+    from numaexp.model.kernel import KernelVariant
+
+    for name in preset_names():
+        base = preset_scenario(name)
+        for mode in range(5):
+            for label in variant_labels():
+                try:
+                    kernel = dataclasses.replace(base.kernel, numa_balancing=mode,
+                                                 variant=KernelVariant.parse(label))
+                    yield f"{name}/{mode}/{label}", dataclasses.replace(base, kernel=kernel)
+                except ScenarioError as err:
+                    yield f"{name}/{mode}/{label}", err
+
+
+def _column_digest(series: pd.Series) -> bytes:
+    values = series.to_numpy()
+    h = hashlib.sha256(str(series.name).encode())
+    if values.dtype == object or isinstance(series.dtype, pd.StringDtype):
+        h.update("\x1f".join(repr(v) for v in values).encode())
+    elif pd.api.types.is_extension_array_dtype(series.dtype):
+        h.update(repr(series.tolist()).encode())
+    else:
+        h.update(str(values.dtype).encode())
+        h.update(np.ascontiguousarray(values).tobytes())
+    return h.digest()
+
+
+def frame_digest(name: str, frame: pd.DataFrame) -> str:
+    """Digest of a frame: its columns (by name, in any order), dtypes and values, bit for bit."""
+    renamed = RENAMED.get(name, {})
+    frame = frame.rename(columns=renamed)
+    h = hashlib.sha256(str(len(frame)).encode())
+    for column in sorted(frame.columns):
+        h.update(_column_digest(frame[column]))
+    return h.hexdigest()[:20]
+
+
+def digests(result) -> dict[str, str]:
+    """Digest of each frame of a :class:`numaexp.Result`."""
+    return {name: frame_digest(name, frame) for name, frame in result.frames.items()}
+
+
+def run_case(scenario) -> dict[str, str]:
+    """Simulate ``scenario`` quietly and digest its frames (``{"refused": field}`` for an error)."""
+    from numaexp import simulate
+
+    if isinstance(scenario, Exception):
+        return {"refused": scenario.field}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return digests(simulate(scenario, progress=False))
+
+
+def record(path: Path = DIGESTS) -> None:
+    """Run every case and write the digests to ``path``."""
+    out = {}
+    for i, (case, scenario) in enumerate(cases()):
+        out[case] = run_case(scenario)
+        if i % 50 == 0:
+            print(i, case, flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=0, sort_keys=True) + "\n")
+    print(f"{len(out)} cases written to {path}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["record"]:
+        sys.exit("usage: tests/bitid.py record")
+    record()
