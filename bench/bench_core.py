@@ -45,8 +45,12 @@ CHILD = textwrap.dedent("""
     t_start = time.perf_counter()
     from numaexp.model import Scenario, Stop, four_node, two_socket
     from numaexp.model.presets import autonumabench_scenario, default_scenario, random_access
-    from numaexp.sim.runner import Runner
-    from numaexp.sim.constants import NUMA_PTE_UPDATES, NUMA_HINT_FAULTS, NUMA_PAGES_MIGRATED
+    from numaexp.sim.engine.runner import Runner
+    from numaexp.sim.kernel.constants import (
+        NUMA_HINT_FAULTS,
+        NUMA_PAGES_MIGRATED,
+        NUMA_PTE_UPDATES,
+    )
 
     def small():
         # 5 simulated seconds with scanning, hinting faults and migrations (all

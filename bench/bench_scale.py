@@ -41,9 +41,13 @@ CHILD = textwrap.dedent("""
     import gc, json, sys, time
     from numaexp.model import Machine, Node, Scenario, Stop
     from numaexp.model.presets import random_access
-    from numaexp.sim.constants import (NUMA_HINT_FAULTS, NUMA_PAGES_MIGRATED, NUMA_PTE_UPDATES,
-                                       PGFAULT_FIRST_TOUCH)
-    from numaexp.sim.runner import Runner
+    from numaexp.sim.engine.runner import Runner
+    from numaexp.sim.kernel.constants import (
+        NUMA_HINT_FAULTS,
+        NUMA_PAGES_MIGRATED,
+        NUMA_PTE_UPDATES,
+        PGFAULT_FIRST_TOUCH,
+    )
 
     def status(key):
         for line in open("/proc/self/status"):
@@ -63,7 +67,7 @@ CHILD = textwrap.dedent("""
     def settle_passes(runner, pages):
         # time the first settle's page passes one by one, as settle_streams runs them
         from numaexp.sim import parallel
-        from numaexp.sim.phases import build_segments, update_row_rates
+        from numaexp.sim.engine.phases import build_segments, update_row_rates
         s = runner.state
         build_segments(s)
         update_row_rates(s, 1)

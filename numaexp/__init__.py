@@ -15,6 +15,7 @@ Layers: :mod:`numaexp.model` (plain-Python scenario description),
 (``sweep``: many runs on local cores or Dask, resumable), :mod:`numaexp.viz`.
 """
 
+from numaexp import model
 from numaexp.errors import ScenarioError
 from numaexp.experiment import Comparison, compare, simulate
 from numaexp.model import (
@@ -28,44 +29,22 @@ from numaexp.model import (
     Node,
     Pattern,
     Phase,
+    Policy,
     Process,
     Scenario,
     Stop,
     Thread,
     Vma,
     Workload,
+    four_node,
     load_scenario,
     presets,
     save_scenario,
+    tiered,
+    two_socket,
 )
 from numaexp.results import Result
 from numaexp.sweep import SweepSpec, sweep
 
-__all__ = [
-    "Action",
-    "Cgroup",
-    "Comparison",
-    "CostModel",
-    "KernelConfig",
-    "KernelVariant",
-    "Machine",
-    "MemPolicy",
-    "Node",
-    "Pattern",
-    "Phase",
-    "Process",
-    "Result",
-    "Scenario",
-    "ScenarioError",
-    "Stop",
-    "SweepSpec",
-    "Thread",
-    "Vma",
-    "Workload",
-    "compare",
-    "load_scenario",
-    "presets",
-    "save_scenario",
-    "simulate",
-    "sweep",
-]
+__all__ = sorted({*model.__all__, "Comparison", "Result", "ScenarioError", "SweepSpec",
+                  "compare", "presets", "simulate", "sweep"})

@@ -24,10 +24,10 @@ from numaexp.model.kernel import MODE_NAMES, KernelVariant, comparison_runs
 from numaexp.model.scenario import Scenario
 from numaexp.model.units import format_size
 from numaexp.results import FRAME_NAMES, Result, build_result
-from numaexp.sim.actions import ActionApplier
-from numaexp.sim.build import estimate_bytes
-from numaexp.sim.constants import ALLOC_FAILED
-from numaexp.sim.runner import Runner, stime_run
+from numaexp.sim.engine.actions import ActionApplier
+from numaexp.sim.engine.build.estimate import estimate_bytes
+from numaexp.sim.engine.runner import Runner
+from numaexp.sim.kernel import policies as _kernel_policies  # noqa: F401 (registers them)
 
 MEMORY_HEADROOM = 0.8
 """Share of the available memory a run may use for its state."""
@@ -62,28 +62,6 @@ def check_runnable(scenario: Scenario) -> None:
                             f"({scenario.memory_pages:,} pages) but only {format_size(have)} "
                             "of memory is available",
                             "a smaller memory_scale or workload")
-
-
-def _task_arrays(runner: Runner) -> dict[str, np.ndarray]:
-    s = runner.arrays
-    tk = s.tk
-    groups = tk["numa_group"]
-    gfaults = np.zeros((len(groups), s.ng_faults.shape[1]), dtype=np.int64)
-    grouped = groups >= 0
-    gfaults[grouped] = s.ng_faults[groups[grouped]]
-    out = {name: tk[name].copy() for name in (
-        "numa_scan_seq", "numa_pages_migrated", "numa_preferred_nid", "total_numa_faults",
-        "numa_task_migrated", "numa_task_swapped", "numa_scan_period", "numa_scans", "finish_ns",
-        "alive", "utime", "touches")}
-    out.update({
-        "stime": stime_run(tk),
-        "mm_scan_seq": s.mm["numa_scan_seq"][tk["mm"]],
-        "current_node": s.cpu["node"][tk["cpu"]],
-        "numa_group_id": np.where(grouped, s.ng["gid"][np.maximum(groups, 0)], 0),
-        "numa_faults": s.tk_faults.copy(),
-        "group_faults": gfaults,
-    })
-    return out
 
 
 def simulate(scenario: Scenario, *, progress: bool | None = None,
@@ -154,13 +132,10 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
                       stacklevel=2)
     finally:
         bar.close()
-    tasks = _task_arrays(runner)
     sim_seconds = runner.now_s
     if done:
-        sim_seconds = float(max(tasks["finish_ns"].max(), 0)) / 1e9 or sim_seconds
-    s = runner.arrays
-    final = {"vm": s.cnt_vm.copy(), "memcg": s.cnt_memcg.copy(),
-             "cg_node_pages": s.cnt_cg_node_pages.copy()}
+        finish_ns = runner.arrays.tk["finish_ns"]
+        sim_seconds = float(max(finish_ns.max(initial=0), 0)) / 1e9 or sim_seconds
     meta = {
         "scenario": scenario.name,
         "workload": scenario.workload.name,
@@ -173,9 +148,11 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         "events_dropped": runner.events_dropped,
         "version": _version(),
     }
-    result = build_result(scenario, runner.layout, final, samples, runner.events(), tasks, meta)
+    run = {"mode": scenario.kernel.numa_balancing, "variant": scenario.kernel.variant.label,
+           "policy": scenario.kernel.policy.label, "backend": "sim"}
+    result = build_result(scenario, runner.layout, runner.final(sim_seconds), samples, meta, run)
     result.meta["local_access_pct"] = _local_access_pct(result.task_timeseries)
-    failed = int(final["vm"][ALLOC_FAILED])
+    failed = int(result.vmstat["alloc_failed"].iloc[0])
     if failed:
         warnings.warn(f"{scenario.name!r}: {failed} first touches found no allowed node with "
                       "free memory and were dropped (vmstat alloc_failed; the kernel would "
@@ -362,8 +339,8 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
         Kernel variants (e.g. ``["rfc-v1", "rfc-v2", "hierarchical"]`` or
         ``"rfc-v2+interleave-as-posted"``), each once; a single variant runs
         that variant alone. Default: the scenario's own.
-        Every (mode, variant) pair runs, except mode 4 with ``mainline``
-        (which has no mode 4), skipped when other variants are given.
+        Every (mode, variant) pair runs (mode 4 on ``mainline`` too: its
+        sysctl takes 4, which turns scanning on but gates nothing).
     progress : bool, optional
         Progress bars (default on).
 

@@ -1,40 +1,8 @@
 """Results of a run as pandas frames named after the kernel's counters.
 
-Frames
-------
-vmstat
-    One row: ``/proc/vmstat`` counters (``numa_pte_updates``,
-    ``numa_hint_faults``, ``numa_hint_faults_local``, ``numa_pages_migrated``,
-    ``pgmigrate_success``, ``numa_task_migrated``, ``numa_task_swapped``, ...).
-memory_stat
-    One row per cgroup: ``memory.stat`` NUMA counters, each cgroup's own
-    (the events charged to it, not to its descendants), so the rows add up
-    to ``vmstat``. The kernel's file adds the descendants in:
-    ``result.hierarchical("memory_stat")`` gives that.
-sched
-    One row per task: ``/proc/<pid>/sched`` NUMA fields (``numa_scan_seq``,
-    ``numa_preferred_nid``, ``total_numa_faults``, ``numa_pages_migrated``,
-    ``current_node``, ``numa_group_id``, ``numa_task_migrated``,
-    ``numa_task_swapped``) and the per-node ``numa_faults`` (task/group,
-    private/shared) as ``faults_task_private_N0``... columns.
-numa_stat
-    One row per (cgroup, node): pages (``memory.numa_stat``), each cgroup's
-    own, like ``memory_stat``; ``result.hierarchical("numa_stat")`` adds the
-    descendants in, as the kernel's file does.
-timeseries
-    One row per sample: time and every vmstat counter, plus free pages per node.
-task_timeseries
-    One row per (sample, task): CPU, node, preferred node, scan period,
-    locality (share of the task's accesses on its node), work done.
-cgroup_timeseries
-    One row per (sample, cgroup, node): pages.
-events
-    Trace events: ``sched_move_numa``, ``sched_swap_numa``,
-    ``sched_stick_numa``, ``sched_skip_vma_numa`` (with the reason),
-    ``load_balance``, ``phase``, ``exit``.
-times
-    User, system and elapsed seconds per task, per cgroup and in total
-    (mmtests style), with work done and throughput.
+The frames and their columns are declared once, in :mod:`numaexp.readout`;
+this module assembles them from the columns a backend evaluated (the
+simulator's are read by ``numaexp.sim.engine.readout``). Frames list below.
 """
 
 from __future__ import annotations
@@ -48,24 +16,9 @@ import numpy as np
 import pandas as pd
 
 from numaexp.model.scenario import Scenario
-from numaexp.sim.build import Layout
-from numaexp.sim.constants import (
-    EV_SKIP_VMA,
-    EV_SWAP_NUMA,
-    EVENT_NAMES,
-    MEMCG_NAMES,
-    NUMA_MEM,
-    PGDEMOTE_KSWAPD,
-    PGPROMOTE_CANDIDATE,
-    PGPROMOTE_SUCCESS,
-    SKIP_REASONS,
-    VM_NAMES,
-)
-from numaexp.sim.tiering import NBP_CANDIDATES, NBP_RL_NR_CAND, NBP_THRESHOLD
+from numaexp.readout import FRAME_NAMES, FRAMES, RUN_LABELS, TASK_LABELS, Column, Labels
 
-FRAME_NAMES = ("vmstat", "memory_stat", "sched", "numa_stat", "timeseries", "task_timeseries",
-               "cgroup_timeseries", "events", "times")
-"""Frames every :class:`Result` carries."""
+__all__ = ["FRAME_NAMES", "Labels", "Result", "build_result", "in_subtree"]
 
 
 @dataclass
@@ -86,6 +39,11 @@ class Result:
     scenario: Scenario
     frames: dict[str, pd.DataFrame]
     meta: dict = field(default_factory=dict)
+
+    @staticmethod
+    def columns() -> pd.DataFrame:
+        """Every frame's columns, with unit and meaning (one row per column)."""
+        return columns_frame()
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})
@@ -191,196 +149,178 @@ def in_subtree(cgroup: str, top: str) -> bool:
     return top == "/" or cgroup == top or cgroup.startswith(top.rstrip("/") + "/")
 
 
-def build_result(scenario: Scenario, layout: Layout, final: dict, samples: list[dict],
-                 events: dict[str, np.ndarray], tasks: dict[str, np.ndarray], meta: dict) -> Result:
-    """Assemble a :class:`Result` from raw arrays (see :class:`numaexp.sim.runner.Runner`)."""
-    mode = scenario.kernel.numa_balancing
-    nn = scenario.machine.nr_nodes
-    nodes = layout.node_names
-    frames: dict[str, pd.DataFrame] = {}
+def build_result(scenario: Scenario, labels: Labels, final: dict[str, dict],
+                 samples: list[dict], meta: dict, run: dict) -> Result:
+    """Assemble a :class:`Result` from evaluated readout columns.
 
-    frames["vmstat"] = pd.DataFrame([dict(zip(VM_NAMES, (int(x) for x in final["vm"]),
-                                              strict=True))])
-
-    ms = pd.DataFrame(final["memcg"], columns=list(MEMCG_NAMES))
-    ms.insert(0, "cgroup", list(layout.cgroups))
-    frames["memory_stat"] = ms
-
-    task_names = pd.DataFrame(list(layout.tasks), columns=["process", "thread", "pid", "cgroup"])
-    sched = task_names.copy()
-    sched["numa_scan_seq"] = tasks["mm_scan_seq"]
-    sched["task_numa_scan_seq"] = tasks["numa_scan_seq"]
-    sched["numa_pages_migrated"] = tasks["numa_pages_migrated"]
-    sched["numa_preferred_nid"] = tasks["numa_preferred_nid"]
-    sched["total_numa_faults"] = tasks["total_numa_faults"]
-    sched["current_node"] = tasks["current_node"]
-    sched["numa_group_id"] = tasks["numa_group_id"]
-    sched["numa_task_migrated"] = tasks["numa_task_migrated"]
-    sched["numa_task_swapped"] = tasks["numa_task_swapped"]
-    sched["numa_scan_period_ms"] = tasks["numa_scan_period"]
-    sched["numa_scans"] = tasks["numa_scans"]
-    faults = tasks["numa_faults"]
-    gfaults = tasks["group_faults"]
-    for nid in range(nn):
-        for priv, label in ((1, "private"), (0, "shared")):
-            idx = 2 * (NUMA_MEM * nn + nid) + priv
-            sched[f"faults_task_{label}_{nodes[nid]}"] = faults[:, idx]
-            sched[f"faults_group_{label}_{nodes[nid]}"] = gfaults[:, idx]
-    frames["sched"] = sched
-
-    cg_rows = []
-    for ci, cg in enumerate(layout.cgroups):
-        for nid in range(nn):
-            cg_rows.append((cg, nodes[nid], int(final["cg_node_pages"][ci, nid])))
-    frames["numa_stat"] = pd.DataFrame(cg_rows, columns=["cgroup", "node", "pages"])
-
-    frames["timeseries"] = _timeseries(samples, nodes, scenario.kernel.hot_threshold_ms)
-    frames["task_timeseries"] = _task_timeseries(samples, task_names)
-    frames["cgroup_timeseries"] = _cgroup_timeseries(samples, layout)
-    frames["events"] = _events(events, layout)
-    frames["times"] = _times(task_names, tasks, meta)
+    Parameters
+    ----------
+    scenario : Scenario
+        What ran.
+    labels : Labels
+        Names of the rows.
+    final : dict
+        Frame name -> {column key -> array} at the end of the run, for the
+        frames that are not time series (per-node columns have the nodes on
+        their last axis).
+    samples : list of dict
+        One per sample: ``time_s`` and, per time-series frame, its columns.
+    meta : dict
+        Run facts (simulated and wall seconds, finished, ...).
+    run : dict
+        The value of each of :data:`numaexp.readout.RUN_LABELS` (mode,
+        variant, policy, backend), added to every frame.
+    """
+    nodes = labels.node_names
+    tasks = pd.DataFrame(list(labels.tasks), columns=[c.name for c in TASK_LABELS])
+    frames: dict[str, pd.DataFrame] = {
+        "vmstat": pd.DataFrame({k: [int(v)] for k, v in _expanded("vmstat", final, nodes)}),
+        "memory_stat": _with_columns(pd.DataFrame({"cgroup": list(labels.cgroups)}),
+                                     _expanded("memory_stat", final, nodes)),
+        "sched": _with_columns(tasks.copy(), _expanded("sched", final, nodes)),
+        "numa_stat": _cgroup_node_frame(labels, final["numa_stat"]["pages"]),
+        "timeseries": _timeseries(samples, nodes),
+        "task_timeseries": _task_timeseries(samples, tasks, nodes),
+        "cgroup_timeseries": _cgroup_timeseries(samples, labels),
+        "events": pd.DataFrame(final["events"]),
+        "times": _times(tasks, final["times"], nodes),
+    }
     variant = scenario.kernel.variant
     if variant.rfc and variant.stats == "as-posted":
         # patch 1 as posted: the vmstat string was misspelt (and never incremented)
         for name in ("vmstat", "timeseries"):
             frames[name] = frames[name].rename(columns={"numa_task_swapped":
                                                         "numa_task_swaped"})
-    for frame in frames.values():  # every frame says which kernel produced it
-        frame["mode"] = mode
-        frame["variant"] = variant.label
+    for frame in frames.values():  # every frame says which kernel and backend produced it
+        for col in RUN_LABELS:
+            frame[col.name] = run[col.name]
     return Result(scenario=scenario, frames=frames,
-                  meta={**meta, "mode": mode, "variant": variant.label, "seed": scenario.seed})
+                  meta={**meta, **run, "seed": scenario.seed})
 
 
-def _timeseries(samples: list[dict], nodes, hot_threshold_ms: int) -> pd.DataFrame:
-    if not samples:
-        return pd.DataFrame(columns=["time_s", *VM_NAMES])
-    vm = np.stack([s["vm"] for s in samples])
-    frame = pd.DataFrame(vm, columns=list(VM_NAMES))
-    frame.insert(0, "time_s", [float(s["time_s"]) for s in samples])
-    free = np.stack([s["node_free"] for s in samples])
-    for nid, name in enumerate(nodes):
-        frame[f"free_pages_{name}"] = free[:, nid]
-    if "node_nbp" in samples[0]:
-        nbp = np.stack([s["node_nbp"] for s in samples])
-        node_vm = np.stack([s["node_vm"] for s in samples])
-        for nid, name in enumerate(nodes):
-            th = nbp[:, nid, NBP_THRESHOLD]
-            frame[f"hot_threshold_ms_{name}"] = np.where(th > 0, th, hot_threshold_ms)
-            frame[f"promo_window_candidates_{name}"] = (nbp[:, nid, NBP_CANDIDATES]
-                                                        - nbp[:, nid, NBP_RL_NR_CAND])
-            frame[f"pgpromote_success_{name}"] = node_vm[:, nid, PGPROMOTE_SUCCESS]
-            frame[f"pgpromote_candidate_{name}"] = node_vm[:, nid, PGPROMOTE_CANDIDATE]
-            frame[f"pgdemote_kswapd_{name}"] = node_vm[:, nid, PGDEMOTE_KSWAPD]
-    return frame
-
-
-def _task_timeseries(samples: list[dict], task_names: pd.DataFrame) -> pd.DataFrame:
-    columns = ["time_s", "process", "thread", "pid", "cgroup", "alive", "cpu", "node",
-               "preferred_node", "scan_period_ms", "scan_seq", "locality", "touches", "user_s",
-               "system_s", "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped",
-               "numa_group"]
-    if not samples:
-        return pd.DataFrame(columns=columns)
-    nt = len(task_names)
-    frame = pd.DataFrame({
-        "time_s": np.repeat([float(s["time_s"]) for s in samples], nt),
-        "process": np.tile(task_names["process"].to_numpy(), len(samples)),
-        "thread": np.tile(task_names["thread"].to_numpy(), len(samples)),
-        "pid": np.tile(task_names["pid"].to_numpy(), len(samples)),
-        "cgroup": np.tile(task_names["cgroup"].to_numpy(), len(samples)),
-        "alive": np.concatenate([s["task_alive"] for s in samples]).astype(bool),
-        "cpu": np.concatenate([s["task_cpu"] for s in samples]),
-        "node": np.concatenate([s["task_node"] for s in samples]),
-        "preferred_node": np.concatenate([s["task_preferred"] for s in samples]),
-        "scan_period_ms": np.concatenate([s["task_scan_period"] for s in samples]),
-        "scan_seq": np.concatenate([s["task_scan_seq"] for s in samples]),
-        "locality": np.concatenate([s["task_locality"] for s in samples]),
-        "touches": np.concatenate([s["task_touches"] for s in samples]),
-        "user_s": np.concatenate([s["task_utime"] for s in samples]) / 1e9,
-        "system_s": np.concatenate([s["task_stime"] for s in samples]) / 1e9,
-        "numa_pages_migrated": np.concatenate([s["task_pages_migrated"] for s in samples]),
-        "numa_task_migrated": np.concatenate([s["task_migrated"] for s in samples]),
-        "numa_task_swapped": np.concatenate([s["task_swapped"] for s in samples]),
-        "numa_group": np.concatenate([s["task_group"] for s in samples]),
-    })
-    return frame
-
-
-def _cgroup_timeseries(samples: list[dict], layout: Layout) -> pd.DataFrame:
-    rows = []
-    for s in samples:
-        pages = s["cg_node_pages"]
-        for ci, cg in enumerate(layout.cgroups):
-            for nid, name in enumerate(layout.node_names):
-                rows.append((float(s["time_s"]), cg, name, int(pages[ci, nid])))
-    return pd.DataFrame(rows, columns=["time_s", "cgroup", "node", "pages"])
-
-
-def _events(events: dict[str, np.ndarray], layout: Layout) -> pd.DataFrame:
-    n = len(events["time"])
-    kind = events["kind"].astype(np.int64)
-    task = events["task"].astype(np.int64)
-    pids = np.array([t[2] for t in layout.tasks], dtype=np.int64)
-    names = np.array([f"{t[0]}/{t[1]}" for t in layout.tasks], dtype=object)
-    frame = pd.DataFrame({
-        "time_s": events["time"] / 1e9,
-        "event": np.array(EVENT_NAMES, dtype=object)[kind] if n else np.array([], dtype=object),
-        "task": names[task] if n else np.array([], dtype=object),
-        "pid": pids[task] if n else np.array([], dtype=np.int64),
-        "a": events["a"], "b": events["b"], "c": events["c"], "d": events["d"],
-    })
-    # decode per kind: moves/swaps/stick -> src_cpu, dst_cpu, ...; skips -> vma, reason
-    is_skip = kind == EV_SKIP_VMA
-    is_swap = kind == EV_SWAP_NUMA
-    vma_names = np.array([f"{p}:{v}" for p, v in layout.vmas], dtype=object)
-    frame["src_cpu"] = np.where(is_skip, -1, frame["a"])
-    frame["dst_cpu"] = np.where(is_skip, -1, frame["b"])
-    frame["partner"] = _decode(is_swap, names, frame["c"])
-    frame["vma"] = _decode(is_skip, vma_names, frame["a"])
-    frame["reason"] = _decode(is_skip, np.array(SKIP_REASONS, dtype=object), frame["b"])
-    return frame.drop(columns=["a", "b", "c", "d"])
-
-
-def _decode(rows: np.ndarray, table: np.ndarray, index) -> np.ndarray:
-    """``table[index]`` where ``rows`` is set, None elsewhere (where ``index`` means another thing).
-
-    The other rows' indices are clipped into the table first: they may be
-    anything, such as a CPU number larger than the table.
-    """
-    out = np.full(len(rows), None, dtype=object)
-    if len(table) and rows.any():
-        out[rows] = table[np.clip(np.asarray(index)[rows], 0, len(table) - 1)]
+def _expanded(frame: str, columns: dict[str, dict], nodes) -> list[tuple[str, np.ndarray]]:
+    """``(name, values)`` of the evaluated columns of ``frame``, per-node ones split by node."""
+    out = []
+    values = columns[frame]
+    for col in FRAMES[frame].columns:
+        if col.key not in values:
+            continue
+        data = values[col.key]
+        if col.per_node:
+            out += [(name, data[..., nid]) for nid, name in enumerate(col.names(nodes))]
+        else:
+            out.append((col.name, data))
     return out
 
 
-def _times(task_names: pd.DataFrame, tasks: dict, meta: dict) -> pd.DataFrame:
-    sim_s = meta["sim_seconds"]
-    finish = tasks["finish_ns"]
-    alive = tasks["alive"].astype(bool)
-    elapsed = np.where(alive | (finish < 0), sim_s, finish / 1e9)
-    frame = task_names.copy()
+def _with_columns(frame: pd.DataFrame, columns: list[tuple[str, np.ndarray]]) -> pd.DataFrame:
+    for name, values in columns:
+        frame[name] = values
+    return frame
+
+
+def _cgroup_node_frame(labels: Labels, pages: np.ndarray) -> pd.DataFrame:
+    """Rows per (cgroup, node) of a cgroups x nodes array, cgroup-major."""
+    nn = len(labels.node_names)
+    return pd.DataFrame({
+        "cgroup": np.repeat(np.array(labels.cgroups, dtype=object), nn),
+        "node": np.tile(np.array(labels.node_names, dtype=object), len(labels.cgroups)),
+        "pages": np.asarray(pages).reshape(-1),
+    })
+
+
+def _stacked(samples: list[dict], frame: str, nodes) -> list[tuple[str, np.ndarray]]:
+    """The columns of ``frame`` over all samples: each stacked along a leading time axis."""
+    per_sample = [dict(_expanded(frame, s, nodes)) for s in samples]
+    names = [name for name, _ in _expanded(frame, samples[0], nodes)]
+    return [(name, np.stack([p[name] for p in per_sample])) for name in names]
+
+
+def _timeseries(samples: list[dict], nodes) -> pd.DataFrame:
+    columns = [c for col in FRAMES["timeseries"].columns for c in col.names(nodes)]
+    if not samples:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame({"time_s": [float(s["time_s"]) for s in samples]})
+    return _with_columns(frame, _stacked(samples, "timeseries", nodes))
+
+
+def _task_timeseries(samples: list[dict], tasks: pd.DataFrame, nodes) -> pd.DataFrame:
+    if not samples:
+        return pd.DataFrame(columns=[c.name for c in FRAMES["task_timeseries"].columns])
+    nt = len(tasks)
+    frame = pd.DataFrame({"time_s": np.repeat([float(s["time_s"]) for s in samples], nt)})
+    for label in TASK_LABELS:
+        frame[label.name] = np.tile(tasks[label.name].to_numpy(), len(samples))
+    for name, values in _stacked(samples, "task_timeseries", nodes):
+        frame[name] = values.reshape(-1)
+    return frame
+
+
+def _cgroup_timeseries(samples: list[dict], labels: Labels) -> pd.DataFrame:
+    per = [_cgroup_node_frame(labels, s["cgroup_timeseries"]["pages"]) for s in samples]
+    if not per:
+        return pd.DataFrame(columns=[c.name for c in FRAMES["cgroup_timeseries"].columns])
+    times = np.repeat([float(s["time_s"]) for s in samples], len(per[0]))
+    frame = pd.concat(per, ignore_index=True)
+    frame.insert(0, "time_s", times)
+    return frame
+
+
+def _times(tasks: pd.DataFrame, values: dict, nodes) -> pd.DataFrame:
+    """Task rows from the evaluated columns, then cgroup and total rows aggregated as declared."""
+    columns = FRAMES["times"].columns
+    frame = tasks.copy()
     frame.insert(0, "level", "task")
-    frame["user_s"] = tasks["utime"] / 1e9
-    frame["system_s"] = tasks["stime"] / 1e9
-    frame["elapsed_s"] = elapsed
-    frame["touches"] = tasks["touches"]
-    frame["finished"] = ~alive
+    frame = _with_columns(frame, _expanded("times", {"times": values}, nodes))
     frame["throughput_per_s"] = frame["touches"] / np.maximum(frame["elapsed_s"], 1e-12)
-    rows = [frame]
-    agg = frame.groupby("cgroup", sort=False).agg(
-        user_s=("user_s", "sum"), system_s=("system_s", "sum"), elapsed_s=("elapsed_s", "max"),
-        touches=("touches", "sum"), finished=("finished", "all")).reset_index()
+    aggregated = {c.name: (c.name, c.agg) for c in columns if c.agg}
+    agg = frame.groupby("cgroup", sort=False).agg(**aggregated).reset_index()
     agg["throughput_per_s"] = agg["touches"] / np.maximum(agg["elapsed_s"], 1e-12)
     agg.insert(0, "level", "cgroup")
-    rows.append(agg)
-    total = pd.DataFrame([{
-        "level": "total", "cgroup": "", "user_s": frame["user_s"].sum(),
-        "system_s": frame["system_s"].sum(), "elapsed_s": float(frame["elapsed_s"].max()),
-        "touches": frame["touches"].sum(), "finished": bool(frame["finished"].all()),
-    }])
+    total = pd.DataFrame([{"level": "total", "cgroup": "",
+                           **{name: _aggregate(frame[name], how)
+                              for name, (_, how) in aggregated.items()}}])
     total["throughput_per_s"] = total["touches"] / np.maximum(total["elapsed_s"], 1e-12)
-    rows.append(total)
-    times = pd.concat(rows, ignore_index=True)
+    times = pd.concat([frame, agg, total], ignore_index=True)
     times["pid"] = times["pid"].astype("Int64")  # <NA> on the cgroup and total rows, not NaN
     return times
+
+
+def _aggregate(values: pd.Series, how: str):
+    """One aggregate of a column as plain Python (sum, max or all)."""
+    if how == "all":
+        return bool(values.all())
+    if how == "max":
+        return float(values.max())
+    return values.sum()
+
+
+def columns_frame() -> pd.DataFrame:
+    """Every frame's columns with unit and meaning, from the readout table."""
+    rows = []
+    for frame in FRAMES.values():
+        for col in (*frame.columns, *RUN_LABELS):
+            rows.append({"frame": frame.name, "column": col.name + ("_N<node>" if col.per_node
+                                                                  else ""),
+                         "unit": col.unit, "meaning": col.doc, "rows": frame.rows})
+    return pd.DataFrame(rows)
+
+
+def _frames_doc() -> str:
+    """The Frames section of this module's and :class:`Result`'s docstrings."""
+    lines = ["Frames", "------"]
+    for frame in FRAMES.values():
+        lines.append(f"{frame.name}")
+        lines.append(f"    {frame.doc}; {frame.rows} row(s). Columns: "
+                     + ", ".join(_doc_name(c) for c in frame.columns) + ".")
+    lines.append("Every frame also has " + ", ".join(c.name for c in RUN_LABELS)
+                 + " columns. ``Result.columns()`` lists each column's unit and meaning.")
+    return "\n".join(lines)
+
+
+def _doc_name(col: Column) -> str:
+    return f"``{col.name}_N<node>``" if col.per_node else f"``{col.name}``"
+
+
+__doc__ += "\n" + _frames_doc()
+Result.__doc__ += "\n    " + _frames_doc().replace("\n", "\n    ")

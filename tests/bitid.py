@@ -1,16 +1,20 @@
 """Frame digests of every preset in every mode and kernel variant (the bit-identity check).
 
 Each preset is run small (the options below shrink its memory and CPUs; the
-stop becomes a 2.5 s duration, scanning starts at 0.2 s, so scanning, faults, migrations and task moves
-all happen) in every ``kernel.numa_balancing`` mode 0-4 under every kernel
-variant label. :func:`digests` hashes every frame of each run, column by
+stop becomes a 2.5 s duration and scanning starts at 0.2 s, so scanning,
+faults, migrations and task moves all happen) in every ``kernel.numa_balancing``
+mode 0-4 under every kernel variant label. :func:`digests` hashes every frame of each run, column by
 column, so a restructuring that must not change behaviour can be checked
 against digests recorded before it (``tests/data/frame_digests.json``).
 
 Record anew (only when a change of behaviour is intended, and say so in the
-commit)::
+commit), all cases or those whose id matches a regular expression::
 
     .venv/bin/python tests/bitid.py record
+    .venv/bin/python tests/bitid.py record '/4/mainline$'
+
+Changes recorded so far: mode 4 on ``mainline`` (``/4/mainline$``) was refused
+at 6f81956; 6.12's sysctl takes 0..4, so it runs since.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -46,8 +51,33 @@ PRESET_OPTIONS = {
 }
 """Options that make each preset small (autonumabench presets: see :func:`preset_scenario`)."""
 
-RENAMED: dict[str, dict[str, str]] = {}
-"""Columns renamed since the digests were recorded: frame -> {new name: recorded name}."""
+RENAMED: dict[str, dict[str, str]] = {
+    "task_timeseries": {"current_node": "node", "numa_preferred_nid": "preferred_node",
+                        "numa_scan_period_ms": "scan_period_ms",
+                        "task_numa_scan_seq": "scan_seq"},
+}
+"""Columns renamed since the digests were recorded (to the name the same quantity has in
+the other frames): frame -> {new name: recorded name}."""
+
+
+
+def _group_slot(frame: pd.DataFrame) -> pd.DataFrame:
+    """``task_timeseries.numa_group`` as recorded: the group's slot (the index of the task
+    that created it, -1 none), from ``numa_group_id`` (that task's pid, 0 none)."""
+    first = frame["time_s"] == frame["time_s"].iloc[0]
+    index_of_pid = {pid: i for i, pid in enumerate(frame.loc[first, "pid"])}
+    slots = [index_of_pid[g] if g else -1 for g in frame["numa_group_id"]]
+    return frame.drop(columns="numa_group_id").assign(numa_group=np.array(slots,
+                                                                           dtype=np.int64))
+
+
+CHANGED = {"task_timeseries": _group_slot}
+"""Columns whose values changed form since the digests were recorded, with the function
+that restores the recorded form: ``task_timeseries.numa_group`` held the group's slot; it
+is now ``numa_group_id``, the kernel's id (as in ``sched``)."""
+
+ADDED = ("policy", "backend")
+"""Columns added to every frame since the digests were recorded."""
 
 
 def variant_labels() -> list[str]:
@@ -90,7 +120,7 @@ def preset_scenario(name: str):
 def cases():
     """``(case id, scenario or ScenarioError)`` for every preset x mode x variant.
 
-    A combination the model refuses (mode 4 on mainline, an interleave policy
+    A combination the model refuses (an interleave policy
     with ``numa_balancing`` on mainline) yields its error instead.
     """
     from numaexp.errors import ScenarioError
@@ -124,8 +154,10 @@ def _column_digest(series: pd.Series) -> bytes:
 
 def frame_digest(name: str, frame: pd.DataFrame) -> str:
     """Digest of a frame: its columns (by name, in any order), dtypes and values, bit for bit."""
-    renamed = RENAMED.get(name, {})
-    frame = frame.rename(columns=renamed)
+    frame = frame.drop(columns=[c for c in ADDED if c in frame])
+    if name in CHANGED and len(frame):
+        frame = CHANGED[name](frame)
+    frame = frame.rename(columns=RENAMED.get(name, {}))
     h = hashlib.sha256(str(len(frame)).encode())
     for column in sorted(frame.columns):
         h.update(_column_digest(frame[column]))
@@ -148,19 +180,22 @@ def run_case(scenario) -> dict[str, str]:
         return digests(simulate(scenario, progress=False))
 
 
-def record(path: Path = DIGESTS) -> None:
-    """Run every case and write the digests to ``path``."""
-    out = {}
+def record(path: Path = DIGESTS, only: str | None = None) -> None:
+    """Run every case (or those whose id matches the regular expression ``only``) and write
+    their digests to ``path`` (keeping the others' recorded digests)."""
+    out = json.loads(path.read_text()) if only and path.exists() else {}
     for i, (case, scenario) in enumerate(cases()):
+        if only and not re.search(only, case):
+            continue
         out[case] = run_case(scenario)
-        if i % 50 == 0:
-            print(i, case, flush=True)
+        if i % 50 == 0 or only:
+            print(i, case, out[case].get("refused", ""), flush=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=0, sort_keys=True) + "\n")
     print(f"{len(out)} cases written to {path}")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["record"]:
-        sys.exit("usage: tests/bitid.py record")
-    record()
+    if sys.argv[1:2] != ["record"] or len(sys.argv) > 3:
+        sys.exit("usage: tests/bitid.py record [CASE-REGEX]")
+    record(only=sys.argv[2] if len(sys.argv) == 3 else None)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from math import gcd
 
-from numaexp.sim.constants import (
+from numaexp.sim.kernel.constants import (
     CMP_MOVE,
     CMP_SKIP,
     CMP_SWAP,

@@ -6,20 +6,30 @@ Python integers and a dict for a node's promotion state.
 
 from __future__ import annotations
 
+UINT = 1 << 32
+"""C ``unsigned int`` arithmetic is modulo this."""
+
+ULONG = 1 << 64
+"""C ``unsigned long`` arithmetic (64-bit) is modulo this."""
+
 
 def adjust_threshold(state: dict, now: int, rate_limit: int, ref_th: int, period: int) -> None:
-    """numa_promotion_adjust_threshold."""
-    if now - state["th_start"] <= period:
+    """numa_promotion_adjust_threshold, with the kernel's C types.
+
+    ``now``, ``start``, ``th_period``, ``unit_th`` and ``th`` are ``unsigned
+    int``; ``nr_cand``, ``ref_cand`` and ``diff_cand`` are ``unsigned long``.
+    """
+    if (now - state["th_start"]) % UINT <= period:
         return
     state["th_start"] = now
-    expected = rate_limit * period // 1000
-    seen = state["candidates"] - state["th_nr_cand"]
-    step = ref_th * 2 // 16
+    ref_cand = rate_limit * period // 1000 % ULONG
+    diff_cand = (state["candidates"] - state["th_nr_cand"]) % ULONG
+    unit_th = ref_th * 2 % UINT // 16
     th = state["threshold"] or ref_th
-    if seen > expected * 11 // 10:
-        th = max(th - step, step)
-    elif seen < expected * 9 // 10:
-        th = min(th + step, 2 * ref_th)
+    if diff_cand > ref_cand * 11 % ULONG // 10:
+        th = max((th - unit_th) % UINT, unit_th)
+    elif diff_cand < ref_cand * 9 % ULONG // 10:
+        th = min((th + unit_th) % UINT, ref_th * 2 % UINT)
     state["th_nr_cand"] = state["candidates"]
     state["threshold"] = th
 

@@ -14,7 +14,7 @@ import numaexp
 from numaexp import ScenarioError, compare, simulate
 from numaexp.model import KernelConfig, Pattern, Phase, Process, Thread, Vma, Workload
 from numaexp.results import FRAME_NAMES
-from numaexp.sim.constants import MEMCG_NAMES, VM_NAMES
+from numaexp.sim.kernel.constants import MEMCG_NAMES, VM_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -73,15 +73,6 @@ def test_bad_modes_are_refused_before_any_run(small):
         KernelConfig(numa_balancing=5)
     with pytest.raises(ScenarioError, match="no mode"):
         compare(small, modes=[], progress=False)
-
-
-def test_mode_4_on_mainline_says_it_needs_the_rfc(small):
-    with pytest.raises(ScenarioError) as err:
-        KernelConfig(numa_balancing=4, variant="mainline")
-    assert err.value.field == "numa_balancing" and "needs the RFC" in str(err.value)
-    with pytest.raises(ScenarioError) as err:
-        compare(small, modes=[1, 4], variants=["mainline"], progress=False)
-    assert "needs the RFC" in str(err.value)
 
 
 def test_state_larger_than_memory_is_refused_with_the_estimate(small, monkeypatch):
@@ -264,7 +255,7 @@ def test_kernel_time_still_owed_at_the_end_is_not_system_time_yet():
 def test_events_of_other_kinds_do_not_disturb_the_swap_partner_column():
     # a move's node number (c) may exceed the number of tasks: 1 task, node 3
     from numaexp.results import _events
-    from numaexp.sim.constants import EV_LB_MOVE, EV_SWAP_NUMA
+    from numaexp.sim.engine.codes import EV_LB_MOVE, EV_SWAP_NUMA
 
     layout = SimpleNamespace(tasks=[("p", "t", 100, "/"), ("p", "u", 101, "/")],
                              vmas=[("p", "buf")])

@@ -44,7 +44,7 @@ from numaexp.model.costs import MAX_COST_NS
 from numaexp.model.toml_io import scenario_from_dict, scenario_to_dict, scenario_to_toml
 from numaexp.model.units import MAX_NODE_MEMORY, MAX_SIZE, parse_size
 from numaexp.model.workload import MAX_GAUSSIAN_SIGMA
-from numaexp.sim.access import gaussian_norm, zipf_norm
+from numaexp.sim.engine.access import gaussian_norm, zipf_norm
 
 P0 = "workload.processes[0]"
 V0 = f"{P0}.vmas[0]"

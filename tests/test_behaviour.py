@@ -74,7 +74,7 @@ def test_scan_period_of_all_local_task_grows_toward_max():
     assert vm["numa_hint_faults_local"] == vm["numa_hint_faults"]
     tts = result.task_timeseries
     for _pid, part in tts.groupby("pid"):
-        periods = part.sort_values("time_s")["scan_period_ms"].to_numpy()
+        periods = part.sort_values("time_s")["numa_scan_period_ms"].to_numpy()
         assert (np.diff(periods[periods > 0]) >= 0).all()  # never shrinks
         assert periods[-1] == 60000  # scan_period_max for an RSS below one 256 MB window
 
@@ -108,7 +108,7 @@ def test_vma_pid_reset_period_is_four_scan_delays_rounded_once():
 
     At HZ 250 a 1001 ms delay is 251 ticks, yet 4004 ms is 1001 ticks, not 4 * 251.
     """
-    from numaexp.sim.runner import Runner
+    from numaexp.sim.engine.runner import Runner
 
     machine = small_machine(nodes=2, cpus=2)
     workload = sweep_workload(machine, size="16 MiB", passes=1e9)

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from numaexp.model import Scenario, Stop, two_socket
 from numaexp.model.presets import random_access
-from numaexp.sim.constants import GUIDE_CELLS
-from numaexp.sim.engine import build_row_guide, pick_row_stream
-from numaexp.sim.runner import Runner
+from numaexp.sim.engine.codes import GUIDE_CELLS
+from numaexp.sim.engine.delivery import build_row_guide, pick_row_stream
+from numaexp.sim.engine.runner import Runner
 
 THREADS = 8
 

@@ -115,13 +115,13 @@ def test_invariants_on_default_scenario(mode):
 
 def _check_pending_counts(runner) -> None:
     """The per-chunk counts of pending pages agree with the pages' flags."""
-    from numaexp.sim.build import pending_counts
+    from numaexp.sim.engine.build.memory import pending_counts
 
     np.testing.assert_array_equal(runner.arrays.pg_pending, pending_counts(runner.arrays.pg))
 
 
 def _advance_checking_pending(sc, steps: int = 4) -> None:
-    from numaexp.sim.runner import Runner
+    from numaexp.sim.engine.runner import Runner
 
     runner = Runner(sc)
     _check_pending_counts(runner)

@@ -1,4 +1,4 @@
-"""Segments of the pending-fault lists change no result (:mod:`numaexp.sim.lists`).
+"""Segments of the pending-fault lists change no result (:mod:`numaexp.sim.engine.lists`).
 
 A re-queue pass writes the pages bound for empty non-sweep lists into
 segments of ``ls_pool`` instead of linking them; walks read a segment after
@@ -16,8 +16,8 @@ import pytest
 from test_scale import wide_scenario
 
 from numaexp.model import rfc_presets
-from numaexp.sim.constants import CLK_POOL_SEGS, CLK_POOL_TOP
-from numaexp.sim.runner import Runner
+from numaexp.sim.engine.codes import CLK_POOL_SEGS, CLK_POOL_TOP
+from numaexp.sim.engine.runner import Runner
 
 LIST_FIELDS = ("ls_heads", "ls_pool", "ls_seg")
 """Where the two runs differ by design (segments against links)."""

@@ -277,8 +277,8 @@ def test_kernel_rejects_unknown_mode(mode):
 
 
 @pytest.mark.parametrize(("changes", "field"), [
-    ({"scan_period_min_ms": 5000, "scan_period_max_ms": 1000}, "scan_period_min_ms"),
-    ({"scan_delay_ms": 0}, "scan_delay_ms"),
+    ({"scan_period_max_ms": 1 << 32}, "scan_period_max_ms"),
+    ({"scan_delay_ms": -1}, "scan_delay_ms"),
     ({"scan_size_mb": 0}, "scan_size_mb"),
     ({"hz": 200}, "hz"),
     ({"watermark_scale_factor": 3001}, "watermark_scale_factor"),

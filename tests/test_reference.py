@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from numaexp.sim import cpupid as sim_cpupid
 from numaexp.sim import scan_period as sim_sp
-from numaexp.sim.constants import (
+from numaexp.sim.kernel.constants import (
     CMP_MOVE,
     CMP_SKIP,
     CMP_SWAP,
@@ -38,11 +38,16 @@ from numaexp.sim.constants import (
     NODE_HAS_SPARE,
     NODE_OVERLOADED,
 )
-from numaexp.sim.fault import should_numa_migrate_memory_decide
-from numaexp.sim.mempolicy import interleave_nid, mpol_misplaced, mpol_policy_node
-from numaexp.sim.placement import task_numa_placement_decay
-from numaexp.sim.sched import adjust_numa_imbalance
-from numaexp.sim.taskmig import cdiv, load_too_imbalanced, numa_classify, task_numa_compare_score
+from numaexp.sim.kernel.mempolicy import interleave_nid, mpol_misplaced, mpol_policy_node
+from numaexp.sim.kernel.placement import task_numa_placement_decay
+from numaexp.sim.kernel.sched import adjust_numa_imbalance
+from numaexp.sim.kernel.should_migrate import should_numa_migrate_memory_decide
+from numaexp.sim.kernel.taskmig import (
+    cdiv,
+    load_too_imbalanced,
+    numa_classify,
+    task_numa_compare_score,
+)
 
 PROPERTY = settings(max_examples=200, deadline=None)
 
@@ -392,7 +397,19 @@ def _smm(last_cpupid, pid, dst_nid, src_nid, *, tiering=False, src_toptier=True,
 )
 def test_should_numa_migrate_memory_examples(args, expected):
     assert naive.should_numa_migrate_memory_decide(*args) == expected
-    assert should_numa_migrate_memory_decide(*args) == expected
+    assert should_numa_migrate_memory_decide(*_with_last_nid(args)) == expected
+
+
+def _with_last_nid(args):
+    """The jitted filter's arguments: ``cpu_node`` replaced by ``cpupid_to_nid(last_cpupid)``
+    (the simulator looks the node up before the call; NUMA_NO_NODE when unset or off the
+    machine)."""
+    *head, cpu_node = args
+    last_cpupid, nr_cpu_ids = args[0], args[6]
+    cpu = naive.cpupid_to_cpu(last_cpupid)
+    unset = naive.cpupid_pid_unset(last_cpupid)
+    last_nid = -1 if unset or cpu >= nr_cpu_ids else int(cpu_node[cpu])
+    return (*head, last_nid)
 
 
 @st.composite
@@ -420,7 +437,7 @@ def smm_inputs(draw):
 @given(args=smm_inputs())
 def test_should_numa_migrate_memory_matches_kernel(args):
     want = ref(naive.should_numa_migrate_memory_decide, *args)
-    assert should_numa_migrate_memory_decide(*args) == want
+    assert should_numa_migrate_memory_decide(*_with_last_nid(args)) == want
 
 
 # ---- mm/mempolicy.c ---------------------------------------------------------------------

@@ -8,10 +8,9 @@ from hypothesis import strategies as st
 from naive_rfc import adjust_threshold, gate, rate_limited, should_promote
 
 from numaexp.model import Cgroup, KernelVariant
-from numaexp.sim.build import effective_numa_load_balance
-from numaexp.sim.cgroup_gate import numa_balance_gate
-from numaexp.sim.constants import GATE_FAULT, GATE_NONE, GATE_TICK, GATE_WORK
-from numaexp.sim.tiering import (
+from numaexp.sim.kernel.cgroup_gate import effective_numa_load_balance, numa_balance_gate
+from numaexp.sim.kernel.constants import GATE_FAULT, GATE_NONE, GATE_TICK, GATE_WORK
+from numaexp.sim.kernel.tiering import (
     NBP_CANDIDATES,
     NBP_FIELDS,
     NBP_RL_NR_CAND,
@@ -28,7 +27,8 @@ KEYS = {"threshold": NBP_THRESHOLD, "th_start": NBP_TH_START, "th_nr_cand": NBP_
         "rl_start": NBP_RL_START, "rl_nr_cand": NBP_RL_NR_CAND, "candidates": NBP_CANDIDATES}
 
 node_states = st.fixed_dictionaries({
-    "threshold": st.sampled_from([0, 125, 250, 1000, 1875, 2000]),
+    "threshold": st.one_of(st.sampled_from([0, 1, 124, 125, 250, 1000, 1875, 2000]),
+                           st.integers(0, (1 << 32) - 1)),
     "th_start": st.integers(0, 10**6),
     "th_nr_cand": st.integers(0, 10**7),
     "rl_start": st.integers(0, 10**6),
@@ -49,14 +49,27 @@ def _dict(array: np.ndarray) -> dict:
 
 
 @settings(max_examples=300, deadline=None)
-@given(node_states, st.integers(0, 2 * 10**6), st.integers(1, 1 << 24),
-       st.integers(1, 5000), st.integers(1000, 120000))
+@given(node_states, st.integers(0, 2 * 10**6), st.integers(0, (1 << 32) - 1),
+       st.one_of(st.integers(0, 5000), st.integers(0, (1 << 32) - 1)),
+       st.integers(0, (1 << 32) - 1))
 def test_adjust_threshold_matches_reference(state, now, rate_limit, ref_th, period):
     array = _array(state)
     numa_promotion_adjust_threshold(array, now, rate_limit, ref_th, period)
     ref = dict(state)
     adjust_threshold(ref, now, rate_limit, ref_th, period)
     assert _dict(array) == ref
+
+
+def test_a_threshold_below_one_step_wraps_as_in_the_kernel():
+    """After hot_threshold_ms rose from 1000 to 4000 ms (a step of 500 ms), a node whose
+    threshold had come down to 125 ms and sees too many candidates gets 125 - 500 in
+    unsigned int: 4294966921 ms, a threshold no latency reaches."""
+    state = {"threshold": 125, "th_start": 0, "th_nr_cand": 0, "rl_start": 0, "rl_nr_cand": 0,
+             "candidates": 10**9}
+    array = _array(state)
+    numa_promotion_adjust_threshold(array, 70000, 65536 << 8, 4000, 60000)
+    adjust_threshold(state, 70000, 65536 << 8, 4000, 60000)
+    assert _dict(array) == state and state["threshold"] == (1 << 32) + 125 - 500
 
 
 @settings(max_examples=300, deadline=None)

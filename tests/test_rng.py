@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numaexp.sim.rng import rand_u01, rand_u64, seed_key
+from numaexp.sim.engine.rng import rand_u01, rand_u64, seed_key
 
 MASK = (1 << 64) - 1
 GOLDEN, M1, M2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
@@ -44,7 +44,7 @@ def test_draws_from_the_seed_key_equal_the_four_round_hash(seed, a, b, c):
 
 def test_a_run_stores_the_key_of_its_seed():
     from numaexp.model.presets import default_scenario
-    from numaexp.sim.runner import Runner
+    from numaexp.sim.engine.runner import Runner
 
     sc = default_scenario()
     p = Runner(sc).arrays.p

@@ -1,6 +1,6 @@
 """Scale: the parallel page-array passes give the serial results; memory per page stays in budget.
 
-The passes of :mod:`numaexp.sim.parallel` must leave the same lists, masses
+The passes of :mod:`numaexp.sim.engine.parallel` must leave the same lists, masses
 and frames with one numba thread as with two, and a 4 M-page run must stay
 within 32 bytes of resident memory per page.
 """
@@ -19,9 +19,9 @@ from helpers import scenario, small_machine, sweep_workload
 
 from numaexp.model import Pattern, Phase, Process, Thread, Vma, Workload
 from numaexp.results import FRAME_NAMES
-from numaexp.sim.constants import CLK_POOL_SEGS, PG_PRESENT, PG_PROTNONE, PG_QUEUED
-from numaexp.sim.parallel import MASS_CHUNK, row_mass
-from numaexp.sim.runner import Runner
+from numaexp.sim.engine.codes import CLK_POOL_SEGS, PG_PRESENT, PG_PROTNONE, PG_QUEUED
+from numaexp.sim.engine.parallel import MASS_CHUNK, row_mass
+from numaexp.sim.engine.runner import Runner
 
 BUDGET_BYTES_PER_PAGE = 32
 
@@ -128,7 +128,7 @@ def test_identical_state_and_frames_with_one_and_two_numba_threads(tmp_path):
         sys.path.insert(0, {os.path.dirname(__file__)!r})
         from test_scale import wide_scenario
         from numaexp import simulate
-        from numaexp.sim.runner import Runner
+        from numaexp.sim.engine.runner import Runner
         sc = wide_scenario()
         simulate(sc, progress=False).save(sys.argv[1], formats=("parquet",))
         runner = Runner(sc)
@@ -156,7 +156,7 @@ MEMORY_SCRIPT = textwrap.dedent("""
     import gc, json
     from numaexp.model import Machine, Node, Scenario, Stop
     from numaexp.model.presets import random_access
-    from numaexp.sim.runner import Runner
+    from numaexp.sim.engine.runner import Runner
 
     def status(key):
         for line in open("/proc/self/status"):

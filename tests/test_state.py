@@ -10,8 +10,8 @@ import numba
 import pytest
 
 from numaexp.model.presets import default_scenario
-from numaexp.sim.runner import Runner
-from numaexp.sim.state import KERNEL_STATE_TYPE
+from numaexp.sim.engine.runner import Runner
+from numaexp.sim.engine.state import KERNEL_STATE_TYPE
 
 pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="compiled kernels only")
 

@@ -86,7 +86,8 @@ def test_setting_an_implicit_cgroup_lists_it(base):
     ("kernel.scan_size_mb.x", 1, r"^kernel.scan_size_mb.x: kernel.scan_size_mb is int 256, "
                                  r"which has no fields"),
     ("kernel[0]", 1, r"^kernel\[0\]: kernel is KernelConfig .*cannot be indexed"),
-    ("kernel.scan_period_min_ms", -5, r"^kernel.scan_period_min_ms: must be an integer > 0"),
+    ("kernel.scan_period_min_ms", -5, r"^kernel.scan_period_min_ms: -5 is out of range "
+                                      r"\(allowed: an integer in \[0, 4294967295\] ms"),
     ("stop", {"kind": "work", "bogus": 1}, r"^stop.bogus: Stop has no field 'bogus' "
                                            r"\(allowed: kind, duration_s, max_duration_s\)"),
     ("machine.distance[0][1]", 5, r"^machine.distance\[0\]\[1\]: .*11..254"),

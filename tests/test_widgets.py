@@ -125,10 +125,10 @@ def test_export_before_any_run_says_so(tmp_path):
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"scan_period_min_ms": 90000}, "kernel.scan_period_min_ms"),
+    ({"tunables": {"scan_size_mb": 1 << 24}}, "kernel.scan_size_mb"),
     ({"modes": ()}, "modes"),
     ({"numa_load_balance": ("/nope",)}, "numa_load_balance"),
-    ({"modes": (4,), "cgroup_variants": ("mainline",)}, "kernel.numa_balancing"),
+    ({"cgroup_variants": ("rfc-v9",)}, "cgroup"),
     ({"workload": "numa03"}, "workload"),
     ({"cpus_per_node": 0}, "cpus"),
 ])
@@ -144,7 +144,8 @@ def test_settings_build_cgroups_variants_and_labels():
     settings = DashboardSettings(modes=(1, 4), cgroup_variants=("mainline", "rfc-v1"),
                                  numa_load_balance=("/numa01.0",))
     plan = build_scenarios(settings)
-    assert [label for label, *_ in plan] == ["mode 1 mainline", "mode 1 rfc-v1", "mode 4 rfc-v1"]
+    assert [label for label, *_ in plan] == ["mode 1 mainline", "mode 1 rfc-v1",
+                                             "mode 4 mainline", "mode 4 rfc-v1"]
     scenario = plan[-1][3]
     assert scenario.kernel.numa_balancing == 4 and scenario.kernel.variant.cgroup == "rfc-v1"
     enabled = {c.path: c.numa_load_balance for c in scenario.workload.all_cgroups()}
@@ -223,9 +224,10 @@ def test_dashboard_view_runs_on_click_and_shows_results(tmp_path):
     assert dash.model.wait(120)
     assert (tmp_path / "out" / "figures" / "counters.svg").exists()
     assert "Wrote" in dash.export_bar.message.value
-    dash.fields["scan_period_max_ms"].value = 10
+    for box in dash.modes.values():
+        box.value = False
     dash.run_bar.run_button.click()
-    assert "error" in dash.run_bar.status.value and "scan_period" in dash.run_bar.status.value
+    assert "error" in dash.run_bar.status.value and "modes" in dash.run_bar.status.value
     assert "Invalid setting" in dash.scenario_line.value
 
 

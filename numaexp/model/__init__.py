@@ -7,6 +7,7 @@ from numaexp.model.actions import Action
 from numaexp.model.costs import CostModel
 from numaexp.model.kernel import KernelConfig, KernelVariant
 from numaexp.model.machine import Machine, Node, four_node, tiered, two_socket
+from numaexp.model.policy import Policy
 from numaexp.model.scenario import Scenario, Stop
 from numaexp.model.toml_io import load_scenario, save_scenario
 from numaexp.model.workload import (
@@ -31,6 +32,7 @@ __all__ = [
     "Node",
     "Pattern",
     "Phase",
+    "Policy",
     "Process",
     "Scenario",
     "Stop",

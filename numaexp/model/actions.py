@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from numaexp.errors import ScenarioError
 from numaexp.model.checks import MAX_SECONDS, check_ids, check_number
+from numaexp.model.params import runtime_tunables
 
 ACTION_KINDS = ("numa_balancing", "numa_load_balance", "tunable", "move_task", "cpuset")
 """What an action may change."""
 
-TUNABLES = ("scan_delay_ms", "scan_period_min_ms", "scan_period_max_ms", "scan_size_mb",
-            "hot_threshold_ms", "promote_rate_limit_mbps", "demotion_enabled")
-"""KernelConfig fields an action of kind ``tunable`` may set."""
+TUNABLES = tuple(runtime_tunables())
+"""KernelConfig fields an action of kind ``tunable`` may set (the parameter table's
+``runtime`` entries)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class Action:
     name : str
         Tunable name for ``tunable``, one of :data:`TUNABLES`.
     value : int
-        New value (mode, 0/1, tunable value; ``demotion_enabled`` takes 0/1).
+        New value (mode, 0/1, tunable value within the tunable's bounds;
+        ``demotion_enabled`` takes 0/1).
     cpus, mems : tuple of int
         New cpuset (empty: unchanged).
     """
@@ -84,10 +86,11 @@ class Action:
         if self.kind == "tunable":
             if self.name not in TUNABLES:
                 raise ScenarioError("name", f"unknown tunable {self.name!r}", ", ".join(TUNABLES))
-            low = 0 if self.name == "demotion_enabled" else 1
-            if self.value < low or (self.name == "demotion_enabled" and self.value > 1):
-                raise ScenarioError("value", f"invalid value {self.value} for {self.name}",
-                                    "0 or 1" if low == 0 else "an integer > 0")
+            param = runtime_tunables()[self.name]
+            if param.kind == "bool" and self.value not in (0, 1):
+                raise ScenarioError("value", f"{self.name} takes 0 or 1 (got {self.value})",
+                                    "0 or 1")
+            param.check(bool(self.value) if param.kind == "bool" else self.value, "value")
         if self.kind == "cpuset" and not (self.cpus or self.mems):
             raise ScenarioError("cpus", "a cpuset action needs cpus and/or mems",
                                 "non-empty lists of CPU or node ids")

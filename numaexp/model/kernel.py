@@ -1,6 +1,8 @@
-"""Kernel configuration: the ``kernel.numa_balancing`` mode and its tunables.
+"""Kernel configuration: the ``kernel.numa_balancing`` mode, its tunables, the kernel variant.
 
-Defaults are those of the 6.12 LTS kernel as built by Debian (HZ 250).
+The tunables (defaults, units, bounds) are declared in the parameter table
+(:mod:`numaexp.model.params`); defaults are those of the 6.12 LTS kernel as
+built by Debian (HZ 250).
 """
 
 from __future__ import annotations
@@ -8,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from numaexp.errors import ScenarioError
-from numaexp.model.checks import check_bools
+from numaexp.model.params import check_fields, declare_fields
+from numaexp.model.policy import DECISIONS, Policy
 
 NUMA_BALANCING_DISABLED = 0x0
 NUMA_BALANCING_NORMAL = 0x1
@@ -31,7 +34,8 @@ SIMULATED_MODES = (0, 1, 2, 3, 4)
 CGROUP_VARIANTS = ("mainline", "rfc-v1", "rfc-v2", "hierarchical")
 """Kernels the per-cgroup control can be taken from (RFC patch 2).
 
-``mainline``: 6.12 without the RFC (mode 4 rejected by the sysctl, no
+``mainline``: 6.12 without the RFC (its sysctl takes 0..4, but no code reads
+bit 4: mode 4 turns scanning on and marks only slow-tier pages; no
 ``cpu.numa_load_balance``); ``rfc-v1``: the gate in ``task_tick_numa`` and
 ``task_numa_fault``; ``rfc-v2``: the gate in ``task_numa_work`` and
 ``task_numa_fault``; ``hierarchical``: v2 where a parent at 0 switches off its
@@ -39,11 +43,6 @@ descendants (v2's to-do; the root's own value is not inherited)."""
 
 PATCH_VARIANTS = ("fixed", "as-posted")
 """Patches 1 and 3 as posted (with their quirks) or with the quirks fixed."""
-
-
-def _positive_int(value, name: str, allowed: str = "an integer > 0") -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ScenarioError(name, f"must be an integer > 0 (got {value!r})", allowed)
 
 
 @dataclass(frozen=True)
@@ -137,8 +136,8 @@ _VARIANT_HELP = ("a '+'-joined label of one of " + ", ".join(CGROUP_VARIANTS)
 def comparison_runs(modes, variants):
     """The runs comparing ``modes`` under ``variants``, labelled as :func:`numaexp.compare` does.
 
-    Every (mode, variant) pair, except mode 4 with ``mainline`` (which has no
-    mode 4) when other variants are compared.
+    Every (mode, variant) pair (mode 4 on ``mainline`` too: its sysctl takes 4,
+    which turns scanning on without the per-cgroup gate or NORMAL marking).
 
     Parameters
     ----------
@@ -157,104 +156,66 @@ def comparison_runs(modes, variants):
     several = len(variants) > 1
     for index, mode in enumerate(modes):
         for variant in variants:
-            if several and mode & NUMA_BALANCING_CGROUP and not variant.rfc:
-                continue
             yield (f"mode {mode} {variant.label}" if several else f"mode {mode}"), index, mode, \
                 variant
 
 
 @dataclass(frozen=True)
+@declare_fields("kernel")
 class KernelConfig:
     """``kernel.numa_balancing`` and the NUMA balancing tunables.
 
+    Defaults are those of the 6.12 LTS kernel as built by Debian (HZ 250).
+    One field per ``kernel.*`` entry of the parameter table
+    (:data:`numaexp.model.params.PARAMS`), then the kernel variant.
+
     Parameters
     ----------
-    numa_balancing : int
-        The sysctl: 0 off, 1 NORMAL, 2 MEMORY_TIERING, 3 both, 4 CGROUP (RFC).
-        5..7 are rejected, as by the RFC's sysctl.
-    scan_delay_ms : int
-        ``/sys/kernel/debug/sched/numa_balancing/scan_delay_ms`` (1000).
-    scan_period_min_ms, scan_period_max_ms : int
-        Scan period bounds, ms (1000, 60000).
-    scan_size_mb : int
-        MB of address space with present PTEs made PROT_NONE per scan (256).
-    hot_threshold_ms : int
-        Memory tiering hot threshold, ms (1000).
-    promote_rate_limit_mbps : int
-        ``kernel.numa_balancing_promote_rate_limit_MBps`` per target node (65536).
-    demotion_enabled : bool
-        ``/sys/kernel/mm/numa/demotion_enabled`` (false).
-    hz : int
-        Timer frequency (CONFIG_HZ; Debian 250).
-    watermark_scale_factor : int
-        ``vm.watermark_scale_factor`` (10 = 0.1 % of memory between watermarks).
-    min_free_kbytes : int, optional
-        ``vm.min_free_kbytes``; computed like the kernel (4 * sqrt(lowmem KiB),
-        clamped to [128, 262144]) when not given.
-    locality_reset_fix : bool
-        Model 6.12.117, where the slow path of ``update_task_scan_period``
-        clears ``numa_faults_locality``; ``False`` models 6.12.0-6.12.116 and
-        6.8, where one failed migration pins the scan period at its maximum.
     variant : KernelVariant
         Mainline or the RFC (v1, v2, hierarchical; patches 1 and 3 as posted
         or fixed).
-    """
+    policy : Policy
+        User functions in place of the kernel's decisions
+        (:mod:`numaexp.model.policy`); the default takes none over."""
 
-    numa_balancing: int = 1
-    scan_delay_ms: int = 1000
-    scan_period_min_ms: int = 1000
-    scan_period_max_ms: int = 60000
-    scan_size_mb: int = 256
-    hot_threshold_ms: int = 1000
-    promote_rate_limit_mbps: int = 65536
-    demotion_enabled: bool = False
-    hz: int = 250
-    watermark_scale_factor: int = 10
-    min_free_kbytes: int | None = None
-    locality_reset_fix: bool = True
     variant: KernelVariant = field(default_factory=KernelVariant)
+    policy: Policy = field(default_factory=Policy)
 
     def __post_init__(self):
         mode = self.numa_balancing
-        if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 4:
+        if isinstance(mode, int) and not isinstance(mode, bool) and 5 <= mode <= 7:
             raise ScenarioError("numa_balancing",
-                                f"{mode!r} is not a kernel.numa_balancing mode"
-                                + (" (the sysctl rejects 5..7: CGROUP is only valid alone)"
-                                   if isinstance(mode, int) and 5 <= mode <= 7 else ""),
-                                "0 (off), 1 (NORMAL), 2 (MEMORY_TIERING), 3 (NORMAL|TIERING), "
-                                "4 (CGROUP)")
-        for name in ("scan_delay_ms", "scan_period_min_ms", "scan_period_max_ms",
-                     "hot_threshold_ms", "promote_rate_limit_mbps"):
-            _positive_int(getattr(self, name), name)
-        if isinstance(self.scan_size_mb, bool) or not isinstance(self.scan_size_mb, int) \
-                or self.scan_size_mb < 1:
-            raise ScenarioError("scan_size_mb",
-                                f"must be an integer >= 1 (got {self.scan_size_mb!r})")
-        if self.scan_period_min_ms > self.scan_period_max_ms:
-            raise ScenarioError("scan_period_min_ms",
-                                f"{self.scan_period_min_ms} is above scan_period_max_ms "
-                                f"{self.scan_period_max_ms}", "<= scan_period_max_ms")
-        if isinstance(self.hz, bool) or not isinstance(self.hz, int) \
-                or self.hz not in (100, 250, 300, 1000):
-            raise ScenarioError("hz", f"unsupported HZ {self.hz!r}", "100, 250, 300 or 1000")
-        _positive_int(self.watermark_scale_factor, "watermark_scale_factor", "1..3000")
-        if self.watermark_scale_factor > 3000:
-            raise ScenarioError("watermark_scale_factor", f"{self.watermark_scale_factor} > 3000",
-                                "1..3000")
-        if self.min_free_kbytes is not None:
-            _positive_int(self.min_free_kbytes, "min_free_kbytes")
-        check_bools(self)
+                                f"{mode!r} is not a kernel.numa_balancing mode (the sysctl "
+                                "rejects 5..7: CGROUP is only valid alone)", _MODES_HELP)
+        try:
+            check_fields(self, "kernel")
+        except ScenarioError as err:
+            if err.field == "numa_balancing":
+                raise ScenarioError("numa_balancing",
+                                    f"{mode!r} is not a kernel.numa_balancing mode",
+                                    _MODES_HELP) from None
+            raise
         if isinstance(self.variant, str):
             object.__setattr__(self, "variant", KernelVariant.parse(self.variant))
         if not isinstance(self.variant, KernelVariant):
             raise ScenarioError("variant", f"expected a KernelVariant (got {self.variant!r})",
                                 _VARIANT_HELP)
-        if mode & NUMA_BALANCING_CGROUP and not self.variant.rfc:
-            raise ScenarioError("numa_balancing",
-                                "mode 4 (CGROUP) needs the RFC: mainline's sysctl accepts 0..3",
-                                "variant rfc-v1, rfc-v2 or hierarchical, or a mode in 0..3")
+        if isinstance(self.policy, dict):
+            try:
+                object.__setattr__(self, "policy", Policy(**self.policy))
+            except ScenarioError as err:
+                raise err.under("policy") from None
+            except TypeError as err:
+                raise ScenarioError("policy", str(err), ", ".join(
+                    d.name for d in DECISIONS)) from None
+        if not isinstance(self.policy, Policy):
+            raise ScenarioError("policy", f"expected a Policy (got {self.policy!r:.60})",
+                                "numaexp.model.policy.Policy(...) or a table of names")
 
     @property
     def mode_name(self) -> str:
         """Label of the mode, e.g. ``"NORMAL"``."""
         return MODE_NAMES[self.numa_balancing]
+
+
+_MODES_HELP = "0 (off), 1 (NORMAL), 2 (MEMORY_TIERING), 3 (NORMAL|TIERING), 4 (CGROUP)"

@@ -109,13 +109,25 @@ def interleave_stride(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
                     description="RFC patch 3: numa01_THREAD_ALLOC, stride 2, interleaved memory")
 
 
-def _tiered_machine(dram: str, slow: str, cpus: int) -> Machine:
-    return tiered(dram_nodes=1, slow_nodes=1, cpus_per_node=cpus, dram_per_node=dram,
-                  slow_per_node=slow)
-
-
-def _tiering_kernel(numa_balancing: int, demotion: bool) -> KernelConfig:
-    return KernelConfig(numa_balancing=numa_balancing, demotion_enabled=demotion)
+def _tiering_scenario(name: str, process: str, thread: str, vma: str, memory: str,
+                      access: tuple[Phase, ...], *, threads: int, dram: str, slow: str,
+                      numa_balancing: int, demotion_enabled: bool, duration_s: float,
+                      seed: int, description: str) -> Scenario:
+    """One process on a DRAM + slow-tier machine (one node each, the CPUs on DRAM) whose
+    threads first zero-fill their slices of one buffer (spilling onto the slow tier), then
+    run the ``access`` phases; stopped after ``duration_s``."""
+    machine = tiered(dram_nodes=1, slow_nodes=1, cpus_per_node=threads, dram_per_node=dram,
+                     slow_per_node=slow)
+    load = Phase(patterns=(Pattern(vma=vma, kind="sweep", write_fraction=1.0,
+                                   slice_by_thread=True),), passes=1)
+    workload = Workload(name=name, processes=(Process(
+        name=process, vmas=(Vma(name=vma, size=memory),),
+        threads=(Thread(name=thread, count=threads, phases=(load, *access)),)),))
+    return Scenario(name=name, machine=machine, workload=workload,
+                    kernel=KernelConfig(numa_balancing=numa_balancing,
+                                        demotion_enabled=demotion_enabled),
+                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
+                    sample_interval_s=1.0, description=description)
 
 
 def pmbench_gaussian(numa_balancing: int = 2, demotion_enabled: bool = True, threads: int = 4,
@@ -129,19 +141,13 @@ def pmbench_gaussian(numa_balancing: int = 2, demotion_enabled: bool = True, thr
     the first touch left it. Tiering should raise the share of hot pages in
     DRAM over time.
     """
-    machine = _tiered_machine(dram, slow, threads)
-    workload = Workload(name="pmbench_gaussian", processes=(Process(
-        name="pmbench", vmas=(Vma(name="heap", size=memory),),
-        threads=(Thread(name="worker", count=threads, phases=(
-            Phase(patterns=(Pattern(vma="heap", kind="sweep", write_fraction=1.0,
-                                    slice_by_thread=True),), passes=1),
-            Phase(patterns=(Pattern(vma="heap", kind="gaussian", mean=0.75, sigma=sigma,
-                                    write_fraction=0.3),), duration_s=duration_s),)),)),))
-    return Scenario(name="pmbench_gaussian", machine=machine, workload=workload,
-                    kernel=_tiering_kernel(numa_balancing, demotion_enabled),
-                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
-                    sample_interval_s=1.0,
-                    description="tiered 1+1 nodes: Gaussian accesses over more than the fast tier")
+    access = Phase(patterns=(Pattern(vma="heap", kind="gaussian", mean=0.75, sigma=sigma,
+                                     write_fraction=0.3),), duration_s=duration_s)
+    return _tiering_scenario(
+        "pmbench_gaussian", "pmbench", "worker", "heap", memory, (access,), threads=threads,
+        dram=dram, slow=slow, numa_balancing=numa_balancing, demotion_enabled=demotion_enabled,
+        duration_s=duration_s, seed=seed,
+        description="tiered 1+1 nodes: Gaussian accesses over more than the fast tier")
 
 
 def gups_moving_hotset(numa_balancing: int = 2, demotion_enabled: bool = True, threads: int = 4,
@@ -154,25 +160,16 @@ def gups_moving_hotset(numa_balancing: int = 2, demotion_enabled: bool = True, t
     touched on the slow tier), so tiering must demote the old hot set and
     promote the new one.
     """
-    machine = _tiered_machine(dram, slow, threads)
     half = duration_s / 2
-
-    def hot(offset: float) -> Pattern:
-        return Pattern(vma="table", kind="hotset", hot_fraction=0.9, hot_size=0.1,
-                       hot_offset=offset, write_fraction=0.5)
-
-    workload = Workload(name="gups_moving_hotset", processes=(Process(
-        name="gups", vmas=(Vma(name="table", size=memory),),
-        threads=(Thread(name="worker", count=threads, phases=(
-            Phase(patterns=(Pattern(vma="table", kind="sweep", write_fraction=1.0,
-                                    slice_by_thread=True),), passes=1),
-            Phase(patterns=(hot(0.05),), duration_s=half),
-            Phase(patterns=(hot(0.85),), duration_s=half),)),)),))
-    return Scenario(name="gups_moving_hotset", machine=machine, workload=workload,
-                    kernel=_tiering_kernel(numa_balancing, demotion_enabled),
-                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
-                    sample_interval_s=1.0,
-                    description="tiered 1+1 nodes: a GUPS hot set that moves at half time")
+    access = tuple(Phase(patterns=(Pattern(vma="table", kind="hotset", hot_fraction=0.9,
+                                           hot_size=0.1, hot_offset=offset,
+                                           write_fraction=0.5),), duration_s=half)
+                   for offset in (0.05, 0.85))
+    return _tiering_scenario(
+        "gups_moving_hotset", "gups", "worker", "table", memory, access, threads=threads,
+        dram=dram, slow=slow, numa_balancing=numa_balancing, demotion_enabled=demotion_enabled,
+        duration_s=duration_s, seed=seed,
+        description="tiered 1+1 nodes: a GUPS hot set that moves at half time")
 
 
 def kv_store(numa_balancing: int = 2, demotion_enabled: bool = True, threads: int = 4,
@@ -183,19 +180,13 @@ def kv_store(numa_balancing: int = 2, demotion_enabled: bool = True, threads: in
     The store is loaded once (a sweep over it), then served with Zipf-popular
     random reads and writes: a small share of the memory takes most accesses.
     """
-    machine = _tiered_machine(dram, slow, threads)
-    workload = Workload(name="kv_store", processes=(Process(
-        name="kv", vmas=(Vma(name="store", size=memory),),
-        threads=(Thread(name="server", count=threads, phases=(
-            Phase(patterns=(Pattern(vma="store", kind="sweep", write_fraction=1.0,
-                                    slice_by_thread=True),), passes=1),
-            Phase(patterns=(Pattern(vma="store", kind="zipf", zipf_alpha=zipf_alpha,
-                                    write_fraction=0.2),), duration_s=duration_s),)),)),))
-    return Scenario(name="kv_store", machine=machine, workload=workload,
-                    kernel=_tiering_kernel(numa_balancing, demotion_enabled),
-                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
-                    sample_interval_s=1.0,
-                    description="tiered 1:4 fast:slow: Zipf key-value store, mostly idle memory")
+    access = Phase(patterns=(Pattern(vma="store", kind="zipf", zipf_alpha=zipf_alpha,
+                                     write_fraction=0.2),), duration_s=duration_s)
+    return _tiering_scenario(
+        "kv_store", "kv", "server", "store", memory, (access,), threads=threads, dram=dram,
+        slow=slow, numa_balancing=numa_balancing, demotion_enabled=demotion_enabled,
+        duration_s=duration_s, seed=seed,
+        description="tiered 1:4 fast:slow: Zipf key-value store, mostly idle memory")
 
 
 RFC_PRESETS = {

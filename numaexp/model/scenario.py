@@ -299,17 +299,6 @@ def _check_actions(scenario: Scenario) -> None:
     paths = {cg.path for cg in workload.all_cgroups()}
     procs = {p.name: p for p in workload.processes}
     limit = scenario.stop.limit_s
-    bounds = {"scan_period_min_ms": scenario.kernel.scan_period_min_ms,
-              "scan_period_max_ms": scenario.kernel.scan_period_max_ms}
-    for i, action in sorted(enumerate(scenario.actions), key=lambda item: item[1].at_s):
-        where = f"actions[{i}]"
-        if action.kind == "tunable" and action.name in bounds:
-            bounds[action.name] = action.value
-            if bounds["scan_period_min_ms"] > bounds["scan_period_max_ms"]:
-                raise ScenarioError(f"{where}.value", f"scan_period_min_ms would be "
-                                    f"{bounds['scan_period_min_ms']} > scan_period_max_ms "
-                                    f"{bounds['scan_period_max_ms']} from {action.at_s} s",
-                                    "scan_period_min_ms <= scan_period_max_ms at all times")
     for i, action in enumerate(scenario.actions):
         where = f"actions[{i}]"
         if action.at_s > limit:
@@ -318,11 +307,6 @@ def _check_actions(scenario: Scenario) -> None:
         if action.cgroup and action.cgroup not in paths:
             raise ScenarioError(f"{where}.cgroup", f"no cgroup {action.cgroup!r}",
                                 ", ".join(sorted(paths)))
-        if action.kind == "numa_balancing" and action.value & 4 and \
-                not scenario.kernel.variant.rfc:
-            raise ScenarioError(f"{where}.value", "mode 4 (CGROUP) needs the RFC: mainline's "
-                                "sysctl accepts 0..3", "0..3, or kernel.variant rfc-v1/rfc-v2/"
-                                "hierarchical")
         if action.kind == "move_task":
             proc = procs.get(action.process)
             if proc is None:

@@ -63,6 +63,7 @@ from numaexp.model.actions import Action
 from numaexp.model.costs import CostModel
 from numaexp.model.kernel import KernelConfig, KernelVariant
 from numaexp.model.machine import Machine, Node
+from numaexp.model.policy import Policy
 from numaexp.model.scenario import Scenario, Stop
 from numaexp.model.units import format_size
 from numaexp.model.workload import (
@@ -105,7 +106,7 @@ _KIND_TEXT = {
 }
 
 _CLASSES = (Scenario, Machine, Node, Workload, Cgroup, Process, Vma, MemPolicy, Thread, Phase,
-            Pattern, KernelConfig, KernelVariant, CostModel, Stop, Action)
+            Pattern, KernelConfig, KernelVariant, Policy, CostModel, Stop, Action)
 """The dataclasses a scenario file is made of."""
 
 _ORDER: dict[type, tuple[str, ...]] = {
@@ -127,6 +128,7 @@ _ANNOTATION_KINDS = {
     "str": STR, "int": INT, "float": FLOAT, "bool": BOOL, "int | str": SIZE,
     "tuple[int, ...]": IDS, "tuple[tuple[int, ...], ...]": INT_MATRIX,
     "tuple[tuple[float, ...], ...]": FLOAT_MATRIX,
+    "Callable | str": STR,  # a policy: only a registered policy's name can be saved
 }
 
 
@@ -429,6 +431,12 @@ def _dump(obj) -> dict:
             value = [_dump(v) for v in value] if kind[1] else _dump(value)
             if not value and default is not _NO_DEFAULT:
                 continue
+        elif kind == STR and not isinstance(value, str):
+            raise ScenarioError(f"kernel.policy.{key}" if cls is Policy else key,
+                                f"{value!r:.60} is a function: a scenario file can only hold "
+                                "the name of a registered policy",
+                                "numaexp.model.policy.register_policy(name, decision, "
+                                "function), then Policy(decision=name)")
         elif kind == SIZE:
             value = format_size(value, exact=True) if value else 0
         elif kind == IDS:

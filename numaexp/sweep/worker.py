@@ -3,7 +3,7 @@
 :func:`run_point` never raises for a failed simulation: the error is part
 of the outcome, so one bad point does not stop a sweep. It imports only
 :mod:`numaexp` (workers load the compiled kernels from the numba cache,
-see :mod:`numaexp.sim.jit`).
+see :mod:`numaexp.sim.engine.jit`).
 """
 
 from __future__ import annotations

@@ -31,12 +31,14 @@ def plot_pages_per_node(source, cgroups=None):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
+        The runs, labelled; reads their ``cgroup_timeseries`` frame.
     cgroups : sequence of str, optional
         Cgroup paths to show (default: every cgroup that holds pages at some point).
 
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per cgroup and node, one line per run.
     """
     cts = table(source, "cgroup_timeseries")
     labels = list(runs(source))
@@ -77,12 +79,14 @@ def plot_memory_stat(source, counters=MEMORY_STAT_COUNTERS):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
+        The runs, labelled; reads their ``memory_stat`` frame.
     counters : sequence of str
         Columns of the ``memory_stat`` frame.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One group of bars per counter and cgroup.
     """
     counters = list(counters)
     ms = table(source, "memory_stat")

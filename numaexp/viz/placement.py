@@ -54,10 +54,12 @@ def plot_placement(source):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
+        The runs, labelled; reads their ``task_timeseries`` and ``events`` frame.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per run, a line per task.
 
     Notes
     -----
@@ -75,13 +77,13 @@ def plot_placement(source):
     row_of = {pid: i for i, pid in enumerate(tasks["pid"])}
     row_of_name = {f"{p}/{t}": i for i, (p, t) in enumerate(zip(tasks["process"], tasks["thread"],
                                                                 strict=True))}
-    nodes = sorted(int(n) for n in tts["node"].unique())
+    nodes = sorted(int(n) for n in tts["current_node"].unique())
     panel_height = min(8.0, 1.2 + 0.16 * len(tasks))
     fig, axes = new_figure(len(labels), 1, width=8.0, height=panel_height, sharex=True)
     for k, (ax, label) in enumerate(zip(axes[:, 0], labels, strict=True)):
         part = tts[tts["label"] == label]
         for pid, task in part.groupby("pid", sort=False):
-            runs_ = segments(task["time_s"].to_numpy(), task["node"].to_numpy(),
+            runs_ = segments(task["time_s"].to_numpy(), task["current_node"].to_numpy(),
                              task["alive"].to_numpy())
             for node in nodes:
                 bars = [(start, length) for start, length, n in runs_ if n == node]

@@ -66,10 +66,12 @@ def plot_tiering(source):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
+        The runs, labelled; reads their ``timeseries`` frame.
 
     Returns
     -------
     matplotlib.figure.Figure
+        Three panels: promotion rate, hot threshold, top-tier share.
 
     Raises
     ------

@@ -16,12 +16,14 @@ def plot_times(source, level: str = "total"):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
+        The runs, labelled; reads their ``times`` frame.
     level : {"total", "cgroup"}
         One group of bars for the whole run, or one per cgroup.
 
     Returns
     -------
     matplotlib.figure.Figure
+        User and system seconds as bars, elapsed as a marker.
 
     Notes
     -----

@@ -84,6 +84,7 @@ def plot_counters(source, counters=DEFAULT_COUNTERS, *, rate: bool = False):
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per counter, one line per run.
     """
     counters = list(counters)
     ts = table(source, "timeseries")
@@ -117,10 +118,12 @@ def plot_locality(source):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
+        The runs, labelled; reads their ``task_timeseries`` frame.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One line per run with its band.
     """
     tts = table(source, "task_timeseries")
     tts = tts[tts["alive"]]
@@ -150,10 +153,12 @@ def plot_scan_period(source):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
+        The runs, labelled; reads their ``task_timeseries`` frame.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per run, one line per task.
     """
     tts = table(source, "task_timeseries")
     labels = list(runs(source))
@@ -164,7 +169,7 @@ def plot_scan_period(source):
         for i, process in enumerate(processes):
             style = line_style(i)
             for j, (_pid, task) in enumerate(part[part["process"] == process].groupby("pid")):
-                period = task["scan_period_ms"].where(task["alive"]).astype(float)
+                period = task["numa_scan_period_ms"].where(task["alive"]).astype(float)
                 ax.step(task["time_s"], period, where="post", alpha=0.7, linewidth=1.0,
                         label=process if j == 0 else None, **style)
         ax.set_yscale("log")

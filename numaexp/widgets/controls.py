@@ -111,3 +111,42 @@ class ExportBar:
         """Show the outcome of the last export."""
         self.button.disabled = model.status == "running"
         self.message.value = html.escape(model.export_message)
+
+
+class RunView:
+    """What the dashboard and the sweep widget share: a model, a run bar, results and an
+    export bar, kept in step with the model; subclasses build ``widget`` and define
+    :meth:`read_settings`, :meth:`_on_change` and :meth:`_show_tables`."""
+
+    def _start(self, css_class: str) -> None:
+        """Mark the built ``widget`` and follow the model from now on."""
+        self.widget.add_class(css_class)
+        self.model.observe(self._on_model)
+        self._on_change()
+
+    def run(self, blocking: bool = False):
+        """Run with the widgets' current values, as the Run button does.
+
+        Parameters
+        ----------
+        blocking : bool
+            Wait for the runs (from code); the button runs in the background.
+
+        Raises
+        ------
+        ScenarioError
+            For settings the widgets hold that no run can take.
+        """
+        self.read_settings()
+        return self.model.run(blocking=blocking)
+
+    def _on_model(self, model, changed: set) -> None:
+        self.run_bar.refresh(model)
+        self.export_bar.refresh(model)
+        if "images" in changed:
+            self.results.show_images(model.images)
+        if "tables" in changed:
+            self._show_tables(model)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

@@ -21,8 +21,13 @@ from numaexp.errors import ScenarioError
 from numaexp.model.kernel import CGROUP_VARIANTS, PATCH_VARIANTS
 from numaexp.model.machine import MACHINE_PRESETS
 from numaexp.widgets.comparison import DashboardModel
-from numaexp.widgets.controls import ExportBar, Results, RunBar
-from numaexp.widgets.scenarios import WORKLOAD_PARAMS, DashboardSettings, mode_choices
+from numaexp.widgets.controls import ExportBar, Results, RunBar, RunView
+from numaexp.widgets.scenarios import (
+    DASHBOARD_TUNABLES,
+    WORKLOAD_PARAMS,
+    DashboardSettings,
+    mode_choices,
+)
 
 NOT_SIMULATED_TOOLTIP = "Mode {mode} is a valid kernel.numa_balancing value but is not " \
                         "simulated yet."
@@ -37,7 +42,7 @@ def _section(title: str, *children) -> w.VBox:
                   layout=w.Layout(padding="0 12px 0 0"))
 
 
-class Dashboard:
+class Dashboard(RunView):
     """Compare ``kernel.numa_balancing`` modes interactively.
 
     Parameters
@@ -77,17 +82,8 @@ class Dashboard:
                                              description="duration (s)"),
             "cgroup_per_process": w.Checkbox(value=s.cgroup_per_process, indent=False,
                                              description="one cgroup per process"),
-            "scan_period_min_ms": w.BoundedIntText(value=s.scan_period_min_ms, min=1,
-                                                   max=10**7, description="scan period min (ms)"),
-            "scan_period_max_ms": w.BoundedIntText(value=s.scan_period_max_ms, min=1,
-                                                   max=10**7, description="scan period max (ms)"),
-            "scan_size_mb": w.BoundedIntText(value=s.scan_size_mb, min=1, max=10**6,
-                                             description="scan size (MB)"),
-            "hot_threshold_ms": w.BoundedIntText(value=s.hot_threshold_ms, min=1, max=10**7,
-                                                 description="hot threshold (ms)"),
-            "promote_rate_limit_mbps": w.BoundedIntText(value=s.promote_rate_limit_mbps, min=1,
-                                                        max=10**7,
-                                                        description="promote limit (MB/s)"),
+            **{name: _tunable_control(param, s.tunables[name])
+               for name, param in DASHBOARD_TUNABLES.items()},
             "seed": w.BoundedIntText(value=s.seed, min=0, max=2**62, description="seed"),
             "sample_interval_s": w.BoundedFloatText(value=s.sample_interval_s, min=0.01,
                                                     max=3600, step=0.1,
@@ -141,8 +137,7 @@ class Dashboard:
                      self.numa_load_balance),
             _section("Workload", f["workload"], f["memory_scale"], f["passes"], f["bind"],
                      f["duration_s"], f["seed"], f["sample_interval_s"]),
-            _section("Kernel", f["scan_period_min_ms"], f["scan_period_max_ms"],
-                     f["scan_size_mb"], f["hot_threshold_ms"], f["promote_rate_limit_mbps"],
+            _section("Kernel", *(f[name] for name in DASHBOARD_TUNABLES),
                      *self.variants.values()),
             _section("kernel.numa_balancing", *self.modes.values()),
         ], layout=w.Layout(flex_flow="row wrap"))
@@ -150,26 +145,16 @@ class Dashboard:
             w.HTML("<h3>numaexp: compare kernel.numa_balancing modes</h3>"),
             controls, self.scenario_line, self.run_bar.box, self.results.box,
             self.export_bar.box])
-        self.widget.add_class("numaexp-dashboard")
-        self.model.observe(self._on_model)
-        self._on_change()
-
-    def run(self, blocking: bool = False):
-        """Run with the widgets' current values, as the Run button does.
-
-        Parameters
-        ----------
-        blocking : bool
-            Wait for the runs (from code); the button runs in the background.
-        """
-        self.read_settings()
-        return self.model.run(blocking=blocking)
+        self._start("numaexp-dashboard")
 
     def read_settings(self) -> DashboardSettings:
         """Copy the widgets' values into ``model.settings`` and return it."""
         s = self.model.settings
         for name, widget in self.fields.items():
-            setattr(s, name, widget.value)
+            if name in DASHBOARD_TUNABLES:
+                s.tunables[name] = widget.value
+            else:
+                setattr(s, name, widget.value)
         s.bind = None if s.bind == "none" else s.bind  # a Dropdown value of None means "no choice"
         for name, widget in self.variants.items():
             setattr(s, name, widget.value)
@@ -192,13 +177,16 @@ class Dashboard:
             self.numa_load_balance.value = keep
         self.scenario_line.value = f"<i>{html.escape(self.model.describe())}</i>"
 
-    def _on_model(self, model, changed: set) -> None:
-        self.run_bar.refresh(model)
-        self.export_bar.refresh(model)
-        if "images" in changed:
-            self.results.show_images(model.images)
-        if "tables" in changed:
-            self.results.table.value = model.summary_html()
+    def _show_tables(self, model) -> None:
+        self.results.table.value = model.summary_html()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+
+def _tunable_control(param, value):
+    """The control of one kernel tunable, with the parameter table's bounds, unit and doc."""
+    unit = f" ({param.unit})" if param.unit else ""
+    if param.kind == "bool":
+        return w.Checkbox(value=bool(value), indent=False, description=param.name,
+                          tooltip=param.doc)
+    return w.BoundedIntText(value=value, min=param.low, max=param.high,
+                            description=param.name.replace("_", " ") + unit,
+                            tooltip=f"{param.doc}; {param.allowed}")

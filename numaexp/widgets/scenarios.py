@@ -8,7 +8,7 @@ user choose; :func:`build_scenario` turns it into a validated
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from numaexp.errors import ScenarioError
 from numaexp.model import presets
@@ -20,6 +20,7 @@ from numaexp.model.kernel import (
     comparison_runs,
 )
 from numaexp.model.machine import MACHINE_PRESETS, Machine
+from numaexp.model.params import runtime_tunables
 from numaexp.model.scenario import Scenario, Stop
 from numaexp.model.workload import Cgroup, Workload
 
@@ -31,6 +32,9 @@ WORKLOAD_PARAMS = {
     "random_access": ("memory_scale", "duration_s"),
 }
 """Workload presets of the dashboard and the settings each one reads."""
+
+DASHBOARD_TUNABLES = runtime_tunables()
+"""Kernel tunables the dashboard shows: the parameter table's run-time tunables."""
 
 RANDOM_ACCESS_GIB = 1.0
 """Buffer of the ``random_access`` preset at ``memory_scale = 1``, GiB."""
@@ -71,9 +75,9 @@ class DashboardSettings:
         ``mainline``, as in :func:`numaexp.compare`.
     stats_variant, interleave_variant : {"fixed", "as-posted"}
         Patches 1 and 3, for every RFC variant.
-    scan_period_min_ms, scan_period_max_ms, scan_size_mb, hot_threshold_ms,
-    promote_rate_limit_mbps : int
-        Kernel tunables (see :class:`~numaexp.model.kernel.KernelConfig`).
+    tunables : dict
+        Value of each of :data:`DASHBOARD_TUNABLES` (the parameter table's
+        run-time tunables, see :class:`~numaexp.model.kernel.KernelConfig`).
     seed : int
         Seed of every run.
     sample_interval_s : float
@@ -96,11 +100,8 @@ class DashboardSettings:
     cgroup_variants: tuple[str, ...] = ("rfc-v2",)
     stats_variant: str = "fixed"
     interleave_variant: str = "fixed"
-    scan_period_min_ms: int = 1000
-    scan_period_max_ms: int = 60000
-    scan_size_mb: int = 256
-    hot_threshold_ms: int = 1000
-    promote_rate_limit_mbps: int = 65536
+    tunables: dict = field(default_factory=lambda: {
+        name: p.default for name, p in DASHBOARD_TUNABLES.items()})
     seed: int = 0
     sample_interval_s: float = 0.5
     max_duration_s: float = 600.0
@@ -180,7 +181,7 @@ def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Sc
     -------
     list of (label, mode, variant label, Scenario)
         Labels are ``"mode M"`` with one variant, ``"mode M VARIANT"`` with
-        several; mode 4 is skipped for ``mainline`` when other variants run.
+        several (mode 4 on ``mainline`` too: its sysctl takes 4).
 
     Raises
     ------
@@ -204,12 +205,7 @@ def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Sc
     out = []
     for label, _index, mode, variant in comparison_runs(modes, variants):
         try:
-            kernel = KernelConfig(numa_balancing=mode, variant=variant,
-                                  scan_period_min_ms=settings.scan_period_min_ms,
-                                  scan_period_max_ms=settings.scan_period_max_ms,
-                                  scan_size_mb=settings.scan_size_mb,
-                                  hot_threshold_ms=settings.hot_threshold_ms,
-                                  promote_rate_limit_mbps=settings.promote_rate_limit_mbps)
+            kernel = KernelConfig(numa_balancing=mode, variant=variant, **settings.tunables)
         except ScenarioError as err:
             raise err.under("kernel") from None
         scenario = Scenario(name=workload.name, machine=machine, workload=workload,

@@ -20,16 +20,16 @@ import pandas as pd
 
 from numaexp.errors import ScenarioError
 from numaexp.experiment import check_runnable, simulate
+from numaexp.model.params import PARAMS
 from numaexp.model.scenario import Scenario
 from numaexp.sweep.paths import get_path, set_paths
 from numaexp.viz import plot_sweep, plot_sweep_heatmap
 from numaexp.widgets.base import RunModel
 
-SWEEP_PATHS = ("kernel.scan_period_min_ms", "kernel.scan_period_max_ms", "kernel.scan_size_mb",
-               "kernel.scan_delay_ms", "kernel.hot_threshold_ms",
-               "kernel.promote_rate_limit_mbps", "costs.hint_fault_ns",
-               "costs.migrate_copy_ns_per_page", "costs.task_move_ns")
-"""Parameters offered in the sweep widget (any dotted path to a number works)."""
+SWEEP_PATHS = tuple(p.path for p in PARAMS if p.kind != "bool" and not p.choices
+                    and p.path != "kernel.numa_balancing")
+"""Parameters offered in the sweep widget: the parameter table's numeric tunables and
+costs (any dotted path to a number works)."""
 
 SWEEP_METRICS = ("elapsed_s", "user_s", "system_s", "throughput_per_s", "local_access_pct",
                  "hint_local_pct", "numa_pte_updates", "numa_hint_faults",

@@ -14,7 +14,7 @@ import html
 import ipywidgets as w
 
 from numaexp.model.scenario import Scenario
-from numaexp.widgets.controls import ExportBar, Results, RunBar
+from numaexp.widgets.controls import ExportBar, Results, RunBar, RunView
 from numaexp.widgets.sweep_model import (
     SWEEP_METRICS,
     SWEEP_PATHS,
@@ -58,7 +58,7 @@ class ParameterRow:
             self.start.value, self.stop.value, self.steps.value, self.scale.value))
 
 
-class SweepWidget:
+class SweepWidget(RunView):
     """Sweep one or two scenario parameters over ranges and seeds, interactively.
 
     Parameters
@@ -108,25 +108,7 @@ class SweepWidget:
             *(row.box for row in self.rows),
             w.HBox([self.seeds, self.base_seed, self.logx]), self.metrics, self.summary,
             self.run_bar.box, self.results.box, self.export_bar.box])
-        self.widget.add_class("numaexp-sweep")
-        self.model.observe(self._on_model)
-        self._on_change()
-
-    def run(self, blocking: bool = False):
-        """Run with the widgets' current values, as the Run button does.
-
-        Parameters
-        ----------
-        blocking : bool
-            Wait for the runs (from code); the button runs in the background.
-
-        Raises
-        ------
-        ScenarioError
-            For a bad range in the widgets.
-        """
-        self.read_settings()
-        return self.model.run(blocking=blocking)
+        self._start("numaexp-sweep")
 
     def row_widgets(self):
         """Every input widget of the parameter rows."""
@@ -166,18 +148,11 @@ class SweepWidget:
         if self.model.metrics_redrawable():
             self.model.draw()
 
-    def _on_model(self, model, changed: set) -> None:
-        self.run_bar.refresh(model)
-        self.export_bar.refresh(model)
-        if "images" in changed:
-            self.results.show_images(model.images)
-        if "tables" in changed and "sweep" in model.tables:
+    def _show_tables(self, model) -> None:
+        if "sweep" in model.tables:
             frame = model.tables["sweep"]
             shown = [c for c in model.shown_columns() if c in frame]
             self.results.table.value = (f"<small>{len(frame)} runs finished; the last ones:"
                                         "</small>" + frame[shown].tail(5).to_html(
                                             index=False, border=0,
                                             float_format=lambda x: f"{x:,.3f}"))
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,99 @@
+"""The one place that sets numba options.
+
+Every kernel is compiled with ``cache=True`` (compiled code is kept on disk,
+so a fresh process reuses it) and ``nogil=True``. Kernels take the state as
+one borrowed reference (a StructRef, see :mod:`numaexp.sim.engine.state`) and
+never allocate: work arrays live in the state's ``tmp_*`` fields.
+
+numba keys a cached function by its own source file only, so a change in a
+callee would leave callers' cached code stale. The cache therefore lives in
+a directory named after a hash of every simulator source file (both
+``sim/kernel`` and ``sim/engine``) and of the modules outside it that the
+simulator imports from (:func:`keyed_sources`):
+``$NUMAEXP_CACHE_DIR`` (default ``$XDG_CACHE_HOME/numaexp`` or
+``~/.cache/numaexp``) ``/numba-<hash>``, unless ``NUMBA_CACHE_DIR`` is set.
+
+numba's ``NUMBA_DISABLE_JIT=1`` runs the kernels as plain Python, for
+coverage and debugging. ``NUMBA_NUM_THREADS`` sets the threads of the few
+``parallel=True`` kernels (:mod:`numaexp.sim.engine.parallel`); their results do
+not depend on it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+from pathlib import Path
+
+import numba
+
+PACKAGE = Path(__file__).resolve().parents[2]
+"""The ``numaexp`` package directory."""
+
+SIM = PACKAGE / "sim"
+
+
+def _imported_outside_sim(path: Path) -> set[Path]:
+    """numaexp modules outside ``sim/`` that the module at ``path`` imports from."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.ImportFrom) and node.module and \
+                node.module.startswith("numaexp.") and not node.module.startswith("numaexp.sim"):
+            parts = node.module.split(".")[1:]
+            module = PACKAGE.joinpath(*parts).with_suffix(".py")
+            found.add(module if module.exists() else PACKAGE.joinpath(*parts, "__init__.py"))
+    return found
+
+
+PYTHON_SIDE = ("engine/build/*.py", "engine/runner.py", "engine/readout.py", "engine/actions.py",
+               "engine/params.py", "engine/policy.py")
+"""Simulator modules that only Python runs (building, driving, reading out): what they
+import from outside ``sim/`` is never frozen into compiled code."""
+
+
+def keyed_sources() -> list[Path]:
+    """Every source file whose content keys the cache: all of ``sim/`` (``sim/kernel`` and
+    ``sim/engine``), and the modules outside it that compiled code takes constants from
+    (mode bits, page size, counter order, policy codes): those imported by the simulator's
+    modules other than :data:`PYTHON_SIDE` ones."""
+    sim = set(SIM.rglob("*.py"))
+    python_side = {path for pattern in PYTHON_SIDE for path in SIM.glob(pattern)}
+    outside = set().union(*(_imported_outside_sim(path) for path in sim - python_side))
+    return sorted(sim | outside)
+
+
+def _source_hash() -> str:
+    digest = hashlib.sha256()
+    for path in keyed_sources():
+        digest.update(path.relative_to(PACKAGE).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update(numba.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Directory holding the compiled kernels of this version of the simulator."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"])
+    root = os.environ.get("NUMAEXP_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "numaexp")
+    return Path(root) / f"numba-{_source_hash()}"
+
+
+numba.config.CACHE_DIR = str(cache_dir())
+
+jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+"""Decorator for simulator kernels."""
+
+jit_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+"""Decorator for tiny helpers (list links, cpupid fields, ...): inlined into
+their callers at numba's IR level, so they add no separately linked library."""
+
+jit_parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+"""Decorator for the page-array passes that run over page chunks with ``prange``
+(:mod:`numaexp.sim.engine.parallel`); slow to compile, so there are few of them."""
+
+# Load numba's threading layer now: a kernel loaded from the cache calls the
+# parallel kernels it links without loading it (a segfault otherwise).
+numba.get_num_threads()

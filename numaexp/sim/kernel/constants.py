@@ -1,0 +1,117 @@
+"""Constants of the kernel code the mirrors follow, under the kernel's names.
+
+``TNF_*``, ``MPOL_*``, ``NUMAB_SKIP_*``, the vm event items, scheduler and
+scan constants. Values are the kernel's, except flag bits that only need to
+be distinct here (``VM_*``, ``MPOL_F_*``). The mode bits and the page size are
+the model's (:mod:`numaexp.model.kernel`, :mod:`numaexp.model.units`); the
+counter indices follow the readout table (:mod:`numaexp.readout`).
+"""
+
+from __future__ import annotations
+
+from numaexp.model.kernel import (  # noqa: F401 (re-exported for the mirrors)
+    NUMA_BALANCING_CGROUP,
+    NUMA_BALANCING_MEMORY_TIERING,
+    NUMA_BALANCING_NORMAL,
+)
+from numaexp.model.units import PAGE_SIZE
+from numaexp.readout import MEMCG_SPECS, VMSTAT_SPECS
+
+NUMA_NO_NODE = -1
+
+PAGE_SHIFT = PAGE_SIZE.bit_length() - 1  # 12
+MB_TO_PAGES_SHIFT = 20 - PAGE_SHIFT  # "<< (20 - PAGE_SHIFT)": MB to pages
+HPAGE_PMD_NR = 512  # pages of a PMD-mapped THP (2 MiB)
+U32_MASK = 0xFFFFFFFF  # unsigned int arithmetic wraps here
+INT_MAX = 0x7FFFFFFF
+MAX_JIFFY_OFFSET = ((1 << 63) - 1 >> 1) - 1  # ((LONG_MAX >> 1) - 1): "never", in jiffies
+
+# last_cpupid: ((cpu & LAST__CPU_MASK) << LAST__PID_SHIFT) | (pid & LAST__PID_MASK)
+LAST__PID_SHIFT = 8
+LAST__PID_MASK = 0xFF
+LAST__CPU_SHIFT = 13  # NR_CPUS 8192 on Debian amd64
+LAST__CPU_MASK = (1 << LAST__CPU_SHIFT) - 1
+LAST_CPUPID_MASK = (1 << (LAST__PID_SHIFT + LAST__CPU_SHIFT)) - 1  # 21 bits
+CPUPID_UNSET = LAST_CPUPID_MASK  # "-1 & LAST_CPUPID_MASK"
+
+# task_numa_fault flags
+TNF_MIGRATED = 0x01
+TNF_NO_GROUP = 0x02
+TNF_SHARED = 0x04
+TNF_FAULT_LOCAL = 0x08
+TNF_MIGRATE_FAIL = 0x10
+
+# numa_faults[] layout: NR_NUMA_HINT_FAULT_TYPES (2) x nodes x stats
+NUMA_MEM, NUMA_CPU, NUMA_MEMBUF, NUMA_CPUBUF = 0, 1, 2, 3
+
+# memory policy modes (uapi values) and flags
+MPOL_DEFAULT = 0
+MPOL_PREFERRED = 1
+MPOL_BIND = 2
+MPOL_INTERLEAVE = 3
+MPOL_LOCAL = 4
+MPOL_PREFERRED_MANY = 5
+MPOL_WEIGHTED_INTERLEAVE = 6
+MPOL_NONE = -1  # no VMA policy: fall back to the task's
+MPOL_F_MOF = 0x1  # "migrate on fault": NUMA balancing may act on the policy
+MPOL_F_MORON = 0x2  # migrate towards the referencing CPU's node
+MPOL_F_MOFT = 0x4  # RFC patch 3: task placement on fault, but no page migration
+NUMA_TASK_MIG_AS_POSTED = 1  # RFC patch 3's NUMA_TASK_MIG: also the id of node 1
+NUMA_TASK_MIG_FIXED = -2  # a value no node id can take
+
+# where the RFC's tg_numa_balance_enabled gate sits (besides task_numa_fault)
+GATE_NONE = 0  # mainline: no per-cgroup control
+GATE_TICK = 1  # rfc-v1: task_tick_numa
+GATE_WORK = 2  # rfc-v2 (and hierarchical): task_numa_work
+GATE_FAULT = 3  # task_numa_fault: gated by every RFC variant
+
+# VMA flags
+VM_WRITE = 0x1
+VM_SHARED = 0x2
+VM_EXEC = 0x4
+VM_FILE = 0x8  # has vm_file (file-backed or shmem)
+VM_FILE_LRU = 0x10  # page cache of a regular file (not shmem)
+VM_THP = 0x20  # PMD-mapped huge pages
+
+# sched_skip_vma_numa reasons (include/trace/events/sched.h numa_vmaskip_reason)
+NUMAB_SKIP_UNSUITABLE = 0
+NUMAB_SKIP_SHARED_RO = 1
+NUMAB_SKIP_INACCESSIBLE = 2
+NUMAB_SKIP_SCAN_DELAY = 3
+NUMAB_SKIP_PID_INACTIVE = 4
+NUMAB_SKIP_IGNORE_PID = 5
+NUMAB_SKIP_SEQ_COMPLETED = 6
+SKIP_REASONS = ("UNSUITABLE", "SHARED_RO", "INACCESSIBLE", "SCAN_DELAY", "PID_INACTIVE",
+                "IGNORE_PID", "SEQ_COMPLETED")
+
+# Counter indices, one constant per counter of the readout table, in its order:
+# NUMA_PTE_UPDATES = index of "numa_pte_updates" in State.cnt_vm (/proc/vmstat), ...,
+# ALLOC_FAILED; MC_NUMA_PAGES_MIGRATED = index of "numa_pages_migrated" in
+# State.cnt_memcg (memory.stat), ..., MC_NUMA_TASK_SWAPPED.
+VM_NAMES = tuple(name for name, _, _ in VMSTAT_SPECS)
+MEMCG_NAMES = tuple(name for name, _, _ in MEMCG_SPECS)
+NR_VM = len(VM_NAMES)
+NR_MEMCG = len(MEMCG_NAMES)
+globals().update({name.upper(): index for index, name in enumerate(VM_NAMES)})
+globals().update({f"MC_{name.upper()}": index for index, name in enumerate(MEMCG_NAMES)})
+
+# numa_classify
+NODE_HAS_SPARE, NODE_FULLY_BUSY, NODE_OVERLOADED = 0, 1, 2
+
+# task_numa_compare outcomes (the simulator's split of the function, see taskmig)
+CMP_SKIP, CMP_MOVE, CMP_SWAP = 0, 1, 2
+
+SWAP_CLUSTER_MAX = 32  # pages reclaimed per direct-reclaim batch
+
+SCHED_CAPACITY_SCALE = 1024
+LOAD_AVG_MAX = 47742
+SMALLIMP = 30
+NUMA_IMBALANCE_MIN = 2
+ACTIVE_NODE_FRACTION = 3
+NUMA_PERIOD_SLOTS = 10
+NUMA_PERIOD_THRESHOLD = 7
+MAX_SCAN_WINDOW = 2560
+CACHE_NICE_TRIES = 2
+SD_NUMA_IMBALANCE_PCT = 117  # sd->imbalance_pct of a NUMA sched domain (sd_init)
+MSEC_PER_SEC = 1000
+NSEC_PER_MSEC = 1_000_000
