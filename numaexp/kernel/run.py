@@ -12,17 +12,17 @@ from numaexp.kernel.host import require_programs
 from numaexp.kernel.images import kernel_image
 from numaexp.kernel.launch import launch
 from numaexp.kernel.records import parse_records, parse_topology, tasks_of
+from numaexp.kernel.result import KernelResult
 from numaexp.kernel.setup import check_translatable
 from numaexp.model.kernel import MODE_NAMES
 from numaexp.model.scenario import Scenario
-from numaexp.results import Result
 
 BACKEND = "kernel"
 
 
 def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
                timeout_s: float | None = None, log_dir: str | Path | None = None,
-               progress: bool | None = None) -> Result:
+               progress: bool | None = None) -> KernelResult:
     """Run ``scenario`` on a real kernel in a QEMU guest built from its machine.
 
     Parameters
@@ -99,5 +99,8 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
         "finished": not records.timed_out, "interrupted": False,
         "topology": parse_topology(run.status("topo")), "errors": records.errors,
         "settings": run.status("set"), "console_log": str(run.log_path),
+        # cumulative pgfault (all page faults) per sample, for calibration's first touches
+        "pgfault": [s.vmstat.get("pgfault", 0) - records.samples[0].vmstat.get("pgfault", 0)
+                    for s in records.samples],
     }
-    return Result(scenario=scenario, frames=frames, meta=meta)
+    return KernelResult(scenario=scenario, frames=frames, meta=meta)
