@@ -17,6 +17,7 @@ Layers: :mod:`numaexp.model` (plain-Python scenario description),
 
 from numaexp.errors import ScenarioError
 from numaexp.experiment import Comparison, compare, simulate
+from numaexp.kernel import run_kernel
 from numaexp.model import (
     Action,
     Cgroup,
@@ -65,6 +66,7 @@ __all__ = [
     "compare",
     "load_scenario",
     "presets",
+    "run_kernel",
     "save_scenario",
     "simulate",
     "sweep",

@@ -127,7 +127,56 @@ def fit_profile(results, name: str = "fitted", description: str = "") -> CostPro
                                 tlb_flush_ns=0.0, **fitted)
     kernels = sorted({str(r.meta.get("kernel_release", "")) for r in results})
     fit = {"date": datetime.date.today().isoformat(), "kernels": kernels,
-           "runs": [f"{r.scenario.name} mode {r.meta.get('mode')}" for r in results],
+           "runs": [f"{r.meta.get('scenario')} mode {r.meta.get('mode')}" for r in results],
            "intervals": len(rows), "r2_system_time": 1 - ss_res / ss_tot}
     return CostProfile(name=name, costs=costs, stream_gbps=sweep_rate_gbps(results),
                        flat_latency=True, description=description, fit=fit)
+
+
+PROBES = (("mode 1, first touched on node 0", {"mode": 1, "first_touch_node": 0}),
+          ("mode 0, first touched by each thread", {"mode": 0, "first_touch_node": None}))
+"""The probe runs of :func:`calibrate`: numa02 on a 2 x 2-vCPU guest (hint faults,
+migrations, PTE updates; then first touches)."""
+
+
+def calibrate(kernel="6.12", *, results=None, name: str = "qemu-tcg",
+              out=None, progress: bool | None = None, log_dir=None,
+              duration_s: float = 25.0) -> CostProfile:
+    """Fit a cost profile to a kernel, running the probes or reading earlier results.
+
+    Parameters
+    ----------
+    kernel : str or Path
+        The kernel of the probes (see :func:`numaexp.run_kernel`).
+    results : iterable of Result or of paths, optional
+        Earlier kernel results (or directories written by ``Result.save``)
+        to fit instead of running the probes.
+    name : str
+        The profile's name.
+    out : str or Path, optional
+        Write the profile there as TOML.
+    progress, log_dir
+        Passed to :func:`numaexp.run_kernel`.
+    duration_s : float
+        Length of each probe, seconds of guest time.
+
+    Returns
+    -------
+    CostProfile
+    """
+    from numaexp.kernel.result import load_result
+    from numaexp.kernel.run import run_kernel
+    from numaexp.kernel.scenarios import numa02_guest
+
+    if results is None:
+        results = [run_kernel(numa02_guest(duration_s=duration_s, **probe), kernel=kernel,
+                              progress=progress, log_dir=log_dir) for _what, probe in PROBES]
+    else:
+        results = [load_result(r) if not hasattr(r, "frames") else r for r in results]
+    profile = fit_profile(results, name=name,
+                          description=f"fitted by numaexp calibrate to {len(results)} kernel "
+                                      "run(s) under QEMU TCG: the guest's per-event kernel "
+                                      "costs and per-thread sweep rate")
+    if out is not None:
+        profile.save(out)
+    return profile

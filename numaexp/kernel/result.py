@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 
 from numaexp.results import Result
@@ -44,3 +47,16 @@ class KernelResult(Result):
     def __repr__(self) -> str:
         return (f"KernelResult({self.meta.get('scenario')!r}, mode={self.meta.get('mode')}, "
                 f"kernel={self.meta.get('kernel_release')!r})")
+
+
+def load_result(directory: str | Path) -> KernelResult:
+    """A kernel result saved with ``Result.save`` (Parquet frames and ``meta.json``).
+
+    The scenario is not saved with a result, so ``scenario`` is None.
+    """
+    directory = Path(directory)
+    meta_path = directory / "meta.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{directory}: no meta.json (not a saved result)")
+    frames = {p.stem: pd.read_parquet(p) for p in sorted(directory.glob("*.parquet"))}
+    return KernelResult(scenario=None, frames=frames, meta=json.loads(meta_path.read_text()))
