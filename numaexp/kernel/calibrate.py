@@ -85,10 +85,34 @@ def interval_rows(result) -> pd.DataFrame:
     return deltas.clip(lower=0).fillna(0.0)
 
 
+def _kinds(result) -> set:
+    return set(result.meta.get("patterns", ["sweep"]))
+
+
+def random_think_ns(results, latency_ns: float = 90.0, mlp: float = 4.0) -> float | None:
+    """``think_ns`` of random accesses: user ns per access less the simulator's stall.
+
+    The simulator charges a random access ``think_ns + latency / mlp``; with a
+    flat latency of ``latency_ns`` (the machine's local latency, default 90 ns)
+    and the phases' default ``mlp`` of 4. None without a random-access run.
+    """
+    runs = [r for r in results if _kinds(r) and "sweep" not in _kinds(r)]
+    if not runs:
+        return None
+    touches = user = 0.0
+    for r in runs:
+        t = r.times[r.times["level"] == "task"]
+        touches += float(t["touches"].astype("float64").sum())
+        user += float(t["user_s"].sum())
+    return max(0.0, user * 1e9 / max(touches, 1.0) - latency_ns / mlp)
+
+
 def sweep_rate_gbps(results) -> float:
     """Mean per-thread sweep bandwidth, GB/s: touches x 4 KiB over user seconds."""
     touches = user = 0.0
     for r in results:
+        if "sweep" not in _kinds(r):
+            continue
         t = r.times[r.times["level"] == "task"]
         touches += float(t["touches"].astype("float64").sum())
         user += float(t["user_s"].sum())
@@ -130,13 +154,17 @@ def fit_profile(results, name: str = "fitted", description: str = "") -> CostPro
            "runs": [f"{r.meta.get('scenario')} mode {r.meta.get('mode')}" for r in results],
            "intervals": len(rows), "r2_system_time": 1 - ss_res / ss_tot}
     return CostProfile(name=name, costs=costs, stream_gbps=sweep_rate_gbps(results),
-                       flat_latency=True, description=description, fit=fit)
+                       think_ns=random_think_ns(results), flat_latency=True,
+                       description=description, fit=fit)
 
 
 PROBES = (("mode 1, first touched on node 0", {"mode": 1, "first_touch_node": 0}),
-          ("mode 0, first touched by each thread", {"mode": 0, "first_touch_node": None}))
+          ("mode 0, first touched by each thread", {"mode": 0, "first_touch_node": None}),
+          ("mode 1, random accesses to 5 % of each slice", {"mode": 1, "first_touch_node": 0,
+                                                             "hot_size": 0.05}))
 """The probe runs of :func:`calibrate`: numa02 on a 2 x 2-vCPU guest (hint faults,
-migrations, PTE updates; then first touches)."""
+migrations, PTE updates; first touches; PTE updates with few faults, and the
+random access rate)."""
 
 
 def calibrate(kernel="6.12", *, results=None, name: str = "qemu-tcg",

@@ -99,6 +99,8 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
         "finished": not records.timed_out, "interrupted": False,
         "topology": parse_topology(run.status("topo")), "errors": records.errors,
         "settings": run.status("set"), "console_log": str(run.log_path),
+        "patterns": sorted({pat.kind for p in scenario.workload.processes for t in p.threads
+                            for ph in t.phases for pat in ph.patterns}),
         # cumulative pgfault (all page faults) per sample, for calibration's first touches
         "pgfault": [s.vmstat.get("pgfault", 0) - records.samples[0].vmstat.get("pgfault", 0)
                     for s in records.samples],

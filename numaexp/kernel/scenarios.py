@@ -10,6 +10,8 @@ applied) to compare.
 
 from __future__ import annotations
 
+import dataclasses
+
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import KMEM_ADISTANCE, Machine, Node
 from numaexp.model.presets import numa02
@@ -56,7 +58,8 @@ def guest_machine(nodes: int = 2, cpus_per_node: int = 2, memory_per_node: str =
 
 def numa02_guest(mode: int = 1, *, first_touch_node: int | None = 0, duration_s: float = 25.0,
                  machine: Machine | None = None, buffer_mib: int = 512,
-                 interval_s: float = 1.0, seed: int = 0, **kernel) -> Scenario:
+                 interval_s: float = 1.0, seed: int = 0, hot_size: float | None = None,
+                 **kernel) -> Scenario:
     """numa02 on a guest: a ``buffer_mib`` buffer, one thread per CPU sweeping its own slice.
 
     Parameters
@@ -74,6 +77,11 @@ def numa02_guest(mode: int = 1, *, first_touch_node: int | None = 0, duration_s:
         Buffer size, MiB.
     interval_s : float
         Sampling interval, seconds.
+    hot_size : float, optional
+        Instead of sweeping, each thread accesses a hot set of this fraction
+        of its slice at random (half reads, half writes): the scanner still
+        marks the whole buffer but few pages fault (calibration's probe of
+        the PTE-update cost).
     **kernel
         ``KernelConfig`` fields besides :data:`QUICK_TUNABLES`.
     """
@@ -82,14 +90,26 @@ def numa02_guest(mode: int = 1, *, first_touch_node: int | None = 0, duration_s:
     workload = numa02(machine, memory_scale=scale, passes=1e9, first_touch_node=first_touch_node)
     # run for the duration: the phases end only when the run does
     proc = workload.processes[0]
-    threads = tuple(t.__class__(**{**t.__dict__, "phases": tuple(
-        p.__class__(**{**p.__dict__, "passes": None}) for p in t.phases)}) for t in proc.threads)
-    proc = proc.__class__(**{**proc.__dict__, "threads": threads})
-    workload = workload.__class__(**{**workload.__dict__, "processes": (proc,)})
+    threads = []
+    for t in proc.threads:
+        phases = []
+        for p in t.phases:
+            p = dataclasses.replace(p, passes=None)
+            if hot_size is not None:
+                pat = dataclasses.replace(p.patterns[0], kind="hotset", hot_fraction=1.0,
+                                          hot_size=hot_size, write_fraction=0.5)
+                p = dataclasses.replace(p, patterns=(pat,))
+            phases.append(p)
+        threads.append(dataclasses.replace(t, phases=tuple(phases)))
+    proc = dataclasses.replace(proc, threads=tuple(threads))
+    workload = dataclasses.replace(workload, processes=(proc,))
     cfg = KernelConfig(numa_balancing=mode, **{**QUICK_TUNABLES, **kernel})
     where = f"first touched on node {first_touch_node}" if first_touch_node is not None \
         else "placed by first touch"
-    return Scenario(name=f"numa02-guest-{buffer_mib}M", machine=machine, workload=workload,
+    if hot_size is not None:
+        where += f", hot set of {hot_size:g} of each slice"
+    name = f"numa02-guest-{buffer_mib}M" + ("-hotset" if hot_size else "")
+    return Scenario(name=name, machine=machine, workload=workload,
                     kernel=cfg, stop=Stop(kind="duration", duration_s=duration_s),
                     sample_interval_s=interval_s, seed=seed,
                     description=f"numa02, {buffer_mib} MiB {where}, {machine.nr_cpus} threads, "
