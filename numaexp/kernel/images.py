@@ -10,6 +10,7 @@ legacy-pmem range into a kmem lower-tier node.
 from __future__ import annotations
 
 import lzma
+import os
 import re
 import shutil
 import subprocess
@@ -94,7 +95,14 @@ def _debian_image(label: str, package: str, progress) -> KernelImage:
     say = progress or (lambda message: None)
     with tempfile.TemporaryDirectory(prefix="numaexp-kernel-") as tmp:
         say(f"apt-get download {real}")
-        _run(["apt-get", "download", real], cwd=tmp, what=f"apt-get download {real}")
+        try:
+            _run(["apt-get", "download", real], cwd=tmp, what=f"apt-get download {real}")
+        except KernelBackendError:
+            if os.geteuid() != 0:
+                raise
+            say("apt-get update")  # a fresh machine's package lists may be missing or old
+            _run(["apt-get", "update", "-qq"], what="apt-get update")
+            _run(["apt-get", "download", real], cwd=tmp, what=f"apt-get download {real}")
         debs = list(Path(tmp).glob("*.deb"))
         if not debs:
             raise KernelBackendError(f"apt-get download {real} produced no .deb")
