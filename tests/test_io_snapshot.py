@@ -46,6 +46,9 @@ def test_counters_are_changes_between_snapshots(snap):
     ts = snap.timeseries
     assert ts["time_s"].tolist() == [0.0, 2.5]
     assert ts["free_pages_N0"].tolist() == [700000 * 1024 // 4096, 620000 * 1024 // 4096]
+    assert ts["pgpromote_success_N1"].tolist() == [0, 120]  # nodeN/vmstat
+    assert ts["pgdemote_kswapd_N0"].tolist() == [0, 40]
+    assert ts["hot_threshold_ms_N0"].isna().all()
 
 
 def test_cgroups_are_their_own_counts(snap):

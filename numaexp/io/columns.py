@@ -14,6 +14,10 @@ VMSTAT = ("numa_pte_updates", "numa_huge_pte_updates", "numa_hint_faults",
           "pgdemote_direct", "pgfault_first_touch", "alloc_fallback", "alloc_failed")
 """``vmstat`` columns (the last three are the simulator's own: NA from a kernel)."""
 
+NODE_VMSTAT = ("pgpromote_success", "pgpromote_candidate", "pgdemote_kswapd")
+"""Per-node counters of ``timeseries`` (``/sys/devices/system/node/nodeN/vmstat``), after
+``hot_threshold_ms_N`` and ``promo_window_candidates_N`` (NA from a kernel)."""
+
 MEMCG = ("numa_pages_migrated", "numa_pte_updates", "numa_hint_faults", "pgpromote_success",
          "pgdemote_kswapd", "pgdemote_direct", "numa_task_migrated", "numa_task_swapped")
 """``memory_stat`` counter columns (``memory.stat`` names)."""

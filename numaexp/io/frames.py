@@ -176,6 +176,15 @@ def build_frames(samples: list[Sample], tasks: list[Task], *, nodes, cpu_node: d
         for n in nodes:
             free = s.meminfo.get(n, {}).get("MemFree")
             row[f"free_pages_{C.node_name(n)}"] = free // PAGE_SIZE if free is not None else pd.NA
+        for n in nodes:
+            name = C.node_name(n)
+            now = s.node_vmstat.get(n, {})
+            then = base.node_vmstat.get(n, {}) if base else {}
+            row[f"hot_threshold_ms_{name}"] = pd.NA  # not visible outside the kernel
+            row[f"promo_window_candidates_{name}"] = pd.NA
+            for counter in C.NODE_VMSTAT:
+                row[f"{counter}_{name}"] = now[counter] - then.get(counter, 0) \
+                    if counter in now else pd.NA
         ts.append(row)
     frames["timeseries"] = pd.DataFrame(ts).astype({c: "Int64" for c in ts[0] if c != "time_s"})
 

@@ -49,6 +49,8 @@ class Sample:
         ``/proc/vmstat``.
     meminfo : dict of int to dict
         Node -> ``nodeN/meminfo`` fields (bytes).
+    node_vmstat : dict of int to dict
+        Node -> ``nodeN/vmstat`` counters.
     numa_maps : dict of int to list of dict
         tgid -> parsed ``numa_maps``.
     task_stat : dict of int to dict
@@ -63,6 +65,7 @@ class Sample:
     time_s: float
     vmstat: dict = field(default_factory=dict)
     meminfo: dict = field(default_factory=dict)
+    node_vmstat: dict = field(default_factory=dict)
     numa_maps: dict = field(default_factory=dict)
     task_stat: dict = field(default_factory=dict)
     work: dict = field(default_factory=dict)

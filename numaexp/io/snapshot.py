@@ -6,7 +6,7 @@ Layout (one or more snapshots; a directory or a ``.tar.gz`` of it)::
     OUT/snap-0000/vmstat                     /proc/vmstat
     OUT/snap-0000/numa_balancing             /proc/sys/kernel/numa_balancing
     OUT/snap-0000/nodes/nodeN/meminfo        /sys/devices/system/node/nodeN/meminfo
-    OUT/snap-0000/nodes/nodeN/cpulist
+    OUT/snap-0000/nodes/nodeN/vmstat, cpulist
     OUT/snap-0000/proc/PID/comm, cgroup, numa_maps, sched
     OUT/snap-0000/proc/PID/task/TID/sched, stat
     OUT/snap-0000/cgroup/PATH/memory.stat, memory.numa_stat, cpu.stat
@@ -67,6 +67,9 @@ def _sample(d: Path, t0: float | None) -> tuple[Sample, dict, dict]:
             node, values = parse_node_meminfo(_read(node_dir / "meminfo"),
                                               str(node_dir / "meminfo"))
             s.meminfo[node] = values
+        if (node_dir / "vmstat").is_file():
+            s.node_vmstat[int(node_dir.name[4:])] = parse_flat(_read(node_dir / "vmstat"),
+                                                               str(node_dir / "vmstat"))
         if (node_dir / "cpulist").is_file():
             for cpu in expand_list(_read(node_dir / "cpulist").strip()):
                 cpus[cpu] = int(node_dir.name[4:])

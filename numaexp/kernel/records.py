@@ -63,6 +63,8 @@ def _store(sample: Sample | None, final: Records, path: str, text: str, in_final
         return
     if path == "/proc/vmstat":
         sample.vmstat = parse_flat(text, path)
+    elif path.startswith("/sys/devices/system/node/") and path.endswith("/vmstat"):
+        sample.node_vmstat[int(path.split("/")[-2][4:])] = parse_flat(text, path)
     elif path.endswith("/meminfo"):
         node, values = parse_node_meminfo(text, path)
         sample.meminfo[node] = values

@@ -181,6 +181,8 @@ def setup_script(scenario: Scenario, kmem_modules: tuple[str, ...]) -> str:
     out.append("setw thp /sys/kernel/mm/transparent_hugepage/enabled madvise -")
     out.append("setw thp /sys/kernel/mm/transparent_hugepage/defrag madvise -")
     out.append('setw cgroup /sys/fs/cgroup/cgroup.subtree_control "+cpu +cpuset +memory" -')
+    if k.numa_balancing & 4:
+        out.append("cgroup_mode")
     effective = effective_cpusets(scenario.workload, scenario.machine)
     cgroups = scenario.workload.all_cgroups()
     parents = {cg.parent for cg in cgroups if cg.parent}

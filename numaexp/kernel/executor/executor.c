@@ -402,6 +402,8 @@ static void sample(int seq, pid_t *pids)
 	for (int n = 0; n < nnodes; n++) {
 		snprintf(path, sizeof path, "/sys/devices/system/node/node%d/meminfo", n);
 		dump(path);
+		snprintf(path, sizeof path, "/sys/devices/system/node/node%d/vmstat", n);
+		dump(path);
 	}
 	for (int pi = 0; pi < np; pi++) {
 		snprintf(path, sizeof path, "/proc/%d/numa_maps", pids[pi]);

@@ -50,3 +50,14 @@ topology() {
     done
     echo "@@topo cpus $(nproc)"
 }
+# cgroup_mode: kernel.numa_balancing 4 (CGROUP) is the RFC's. A stock kernel's sysctl
+# takes 0..4 (extra2 = 4 since 5.18) but has no per-cgroup control: fail with its error.
+cgroup_mode() {
+    p=/sys/fs/cgroup/numaexp-probe
+    mkdir -p $p
+    msg=$( { echo 1 > $p/cpu.numa_load_balance; } 2>&1 ) || { rmdir $p; fail \
+        "kernel.numa_balancing: 4 (CGROUP) needs the per-cgroup RFC; this kernel took 4 in" \
+        "its sysctl (range 0..4) but has no cpu.numa_load_balance: writing 1 to" \
+        "$p/cpu.numa_load_balance: ${msg##*: }"; }
+    rmdir $p
+}
