@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import time
 from pathlib import Path
 
 from numaexp.errors import ScenarioError
 from numaexp.io.frames import build_frames
 from numaexp.kernel.errors import KernelBackendError
-from numaexp.kernel.host import require_programs
+from numaexp.kernel.host import cache_root, require_programs
 from numaexp.kernel.images import kernel_image
 from numaexp.kernel.launch import launch
 from numaexp.kernel.records import parse_records, parse_topology, tasks_of
-from numaexp.kernel.result import KernelResult
+from numaexp.kernel.result import KernelResult, load_result
 from numaexp.kernel.setup import check_translatable
 from numaexp.model.kernel import MODE_NAMES
 from numaexp.model.scenario import Scenario
+from numaexp.model.toml_io import save_scenario, scenario_to_toml
 
 BACKEND = "kernel"
 
 
 def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
                timeout_s: float | None = None, log_dir: str | Path | None = None,
-               progress: bool | None = None) -> KernelResult:
+               progress: bool | None = None, cache: bool = False) -> KernelResult:
     """Run ``scenario`` on a real kernel in a QEMU guest built from its machine.
 
     Parameters
@@ -43,6 +46,12 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
         ``kernel/runs/``); its path is in ``result.meta["console_log"]``.
     progress : bool, optional
         Show a progress bar (default on).
+    cache : bool
+        Keep the result in numaexp's cache (``kernel/results/<key>``) and reuse
+        it when the same scenario runs again on the same image, executor and
+        guest scripts (the key hashes all of them); ``result.meta["cached"]``
+        says which. A guest run is one sample of a noisy system: use it to
+        re-open a notebook, not to average runs.
 
     Returns
     -------
@@ -70,6 +79,9 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
     require_programs()
     wall0 = time.perf_counter()
     image = kernel_image(kernel)
+    key = result_key(scenario, image) if cache else None
+    if key is not None and (cache_root() / "results" / key / "meta.json").is_file():
+        return load_cached(cache_root() / "results" / key, scenario)
     run = launch(scenario, image, timeout_s=timeout_s, log_dir=log_dir, progress=progress)
     records = parse_records(run.records)
     if not records.samples:
@@ -105,4 +117,37 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
         "pgfault": [s.vmstat.get("pgfault", 0) - records.samples[0].vmstat.get("pgfault", 0)
                     for s in records.samples],
     }
-    return KernelResult(scenario=scenario, frames=frames, meta=meta)
+    result = KernelResult(scenario=scenario, frames=frames, meta=meta)
+    if key is not None:
+        store_cached(result, cache_root() / "results" / key)
+    result.meta["cached"] = False
+    return result
+
+
+def result_key(scenario: Scenario, image) -> str:
+    """Hash of the scenario, the kernel image and everything that runs in the guest."""
+    from numaexp.kernel.initramfs import EXECUTOR_SOURCE, INIT
+    from numaexp.kernel.setup import FUNCTIONS
+
+    digest = hashlib.sha256(scenario_to_toml(scenario).encode())
+    for path in (image.vmlinuz, EXECUTOR_SOURCE, INIT, FUNCTIONS):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def store_cached(result: KernelResult, directory: Path) -> None:
+    """Write ``result`` (frames, meta, scenario) into the cache directory ``directory``."""
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    result.save(tmp, formats=("parquet",))
+    save_scenario(result.scenario, tmp / "scenario.toml")
+    shutil.rmtree(directory, ignore_errors=True)
+    tmp.rename(directory)
+
+
+def load_cached(directory: Path, scenario: Scenario) -> KernelResult:
+    """A result kept by :func:`store_cached`, marked ``meta["cached"] = True``."""
+    result = load_result(directory)
+    result.scenario = scenario
+    result.meta["cached"] = True
+    return result
