@@ -11,7 +11,9 @@ fits them by least squares from kernel results (``run_kernel``):
   threads' system time against the events of that interval,
   ``system_s ~ hint_fault_ns x numa_hint_faults + migrate_folio_ns x
   numa_pages_migrated + pte_update_ns x numa_pte_updates + first_touch_ns
-  x first touches`` (first touches: ``pgfault - numa_hint_faults``),
+  x first touches + baseline x seconds`` (first touches: ``pgfault -
+  numa_hint_faults``; the baseline is system time that comes with no counted
+  event, kept in the profile's ``fit`` table but not in the CostModel),
   solved with non-negative least squares.
 """
 
@@ -139,20 +141,23 @@ def fit_profile(results, name: str = "fitted", description: str = "") -> CostPro
         raise ScenarioError("results", "calibration needs kernel-backend results",
                             "results of numaexp.run_kernel")
     rows = pd.concat([interval_rows(r) for r in results], ignore_index=True)
-    a = rows[list(EVENTS)].to_numpy(float)
+    # an intercept: system time that comes with no counted event (timer ticks, the
+    # scheduler, page-table walks of the sampler's reads), per second of the interval
+    a = np.column_stack([rows[list(EVENTS)].to_numpy(float), rows["time_s"].to_numpy(float)])
     b = rows["system_s"].to_numpy(float) * 1e9
     scale = np.maximum(a.max(axis=0), 1.0)
     x = nnls(a / scale, b) / scale
     pred = a @ x
     ss_res = float(((b - pred) ** 2).sum())
     ss_tot = float(((b - b.mean()) ** 2).sum()) or 1.0
-    fitted = {f: float(min(v, MAX_COST_NS)) for f, v in zip(COST_FIELDS, x, strict=True)}
+    fitted = {f: float(min(v, MAX_COST_NS)) for f, v in zip(COST_FIELDS, x[:-1], strict=True)}
     costs = dataclasses.replace(CostModel(), migrate_copy_ns_per_page=0.0, pte_scan_ns=0.0,
                                 tlb_flush_ns=0.0, **fitted)
     kernels = sorted({str(r.meta.get("kernel_release", "")) for r in results})
     fit = {"date": datetime.date.today().isoformat(), "kernels": kernels,
            "runs": [f"{r.meta.get('scenario')} mode {r.meta.get('mode')}" for r in results],
-           "intervals": len(rows), "r2_system_time": 1 - ss_res / ss_tot}
+           "intervals": len(rows), "r2_system_time": 1 - ss_res / ss_tot,
+           "baseline_system_s_per_s": float(x[-1]) / 1e9}
     return CostProfile(name=name, costs=costs, stream_gbps=sweep_rate_gbps(results),
                        think_ns=random_think_ns(results), flat_latency=True,
                        description=description, fit=fit)
