@@ -150,3 +150,13 @@ def test_qemu_tcg_profile_ships_and_applies():
 def test_mode4_needs_an_rfc_variant_before_any_guest():
     with pytest.raises(ScenarioError, match="mode 4"):
         KernelConfig(numa_balancing=4, variant="mainline")
+
+
+def test_compare_with_the_sim_backend_and_a_profile():
+    comparison = numaexp.compare(numa02_guest(1, duration_s=1), modes=[1, 0], backends="sim",
+                                 profile="qemu-tcg", progress=False)
+    assert list(comparison.results) == ["mode 1", "mode 0"]  # the order asked for
+    assert comparison.settings["backend"].tolist() == ["sim", "sim"]
+    assert (comparison.table("vmstat")["backend"] == "sim").all()
+    run = comparison.results["mode 1"].scenario
+    assert run.costs == load_profile("qemu-tcg").costs  # the profile reached the simulator

@@ -98,10 +98,13 @@ def compare_backends(scenario: Scenario, modes=(0, 1), variants=None, *,
                                         timeout_s=timeout_s, log_dir=log_dir)
             settings.append({"label": label, "mode": mode,
                              "variant": run.kernel.variant.label, "backend": "kernel"})
-    order = sorted(results, key=lambda lb: (lb.split()[1], backends.index(
-        "kernel" if lb.endswith("kernel") else "sim")))
-    return Comparison(results={lb: results[lb] for lb in order},
-                      settings=pd.DataFrame(settings))
+    # mode by mode, each mode's backends in the order given
+    mode_order = [modes] if isinstance(modes, int) else list(modes)
+    rank = {row["label"]: (mode_order.index(row["mode"]), backends.index(row["backend"]), i)
+            for i, row in enumerate(settings)}
+    order = sorted(results, key=rank.__getitem__)
+    frame = pd.DataFrame(settings).set_index("label").loc[order].reset_index()
+    return Comparison(results={lb: results[lb] for lb in order}, settings=frame)
 
 
 def ratio_table(sim, kernel) -> pd.DataFrame:
