@@ -160,3 +160,29 @@ def test_compare_with_the_sim_backend_and_a_profile():
     assert (comparison.table("vmstat")["backend"] == "sim").all()
     run = comparison.results["mode 1"].scenario
     assert run.costs == load_profile("qemu-tcg").costs  # the profile reached the simulator
+
+
+def test_pinned_numa02_gives_each_thread_its_cpu_and_quarter():
+    s = numa02_guest(1, pinned=True)
+    threads = s.workload.processes[0].threads
+    assert [t.cpus for t in threads] == [(0,), (1,), (2,), (3,)]
+    quarter = 128 << 20
+    assert [(t.phases[0].patterns[0].start, t.phases[0].patterns[0].length) for t in threads] \
+        == [(k * quarter, quarter) for k in range(4)]
+    assert "thread worker.2 2 -1 0 0" in spec_text(s)
+
+
+def test_dashboard_sim_backend_with_a_profile():
+    from numaexp.widgets.comparison import DashboardModel
+    from numaexp.widgets.scenarios import DashboardSettings
+
+    model = DashboardModel(DashboardSettings(passes=5, backends=("sim",), profile="qemu-tcg"))
+    model.run(blocking=True)
+    assert model.status == "done", model.message
+    assert model.comparison.settings["backend"].tolist() == ["sim", "sim"]
+    run = model.comparison.results["mode 1"]
+    assert run.scenario.costs == load_profile("qemu-tcg").costs
+    assert (run.vmstat["backend"] == "sim").all()
+    bad = DashboardModel(DashboardSettings(passes=5, backends=("qemu",)))
+    bad.run(blocking=True)
+    assert bad.status == "error" and "unknown backend 'qemu'" in bad.message

@@ -59,7 +59,7 @@ def guest_machine(nodes: int = 2, cpus_per_node: int = 2, memory_per_node: str =
 def numa02_guest(mode: int = 1, *, first_touch_node: int | None = 0, duration_s: float = 25.0,
                  machine: Machine | None = None, buffer_mib: int = 512,
                  interval_s: float = 1.0, seed: int = 0, hot_size: float | None = None,
-                 **kernel) -> Scenario:
+                 pinned: bool = False, **kernel) -> Scenario:
     """numa02 on a guest: a ``buffer_mib`` buffer, one thread per CPU sweeping its own slice.
 
     Parameters
@@ -77,6 +77,9 @@ def numa02_guest(mode: int = 1, *, first_touch_node: int | None = 0, duration_s:
         Buffer size, MiB.
     interval_s : float
         Sampling interval, seconds.
+    pinned : bool
+        Give each thread its own CPU (thread ``k`` on CPU ``k``): the scheduler
+        then moves no thread, and only pages move.
     hot_size : float, optional
         Instead of sweeping, each thread accesses a hot set of this fraction
         of its slice at random (half reads, half writes): the scanner still
@@ -101,6 +104,9 @@ def numa02_guest(mode: int = 1, *, first_touch_node: int | None = 0, duration_s:
                 p = dataclasses.replace(p, patterns=(pat,))
             phases.append(p)
         threads.append(dataclasses.replace(t, phases=tuple(phases)))
+    if pinned:
+        size = proc.vmas[0].pages * 4096
+        threads = [_pin(threads[0], k, machine.nr_cpus, size) for k in range(machine.nr_cpus)]
     proc = dataclasses.replace(proc, threads=tuple(threads))
     workload = dataclasses.replace(workload, processes=(proc,))
     cfg = KernelConfig(numa_balancing=mode, **{**QUICK_TUNABLES, **kernel})
@@ -108,9 +114,24 @@ def numa02_guest(mode: int = 1, *, first_touch_node: int | None = 0, duration_s:
         else "placed by first touch"
     if hot_size is not None:
         where += f", hot set of {hot_size:g} of each slice"
+    if pinned:
+        where += ", each thread pinned to its own CPU"
     name = f"numa02-guest-{buffer_mib}M" + ("-hotset" if hot_size else "")
     return Scenario(name=name, machine=machine, workload=workload,
                     kernel=cfg, stop=Stop(kind="duration", duration_s=duration_s),
                     sample_interval_s=interval_s, seed=seed,
                     description=f"numa02, {buffer_mib} MiB {where}, {machine.nr_cpus} threads, "
                                 f"{machine.description}")
+
+
+def _pin(thread, k: int, count: int, vma_bytes: int):
+    """Replica ``k`` of ``count`` of a slice-by-thread ``thread``, as a thread of its own on
+    CPU ``k`` that uses the ``k``-th slice of a ``vma_bytes`` VMA."""
+    per = vma_bytes // 4096 // count * 4096
+    phases = []
+    for phase in thread.phases:
+        pats = tuple(dataclasses.replace(p, slice_by_thread=False, start=k * per, length=per)
+                     for p in phase.patterns)
+        phases.append(dataclasses.replace(phase, patterns=pats))
+    return dataclasses.replace(thread, name=f"{thread.name}.{k}", count=1, cpus=(k,),
+                               phases=tuple(phases))
