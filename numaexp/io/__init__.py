@@ -11,6 +11,7 @@ Malformed files raise :class:`SnapshotError` naming the file and line.
 from numaexp.io.errors import SnapshotError
 from numaexp.io.parsers import (
     parse_cpu_stat,
+    parse_cpulist,
     parse_flat,
     parse_node_meminfo,
     parse_numa_maps,
@@ -28,6 +29,6 @@ def read_snapshot(path):
     return _read(path)
 
 
-__all__ = ["SnapshotError", "parse_cpu_stat", "parse_flat", "parse_node_meminfo",
-           "parse_numa_maps", "parse_numa_stat", "parse_sched", "parse_task_stat",
-           "parse_vmstat", "read_snapshot"]
+__all__ = ["SnapshotError", "parse_cpu_stat", "parse_cpulist", "parse_flat",
+           "parse_node_meminfo", "parse_numa_maps", "parse_numa_stat", "parse_sched",
+           "parse_task_stat", "parse_vmstat", "read_snapshot"]

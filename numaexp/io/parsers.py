@@ -217,3 +217,18 @@ def parse_task_stat(text: str, source: str = "stat") -> dict[str, int]:
     return {"tid": tid, "utime": _int(rest[11], source, 1, "utime"),
             "stime": _int(rest[12], source, 1, "stime"),
             "processor": _int(rest[36], source, 1, "processor")}
+
+
+def parse_cpulist(text: str, source: str = "cpulist") -> list[int]:
+    """A kernel cpulist or nodelist such as ``0-2,5`` as ``[0, 1, 2, 5]`` (``""``: empty)."""
+    out: list[int] = []
+    for part in text.strip().split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        try:
+            out.extend(range(int(lo), int(hi or lo) + 1))
+        except ValueError:
+            raise SnapshotError(source, 1, f"{part!r} is not a CPU or node range") from None
+    return out

@@ -24,6 +24,7 @@ from numaexp.io.errors import SnapshotError
 from numaexp.io.frames import build_frames
 from numaexp.io.parsers import (
     parse_cpu_stat,
+    parse_cpulist,
     parse_flat,
     parse_node_meminfo,
     parse_numa_maps,
@@ -32,7 +33,6 @@ from numaexp.io.parsers import (
     parse_task_stat,
 )
 from numaexp.io.samples import Sample, Task
-from numaexp.kernel.records import expand_list
 
 CGROUP_FILES = {"memory.stat": parse_flat, "memory.numa_stat": parse_numa_stat,
                 "cpu.stat": parse_cpu_stat}
@@ -71,7 +71,7 @@ def _sample(d: Path, t0: float | None) -> tuple[Sample, dict, dict]:
             s.node_vmstat[int(node_dir.name[4:])] = parse_flat(_read(node_dir / "vmstat"),
                                                                str(node_dir / "vmstat"))
         if (node_dir / "cpulist").is_file():
-            for cpu in expand_list(_read(node_dir / "cpulist").strip()):
+            for cpu in parse_cpulist(_read(node_dir / "cpulist"), str(node_dir / "cpulist")):
                 cpus[cpu] = int(node_dir.name[4:])
     sched = {}
     for proc in sorted((d / "proc").glob("[0-9]*"), key=lambda p: int(p.name)):

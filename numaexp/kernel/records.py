@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from numaexp.io.errors import SnapshotError
 from numaexp.io.parsers import (
+    parse_cpulist,
     parse_flat,
     parse_node_meminfo,
     parse_numa_maps,
@@ -155,25 +156,13 @@ def parse_topology(lines: list[str]) -> dict:
         if parts[0] == "node":
             fields = dict(p.split("=", 1) for p in parts[2:])
             out["nodes"][int(parts[1])] = {
-                "cpus": expand_list(fields.get("cpus", "")),
+                "cpus": parse_cpulist(fields.get("cpus", "")),
                 "memtotal_bytes": int(fields.get("memtotal_kb") or 0) * 1024,
                 "distance": [int(d) for d in fields.get("distance", "").split(",") if d]}
         elif parts[0] == "tier":
-            out["tiers"][int(parts[1])] = expand_list(parts[2] if len(parts) > 2 else "")
+            out["tiers"][int(parts[1])] = parse_cpulist(parts[2] if len(parts) > 2 else "")
         elif parts[0] in ("has_cpu", "has_memory"):
-            out[parts[0]] = expand_list(parts[1] if len(parts) > 1 else "")
+            out[parts[0]] = parse_cpulist(parts[1] if len(parts) > 1 else "")
         elif parts[0] == "cpus":
             out["cpus"] = int(parts[1])
-    return out
-
-
-def expand_list(text: str) -> list[int]:
-    """A kernel cpulist/nodelist such as ``0-2,5`` as ``[0, 1, 2, 5]``."""
-    out: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        out.extend(range(int(lo), int(hi or lo) + 1))
     return out
