@@ -71,6 +71,13 @@ def cmd_collect(args) -> int:
     return 2
 
 
+def collect_main() -> None:  # pragma: no cover - replaces the process
+    """The ``numaexp-collect`` command: run the shipped POSIX sh collector with the arguments."""
+    import os
+
+    os.execvp("sh", ["sh", str(COLLECT_SCRIPT), *sys.argv[1:]])
+
+
 def add_commands(sub) -> None:
     """Add ``calibrate`` and ``collect`` to the CLI's subparsers."""
     cal = sub.add_parser("calibrate", help="fit a cost profile to a real kernel under QEMU")
