@@ -24,6 +24,7 @@ from kernel_host import require_host
 
 import numaexp
 from numaexp.cli import main
+from numaexp.kernel.commands import write_extras
 from numaexp.kernel.errors import KernelBackendError
 from numaexp.kernel.records import parse_topology
 from numaexp.kernel.scenarios import guest_machine, numa02_guest
@@ -183,7 +184,7 @@ def test_own_kernel_path_is_passed_through(tmp_path):
     assert f"-kernel {fake.resolve()}" in command
 
 
-def test_comparison_with_both_backends_is_tidy(mode1):
+def test_comparison_with_both_backends_is_tidy(mode1, tmp_path):
     sim = numaexp.simulate(apply_profile(numa02_guest(1), "qemu-tcg"), progress=False)
     comparison = numaexp.Comparison(
         results={"mode 1 sim": sim, "mode 1 kernel": mode1},
@@ -199,3 +200,9 @@ def test_comparison_with_both_backends_is_tidy(mode1):
     fig = plot_sim_vs_kernel(comparison)
     assert len(fig.axes) == 4
     assert any(line.get_label().endswith("(kernel)") for line in fig.axes[0].get_lines())
+    # what `numaexp run --backends sim,kernel` adds to its output
+    write_extras(comparison, tmp_path, plots=True)
+    ratios = pd.read_csv(tmp_path / "tables" / "ratios.csv").set_index("quantity")
+    assert ratios.loc["numa_pages_migrated", "kernel"] == mode1.vmstat[
+        "numa_pages_migrated"].iloc[0]
+    assert (tmp_path / "figures" / "sim_vs_kernel_mode1.png").stat().st_size > 10_000
