@@ -18,6 +18,7 @@ Layers: :mod:`numaexp.model` (plain-Python scenario description),
 from numaexp import model
 from numaexp.errors import ScenarioError
 from numaexp.experiment import Comparison, compare, simulate
+from numaexp.kernel import run_kernel
 from numaexp.model import (
     Action,
     Cgroup,
@@ -47,4 +48,4 @@ from numaexp.results import Result
 from numaexp.sweep import SweepSpec, sweep
 
 __all__ = sorted({*model.__all__, "Comparison", "Result", "ScenarioError", "SweepSpec",
-                  "compare", "presets", "simulate", "sweep"})
+                  "compare", "presets", "run_kernel", "simulate", "sweep"})

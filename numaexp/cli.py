@@ -1,4 +1,4 @@
-"""Command line: ``numaexp run``, ``numaexp presets``, ``numaexp show``, ``numaexp sweep``.
+"""Command line: ``numaexp run``, ``presets``, ``show``, ``sweep``, ``calibrate``, ``collect``.
 
 Examples
 --------
@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 from numaexp.errors import ScenarioError
+from numaexp.kernel import commands as kernel_commands
+from numaexp.kernel.errors import KernelBackendError
 from numaexp.output_dir import earlier_output, write_output
 
 RUN_OUTPUT = ("tables", "figures")
@@ -114,7 +116,8 @@ def cmd_run(args) -> int:
         raise ScenarioError("--out", f"{out} holds an earlier run's "
                                      f"{' and '.join(p.name for p in earlier)}",
                             "--overwrite to replace them, or another --out")
-    comparison = compare(scenario, modes=modes, variants=variants, progress=not args.quiet)
+    comparison = compare(scenario, modes=modes, variants=variants, progress=not args.quiet,
+                         **kernel_commands.run_options(args))
     summary = comparison.frame
     cols = ["label", "elapsed_s", "user_s", "system_s", "numa_pte_updates", "numa_hint_faults",
             "hint_local_pct", "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped",
@@ -131,6 +134,7 @@ def cmd_run(args) -> int:
                                ("locality", plot_locality),
                                ("pages_per_node", plot_pages_per_node)):
                 save_figure(plot(comparison), directory / "figures" / name, formats=("png",))
+        kernel_commands.write_extras(comparison, directory, not args.no_plots)
 
     write_output(out, RUN_OUTPUT, write)
     print(f"tables in {out / 'tables'}" + ("" if args.no_plots else
@@ -219,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                      help="replace the tables and figures of an earlier run in --out")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    kernel_commands.add_run_options(run)
     run.set_defaults(func=cmd_run)
     presets = sub.add_parser("presets", help="list preset scenario names")
     presets.set_defaults(func=cmd_presets)
@@ -237,10 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     sw.add_argument("--no-plots", action="store_true", help="write tables only")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
+    kernel_commands.add_commands(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, OSError) as err:  # OSError: a file that went away, a full disk...
+    # OSError: a file that went away, a full disk...
+    except (ScenarioError, OSError, KernelBackendError) as err:
         print(f"numaexp: error: {err}", file=sys.stderr)
         return 2
 

@@ -325,7 +325,8 @@ class Comparison:
 
 
 def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
-            progress: bool | None = None) -> Comparison:
+            progress: bool | None = None, backends=None, kernel="6.12",
+            profile=None) -> Comparison:
     """Run ``scenario`` once per ``kernel.numa_balancing`` mode (and kernel variant).
 
     Parameters
@@ -343,6 +344,15 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
         sysctl takes 4, which turns scanning on but gates nothing).
     progress : bool, optional
         Progress bars (default on).
+    backends : sequence of {"sim", "kernel"} or str, optional
+        Run on the simulator (default), on a real kernel in a QEMU guest, or
+        both: ``["sim", "kernel"]`` labels runs ``"mode M sim"`` and ``"mode
+        M kernel"`` (see :func:`numaexp.kernel.side.compare_backends`).
+    kernel : str or Path
+        The kernel of the ``"kernel"`` backend (``"6.12"``, ``"6.1"`` or a
+        bzImage path).
+    profile : str, Path or CostProfile, optional
+        Cost profile applied to the simulator's runs (e.g. ``"qemu-tcg"``).
 
     Returns
     -------
@@ -359,6 +369,8 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     """
     if not isinstance(scenario, Scenario):
         raise ScenarioError("scenario", f"expected a Scenario, got {type(scenario).__name__}")
+    if backends is not None or profile is not None:
+        return _compare_backends(scenario, modes, variants, progress, backends, kernel, profile)
     modes = _listed(modes, "modes", (int,), "a list of modes such as [0, 1], or one mode")
     if not modes:
         raise ScenarioError("modes", "no mode to compare", "a list such as [0, 1]")
@@ -397,6 +409,14 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     settings = pd.DataFrame([{"label": label, "mode": mode, "variant": variant}
                              for label, mode, variant, _ in scenarios if label in results])
     return Comparison(results=results, settings=settings)
+
+
+def _compare_backends(scenario, modes, variants, progress, backends, kernel, profile):
+    """:func:`compare` on the simulator and/or a real kernel (numaexp.kernel.side)."""
+    from numaexp.kernel.side import compare_backends
+
+    return compare_backends(scenario, modes, variants, backends=backends or ["sim"],
+                            kernel=kernel, profile=profile, progress=progress)
 
 
 def _listed(value, name: str, single: tuple[type, ...], allowed: str) -> list:

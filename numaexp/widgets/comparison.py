@@ -108,14 +108,16 @@ class DashboardModel(RunModel):
                 self.update(progress=(i + fraction) / steps)
 
             with job.interruptible():
-                results[label] = simulate(scenario, progress=False, on_interrupt="raise",
-                                          on_progress=advance)
+                results.update(_run_backends(self.settings, label, scenario, advance))
         job.check()
         self.update(progress=len(plan) / steps, message="Drawing the figures…")
         comparison = Comparison(results=results, settings=pd.DataFrame(
-            [{"label": label, "mode": mode, "variant": variant}
-             for label, mode, variant, _ in plan]))
+            [{"label": _label(self.settings, label, backend), "mode": mode, "variant": variant,
+              "backend": backend}
+             for label, mode, variant, _ in plan for backend in self.settings.backends]))
         plots = dict(DASHBOARD_PLOTS)
+        if len(self.settings.backends) > 1:
+            plots.update(_backend_plots(comparison))
         if any(mode & NUMA_BALANCING_MEMORY_TIERING for _, mode, _, _ in plan):
             plots["tiering"] = plot_tiering
         figures = {}
@@ -125,7 +127,12 @@ class DashboardModel(RunModel):
         job.check()
         frame = comparison.frame
         self.comparison = comparison
-        self.update(tables={"summary": frame[[c for c in SUMMARY_COLUMNS if c in frame]]})
+        tables = {"summary": frame[[c for c in SUMMARY_COLUMNS if c in frame]]}
+        if len(self.settings.backends) > 1:
+            from numaexp.kernel.side import comparison_ratios
+
+            tables["sim/kernel"] = comparison_ratios(comparison)
+        self.update(tables=tables)
         self.show_figures(figures)
         sim = ", ".join(f"{label} {r.meta['sim_seconds']:.2f} s" for label, r in results.items())
         self.update(message=f"Run {self.runs_finished + 1}: {len(plan)} run(s) of "
@@ -141,8 +148,14 @@ class DashboardModel(RunModel):
         frame = self.tables.get("summary")
         if frame is None:
             return ""
-        return (SUMMARY_STYLE + frame.to_html(index=False, classes="numaexp-summary-table",
-                                              border=0, float_format=lambda x: f"{x:,.3f}"))
+        out = SUMMARY_STYLE + frame.to_html(index=False, classes="numaexp-summary-table",
+                                            border=0, float_format=lambda x: f"{x:,.3f}")
+        ratios = self.tables.get("sim/kernel")
+        if ratios is not None:
+            out += "<p><b>sim / kernel</b></p>" + ratios.to_html(
+                index=False, classes="numaexp-summary-table", border=0,
+                float_format=lambda x: f"{x:,.3g}")
+        return out
 
     def describe(self) -> str:
         """One line naming the scenario the settings describe, or why they are invalid."""
@@ -152,3 +165,38 @@ class DashboardModel(RunModel):
             return f"Invalid setting — {err}"
         return (f"{scenario.description} — {scenario.memory_pages * PAGE_SIZE / 2**30:.2f} GiB "
                 "mapped")
+
+
+def _label(settings: DashboardSettings, label: str, backend: str) -> str:
+    return f"{label} {backend}" if len(settings.backends) > 1 else label
+
+
+def _run_backends(settings: DashboardSettings, label: str, scenario, advance) -> dict:
+    """The run of ``scenario`` on each selected backend (simulator and/or a QEMU guest)."""
+    from numaexp.kernel.side import check_backends, tag_backend
+
+    out = {}
+    for backend in check_backends(settings.backends):
+        if backend == "sim":
+            run = scenario
+            if settings.profile:
+                from numaexp.model.cost_profiles import apply_profile
+
+                run = apply_profile(scenario, settings.profile)
+            result = simulate(run, progress=False, on_interrupt="raise", on_progress=advance)
+            out[_label(settings, label, backend)] = tag_backend(result, "sim")
+        else:
+            from numaexp.kernel.run import run_kernel
+
+            out[_label(settings, label, backend)] = run_kernel(scenario, kernel=settings.kernel,
+                                                               progress=False)
+    return out
+
+
+def _backend_plots(comparison) -> dict:
+    """One side-by-side figure per mode ("sim vs kernel, mode M")."""
+    from numaexp.viz.backends import plot_sim_vs_kernel
+
+    modes = comparison.settings["mode"].unique()
+    return {f"sim vs kernel mode {m}": (lambda c, m=m: plot_sim_vs_kernel(c, mode=m))
+            for m in modes}

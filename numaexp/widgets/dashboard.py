@@ -114,6 +114,7 @@ class Dashboard(RunView):
                 description="interleave (patch 3)",
                 tooltip="as-posted: NUMA_TASK_MIG == 1 collides with node 1"),
         }
+        self.variants.update(_backend_controls(s))
         for widget in self.variants.values():
             widget.style = _STYLE
             widget.layout = w.Layout(width=_WIDTH)
@@ -158,6 +159,7 @@ class Dashboard(RunView):
         s.bind = None if s.bind == "none" else s.bind  # a Dropdown value of None means "no choice"
         for name, widget in self.variants.items():
             setattr(s, name, widget.value)
+        s.profile = None if s.profile == "none" else s.profile
         s.modes = tuple(mode for mode, box in self.modes.items() if box.value)
         s.numa_load_balance = tuple(self.numa_load_balance.value)
         return s
@@ -190,3 +192,20 @@ def _tunable_control(param, value):
     return w.BoundedIntText(value=value, min=param.low, max=param.high,
                             description=param.name.replace("_", " ") + unit,
                             tooltip=f"{param.doc}; {param.allowed}")
+
+
+def _backend_controls(s: DashboardSettings) -> dict:
+    """The backend choice: simulator, real kernel (QEMU guest) or both; kernel; cost profile."""
+    from numaexp.model.cost_profiles import available_profiles
+
+    return {
+        "backends": w.SelectMultiple(
+            options=["sim", "kernel"], value=tuple(s.backends), rows=2, description="backend",
+            tooltip="sim: the simulator; kernel: Debian's kernel in a QEMU guest built from the "
+                    "machine (needs qemu-system-x86 busybox-static gcc cpio; a small machine)"),
+        "kernel": w.Dropdown(options=["6.12", "6.1"], value=s.kernel, description="kernel"),
+        "profile": w.Dropdown(options=["none", *available_profiles()],
+                              value=s.profile or "none", description="sim cost profile",
+                              tooltip="qemu-tcg: the simulator at a QEMU guest's speed and "
+                                      "costs, to compare with the kernel backend"),
+    }

@@ -84,6 +84,14 @@ class DashboardSettings:
         Interval of the time series, simulated seconds.
     max_duration_s : float
         Limit of a run that stops when its work is done, simulated seconds.
+    backends : tuple of str
+        ``("sim",)`` (default), ``("kernel",)`` or both: each mode also runs on
+        a real kernel in a QEMU guest (``numaexp.run_kernel``; the scenario must
+        fit a guest).
+    kernel : str
+        The kernel backend's kernel (``"6.12"``, ``"6.1"`` or a bzImage path).
+    profile : str, optional
+        Cost profile for the simulator's runs (e.g. ``"qemu-tcg"`` beside a guest).
     """
 
     machine: str = "2-socket"
@@ -105,6 +113,9 @@ class DashboardSettings:
     seed: int = 0
     sample_interval_s: float = 0.5
     max_duration_s: float = 600.0
+    backends: tuple[str, ...] = ("sim",)
+    kernel: str = "6.12"
+    profile: str | None = None
 
 
 def mode_choices() -> list[tuple[int, str, bool]]:

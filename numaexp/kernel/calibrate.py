@@ -1,0 +1,215 @@
+"""Fit a cost profile to kernel runs: per-event kernel costs and the access rate.
+
+Under QEMU TCG the guest's CPUs are slow and its kernel work is costly, so
+a simulation compared with a guest must use the guest's own figures. This
+fits them by least squares from kernel results (``run_kernel``):
+
+- the access rate: each thread's sweep bandwidth, ``touches x 4 KiB /
+  user time`` (the simulator's ``stream_gbps``, user time only: kernel
+  time is charged separately);
+- the per-event costs: in every sampling interval of every run, the
+  threads' system time against the events of that interval,
+  ``system_s ~ hint_fault_ns x numa_hint_faults + migrate_folio_ns x
+  numa_pages_migrated + pte_update_ns x numa_pte_updates + first_touch_ns
+  x first touches + baseline x seconds`` (first touches: ``pgfault -
+  numa_hint_faults``; the baseline is system time that comes with no counted
+  event, kept in the profile's ``fit`` table but not in the CostModel),
+  solved with non-negative least squares.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+import numpy as np
+import pandas as pd
+
+from numaexp.errors import ScenarioError
+from numaexp.model.cost_profiles import CostProfile
+from numaexp.model.costs import MAX_COST_NS, CostModel
+
+EVENTS = ("numa_hint_faults", "numa_pages_migrated", "numa_pte_updates", "first_touch")
+"""Regressors, in the order of :data:`COST_FIELDS`."""
+
+COST_FIELDS = ("hint_fault_ns", "migrate_folio_ns", "pte_update_ns", "first_touch_ns")
+"""CostModel fields fitted (``migrate_copy_ns_per_page``, ``pte_scan_ns`` and
+``tlb_flush_ns`` are set to 0: their cost is inside the fitted ones)."""
+
+
+def nnls(a: np.ndarray, b: np.ndarray, iterations: int = 200) -> np.ndarray:
+    """Non-negative least squares ``min |a x - b|, x >= 0`` (Lawson and Hanson's active set).
+
+    Parameters
+    ----------
+    a : ndarray, shape (m, n)
+    b : ndarray, shape (m,)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    n = a.shape[1]
+    x = np.zeros(n)
+    passive = np.zeros(n, dtype=bool)
+    w = a.T @ (b - a @ x)
+    for _ in range(iterations):
+        if passive.all() or (w[~passive] <= 1e-12 * max(1.0, np.abs(w).max())).all():
+            break
+        j = np.argmax(np.where(passive, -np.inf, w))
+        passive[j] = True
+        while True:
+            z = np.zeros(n)
+            z[passive] = np.linalg.lstsq(a[:, passive], b, rcond=None)[0]
+            if (z[passive] > 0).all():
+                x = z
+                break
+            neg = passive & (z <= 0)
+            alpha = np.min(x[neg] / (x[neg] - z[neg]))
+            x = x + alpha * (z - x)
+            passive &= x > 1e-15
+        w = a.T @ (b - a @ x)
+    return x
+
+
+def interval_rows(result) -> pd.DataFrame:
+    """Per sampling interval of a kernel result: system seconds and event counts."""
+    ts = result.timeseries.sort_values("time_s")
+    tts = result.task_timeseries
+    system = tts.groupby("time_s")["system_s"].sum().reindex(ts["time_s"]).to_numpy(float)
+    frame = pd.DataFrame({"time_s": ts["time_s"].to_numpy(float), "system_s": system})
+    for name in EVENTS[:3]:
+        frame[name] = ts[name].astype("float64").to_numpy()
+    pgfault = result.meta.get("pgfault")
+    frame["first_touch"] = np.asarray(pgfault, float) - frame["numa_hint_faults"] \
+        if pgfault is not None else 0.0
+    deltas = frame.diff().iloc[1:]
+    return deltas.clip(lower=0).fillna(0.0)
+
+
+def _kinds(result) -> set:
+    return set(result.meta.get("patterns", ["sweep"]))
+
+
+def random_think_ns(results, latency_ns: float = 90.0, mlp: float = 4.0) -> float | None:
+    """``think_ns`` of random accesses: user ns per access less the simulator's stall.
+
+    The simulator charges a random access ``think_ns + latency / mlp``; with a
+    flat latency of ``latency_ns`` (the machine's local latency, default 90 ns)
+    and the phases' default ``mlp`` of 4. None without a random-access run.
+    """
+    runs = [r for r in results if _kinds(r) and "sweep" not in _kinds(r)]
+    if not runs:
+        return None
+    touches = user = 0.0
+    for r in runs:
+        t = r.times[r.times["level"] == "task"]
+        touches += float(t["touches"].astype("float64").sum())
+        user += float(t["user_s"].sum())
+    return max(0.0, user * 1e9 / max(touches, 1.0) - latency_ns / mlp)
+
+
+def sweep_rate_gbps(results) -> float:
+    """Mean per-thread sweep bandwidth, GB/s: touches x 4 KiB over user seconds."""
+    touches = user = 0.0
+    for r in results:
+        if "sweep" not in _kinds(r):
+            continue
+        t = r.times[r.times["level"] == "task"]
+        touches += float(t["touches"].astype("float64").sum())
+        user += float(t["user_s"].sum())
+    if user <= 0:
+        raise ScenarioError("results", "the runs spent no user time", "kernel results of runs "
+                            "with sweep phases")
+    return touches * 4096 / user / 1e9
+
+
+def fit_profile(results, name: str = "fitted", description: str = "") -> CostProfile:
+    """A :class:`CostProfile` fitted to kernel ``results`` (see the module's docstring).
+
+    Parameters
+    ----------
+    results : iterable of Result
+        Kernel-backend results (``result.meta["backend"] == "kernel"``) with
+        sweep workloads; at least one should have NUMA hint faults (mode 1)
+        and one first touches.
+    name, description : str
+        Of the profile.
+    """
+    results = list(results)
+    if not results or any(r.meta.get("backend") != "kernel" for r in results):
+        raise ScenarioError("results", "calibration needs kernel-backend results",
+                            "results of numaexp.run_kernel")
+    rows = pd.concat([interval_rows(r) for r in results], ignore_index=True)
+    # an intercept: system time that comes with no counted event (timer ticks, the
+    # scheduler, page-table walks of the sampler's reads), per second of the interval
+    a = np.column_stack([rows[list(EVENTS)].to_numpy(float), rows["time_s"].to_numpy(float)])
+    b = rows["system_s"].to_numpy(float) * 1e9
+    scale = np.maximum(a.max(axis=0), 1.0)
+    x = nnls(a / scale, b) / scale
+    pred = a @ x
+    ss_res = float(((b - pred) ** 2).sum())
+    ss_tot = float(((b - b.mean()) ** 2).sum()) or 1.0
+    fitted = {f: float(min(v, MAX_COST_NS)) for f, v in zip(COST_FIELDS, x[:-1], strict=True)}
+    costs = dataclasses.replace(CostModel(), migrate_copy_ns_per_page=0.0, pte_scan_ns=0.0,
+                                tlb_flush_ns=0.0, **fitted)
+    kernels = sorted({str(r.meta.get("kernel_release", "")) for r in results})
+    fit = {"date": datetime.date.today().isoformat(), "kernels": kernels,
+           "runs": [f"{r.meta.get('scenario')} mode {r.meta.get('mode')}" for r in results],
+           "intervals": len(rows), "r2_system_time": 1 - ss_res / ss_tot,
+           "baseline_system_s_per_s": float(x[-1]) / 1e9}
+    return CostProfile(name=name, costs=costs, stream_gbps=sweep_rate_gbps(results),
+                       think_ns=random_think_ns(results), flat_latency=True,
+                       description=description, fit=fit)
+
+
+PROBES = (("mode 1, first touched on node 0", {"mode": 1, "first_touch_node": 0}),
+          ("mode 0, first touched by each thread", {"mode": 0, "first_touch_node": None}),
+          ("mode 1, random accesses to 5 % of each slice", {"mode": 1, "first_touch_node": 0,
+                                                             "hot_size": 0.05}))
+"""The probe runs of :func:`calibrate`: numa02 on a 2 x 2-vCPU guest (hint faults,
+migrations, PTE updates; first touches; PTE updates with few faults, and the
+random access rate)."""
+
+
+def calibrate(kernel="6.12", *, results=None, name: str = "qemu-tcg",
+              out=None, progress: bool | None = None, log_dir=None,
+              duration_s: float = 25.0) -> CostProfile:
+    """Fit a cost profile to a kernel, running the probes or reading earlier results.
+
+    Parameters
+    ----------
+    kernel : str or Path
+        The kernel of the probes (see :func:`numaexp.run_kernel`).
+    results : iterable of Result or of paths, optional
+        Earlier kernel results (or directories written by ``Result.save``)
+        to fit instead of running the probes.
+    name : str
+        The profile's name.
+    out : str or Path, optional
+        Write the profile there as TOML.
+    progress, log_dir
+        Passed to :func:`numaexp.run_kernel`.
+    duration_s : float
+        Length of each probe, seconds of guest time.
+
+    Returns
+    -------
+    CostProfile
+    """
+    from numaexp.kernel.result import load_result
+    from numaexp.kernel.run import run_kernel
+    from numaexp.kernel.scenarios import numa02_guest
+
+    if results is None:
+        results = [run_kernel(numa02_guest(duration_s=duration_s, **probe), kernel=kernel,
+                              progress=progress, log_dir=log_dir) for _what, probe in PROBES]
+    else:
+        results = [load_result(r) if not hasattr(r, "frames") else r for r in results]
+    profile = fit_profile(results, name=name,
+                          description=f"fitted by numaexp calibrate to {len(results)} kernel "
+                                      "run(s) under QEMU TCG: the guest's per-event kernel "
+                                      "costs and per-thread sweep rate")
+    if out is not None:
+        profile.save(out)
+    return profile

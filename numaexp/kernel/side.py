@@ -1,0 +1,162 @@
+"""The simulator and the kernel side by side: one :class:`Comparison`, a ratio table."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from numaexp.errors import ScenarioError
+from numaexp.experiment import Comparison
+from numaexp.io.columns import VMSTAT
+from numaexp.model.cost_profiles import CostProfile, apply_profile
+from numaexp.model.scenario import Scenario
+
+BACKENDS = ("sim", "kernel")
+"""Backends a comparison can use."""
+
+RATIO_COUNTERS = ("numa_pte_updates", "numa_hint_faults", "numa_hint_faults_local",
+                  "numa_pages_migrated", "pgmigrate_success", "pgpromote_success",
+                  "pgdemote_kswapd", "numa_task_migrated", "numa_task_swapped")
+"""Counters in :func:`ratio_table`, when both sides have them."""
+
+
+def check_backends(backends) -> list[str]:
+    """``backends`` as a list of distinct names from :data:`BACKENDS`."""
+    if isinstance(backends, str):
+        backends = [b.strip() for b in backends.split(",") if b.strip()]
+    backends = list(backends)
+    if not backends:
+        raise ScenarioError("backends", "no backend", ", ".join(BACKENDS))
+    for i, b in enumerate(backends):
+        if b not in BACKENDS:
+            raise ScenarioError(f"backends[{i}]", f"unknown backend {b!r}", ", ".join(BACKENDS))
+        if b in backends[:i]:
+            raise ScenarioError(f"backends[{i}]", f"{b!r} given twice", "each backend once")
+    return backends
+
+
+def tag_backend(result, backend: str):
+    """Give every frame of ``result`` a ``backend`` column (kept if it has one)."""
+    for frame in result.frames.values():
+        if "backend" not in frame.columns:
+            frame["backend"] = backend
+    result.meta.setdefault("backend", backend)
+    return result
+
+
+def compare_backends(scenario: Scenario, modes=(0, 1), variants=None, *,
+                     backends=BACKENDS, kernel: str | Path = "6.12",
+                     profile: CostProfile | str | Path | None = None,
+                     progress: bool | None = None, timeout_s: float | None = None,
+                     log_dir: str | Path | None = None) -> Comparison:
+    """Run ``scenario`` per mode on the simulator and/or a real kernel.
+
+    Parameters
+    ----------
+    scenario, modes, variants
+        As :func:`numaexp.compare` (variants apply to the simulator; the
+        kernel is what ``kernel`` is).
+    backends : sequence of {"sim", "kernel"} or str
+        ``["sim", "kernel"]`` or ``"sim,kernel"``.
+    kernel : str or Path
+        The kernel (see :func:`numaexp.run_kernel`).
+    profile : CostProfile, str or Path, optional
+        A cost profile applied to the simulator's runs (e.g. ``"qemu-tcg"``,
+        so that it runs at the guest's speed and costs).
+    progress, timeout_s, log_dir
+        Passed on.
+
+    Returns
+    -------
+    Comparison
+        Labels ``"mode M sim"`` and ``"mode M kernel"`` (just ``"mode M"``
+        with one backend); ``settings`` has a ``backend`` column.
+    """
+    from numaexp.experiment import compare
+    from numaexp.kernel.run import run_kernel
+
+    backends = check_backends(backends)
+    several = len(backends) > 1
+    results, settings = {}, []
+    if "sim" in backends:
+        base = apply_profile(scenario, profile) if profile is not None else scenario
+        sim = compare(base, modes=modes, variants=variants, progress=progress)
+        for label, result in sim.results.items():
+            row = sim.settings[sim.settings["label"] == label].iloc[0].to_dict()
+            new = f"{label} sim" if several else label
+            results[new] = tag_backend(result, "sim")
+            settings.append({**row, "label": new, "backend": "sim"})
+    if "kernel" in backends:
+        mode_list = [modes] if isinstance(modes, int) else list(modes)
+        for mode in mode_list:
+            run = dataclasses.replace(scenario, kernel=dataclasses.replace(
+                scenario.kernel, numa_balancing=mode))
+            label = f"mode {mode} kernel" if several else f"mode {mode}"
+            results[label] = run_kernel(run, kernel=kernel, progress=progress,
+                                        timeout_s=timeout_s, log_dir=log_dir)
+            settings.append({"label": label, "mode": mode,
+                             "variant": run.kernel.variant.label, "backend": "kernel"})
+    # mode by mode, each mode's backends in the order given
+    mode_order = [modes] if isinstance(modes, int) else list(modes)
+    rank = {row["label"]: (mode_order.index(row["mode"]), backends.index(row["backend"]), i)
+            for i, row in enumerate(settings)}
+    order = sorted(results, key=rank.__getitem__)
+    frame = pd.DataFrame(settings).set_index("label").loc[order].reset_index()
+    return Comparison(results={lb: results[lb] for lb in order}, settings=frame)
+
+
+def ratio_table(sim, kernel) -> pd.DataFrame:
+    """Sim/kernel ratio per counter, final pages per node and time.
+
+    Parameters
+    ----------
+    sim, kernel : Result
+        A simulation and a kernel run of the same scenario.
+
+    Returns
+    -------
+    DataFrame
+        One row per quantity: ``quantity``, ``sim``, ``kernel``, ``ratio``
+        (sim / kernel; NaN where the kernel has none or it is 0).
+    """
+    rows = []
+    for name in RATIO_COUNTERS:
+        if name in VMSTAT:
+            s, k = sim.vmstat[name].iloc[0], kernel.vmstat[name].iloc[0]
+            if pd.isna(k) or pd.isna(s):
+                continue
+            rows.append((name, float(s), float(k)))
+    sp = sim.numa_stat.groupby("node")["pages"].sum()
+    kp = kernel.numa_stat.groupby("node")["pages"].sum()
+    for node in sp.index:
+        rows.append((f"pages_{node}", float(sp[node]), float(kp.get(node, float("nan")))))
+    for level_name in ("user_s", "system_s"):
+        s = sim.times[sim.times["level"] == "total"][level_name].iloc[0]
+        k = kernel.times[kernel.times["level"] == "total"][level_name].iloc[0]
+        rows.append((level_name, float(s), float(k)))
+    st = sim.times[sim.times["level"] == "total"]["touches"].iloc[0]
+    kt = kernel.times[kernel.times["level"] == "total"]["touches"].iloc[0]
+    rows.append(("touches", float(st), float(kt)))
+    frame = pd.DataFrame(rows, columns=["quantity", "sim", "kernel"])
+    frame["ratio"] = frame["sim"] / frame["kernel"].where(frame["kernel"] != 0)
+    return frame
+
+
+def comparison_ratios(comparison: Comparison) -> pd.DataFrame:
+    """:func:`ratio_table` for every mode that has both a sim and a kernel run."""
+    parts = []
+    settings = comparison.settings
+    for mode in settings["mode"].unique():
+        rows = settings[settings["mode"] == mode]
+        sims = rows[rows["backend"] == "sim"]["label"].tolist()
+        kernels = rows[rows["backend"] == "kernel"]["label"].tolist()
+        if sims and kernels:
+            part = ratio_table(comparison.results[sims[0]], comparison.results[kernels[0]])
+            part.insert(0, "mode", mode)
+            parts.append(part)
+    if not parts:
+        raise ScenarioError("comparison", "no mode has both a sim and a kernel run",
+                            'a comparison made with backends=["sim", "kernel"]')
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,111 @@
+"""numaexp.io.read_snapshot: the sample snapshot as frames with simulate()'s names."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from numaexp.io import SnapshotError, read_snapshot
+from numaexp.io import columns as C
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def snap():
+    return read_snapshot(DATA / "snapshot")
+
+
+def test_frames_and_columns(snap):
+    for name in ("vmstat", "memory_stat", "sched", "numa_stat", "timeseries", "task_timeseries",
+                 "cgroup_timeseries", "events", "times"):
+        assert name in snap.frames
+        assert {"mode", "variant", "backend"} <= set(snap.frames[name].columns)
+        assert (snap.frames[name]["backend"] == "kernel").all()
+    assert list(snap.vmstat.columns[:len(C.VMSTAT)]) == list(C.VMSTAT)
+    assert list(snap.memory_stat.columns[:1 + len(C.MEMCG)]) == ["cgroup", *C.MEMCG]
+    assert list(snap.sched.columns[:4 + len(C.SCHED)]) == ["process", "thread", "pid", "cgroup",
+                                                            *C.SCHED]
+    assert list(snap.task_timeseries.columns[:len(C.TASK_TIMESERIES)]) == \
+        list(C.TASK_TIMESERIES)
+    assert list(snap.times.columns[:len(C.TIMES)]) == list(C.TIMES)
+
+
+def test_counters_are_changes_between_snapshots(snap):
+    vm = snap.vmstat.iloc[0]
+    assert vm["numa_pte_updates"] == 66536 - 1000
+    assert vm["numa_pages_migrated"] == 20000
+    assert pd.isna(vm["numa_task_migrated"])  # a stock kernel has no such counter
+    assert pd.isna(vm["pgfault_first_touch"])  # the simulator's own
+    ts = snap.timeseries
+    assert ts["time_s"].tolist() == [0.0, 2.5]
+    assert ts["free_pages_N0"].tolist() == [700000 * 1024 // 4096, 620000 * 1024 // 4096]
+    assert ts["pgpromote_success_N1"].tolist() == [0, 120]  # nodeN/vmstat
+    assert ts["pgdemote_kswapd_N0"].tolist() == [0, 40]
+    assert ts["hot_threshold_ms_N0"].isna().all()
+
+
+def test_cgroups_are_their_own_counts(snap):
+    ms = snap.memory_stat.set_index("cgroup")
+    assert ms.loc["/mytest", "numa_pages_migrated"] == 20000
+    assert ms.loc["/", "numa_pages_migrated"] == 0  # the root's file includes /mytest
+    ns = snap.numa_stat.set_index(["cgroup", "node"])["pages"]
+    assert ns[("/mytest", "N0")] == 45536 and ns[("/mytest", "N1")] == 20000
+    assert ns[("/", "N0")] == 20000 and ns[("/", "N1")] == 5000
+
+
+def test_tasks(snap):
+    sched = snap.sched.set_index("pid")
+    assert sched.loc[4243, "numa_preferred_nid"] == 1
+    assert sched.loc[4243, "faults_task_shared_N0"] == 3
+    assert (sched["cgroup"] == "/mytest").all()
+    tt = snap.task_timeseries
+    last = tt[tt["time_s"] == 2.5].set_index("pid")
+    assert last.loc[4243, "cpu"] == 1 and last.loc[4243, "node"] == 0
+    times = snap.times[snap.times["level"] == "task"].set_index("pid")
+    assert times.loc[4243, "user_s"] == pytest.approx(2.0)
+    assert times.loc[4243, "system_s"] == pytest.approx(0.4)
+
+
+def test_tarball_and_single_snapshot(tmp_path):
+    tar = tmp_path / "snap.tar.gz"
+    with tarfile.open(tar, "w:gz") as t:
+        t.add(DATA / "snapshot", arcname="numaexp-snapshot")
+    assert read_snapshot(tar).vmstat["numa_pages_migrated"].iloc[0] == 20000
+    one = read_snapshot(DATA / "snapshot" / "snap-0000")
+    assert one.vmstat["numa_pte_updates"].iloc[0] == 1000  # as read
+
+
+def test_malformed_file_in_snapshot(tmp_path):
+    copy = tmp_path / "snap"
+    shutil.copytree(DATA / "snapshot", copy)
+    bad = copy / "snap-0001" / "proc" / "4242" / "numa_maps"
+    bad.write_text(bad.read_text().replace("N1=20000", "N1=many"))
+    with pytest.raises(SnapshotError, match=rf"{bad}, line 2: N1: 'many' is not an integer"):
+        read_snapshot(copy)
+    with pytest.raises(SnapshotError, match="no such snapshot"):
+        read_snapshot(tmp_path / "nothing")
+
+
+def test_collector_script_runs_and_is_read(tmp_path):
+    script = subprocess.run([sys.executable, "-m", "numaexp", "collect", "--script"],
+                            capture_output=True, text=True,
+                            check=True).stdout
+    assert script.startswith("#!/bin/sh")
+    path = tmp_path / "numaexp-collect"
+    path.write_text(script)
+    out = tmp_path / "here"
+    proc = subprocess.run(["sh", str(path), "-o", str(out), "-n", "2", "-i", "0.2", "-c",
+                           str(tmp_path / "no-cgroup"), "-p", "1"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["snap-0000", "snap-0001"]
+    result = read_snapshot(out)
+    assert len(result.timeseries) == 2
+    assert result.timeseries["time_s"].iloc[1] > 0

@@ -1,0 +1,188 @@
+"""The kernel backend without a guest: translation, QEMU plan, errors, parsing, calibration."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import numaexp
+from numaexp.errors import ScenarioError
+from numaexp.kernel import host
+from numaexp.kernel.calibrate import nnls
+from numaexp.kernel.errors import KernelBackendError
+from numaexp.kernel.guest import plan_guest
+from numaexp.kernel.images import kernel_image
+from numaexp.kernel.records import parse_records, parse_topology
+from numaexp.kernel.scenarios import guest_machine, numa02_guest
+from numaexp.kernel.setup import setup_script, spec_text, untranslatable
+from numaexp.kernel.side import check_backends
+from numaexp.model import Action, MemPolicy, Vma
+from numaexp.model.cost_profiles import apply_profile, available_profiles, load_profile
+from numaexp.model.kernel import KernelConfig
+
+
+def test_qemu_plan_of_a_tiered_machine():
+    machine = guest_machine(nodes=2, cpus_per_node=2, memory_per_node="512 MiB", cpuless=1,
+                            kmem=1, kmem_memory="512 MiB")
+    plan = plan_guest(machine)
+    args = " ".join(plan.qemu_args)
+    assert "-smp 4,sockets=2,cores=2,threads=1" in args  # one socket per CPU node
+    assert "q35,max-ram-below-4g=1536M" in args  # DRAM below 4 GiB, the kmem range above
+    assert "node,nodeid=0,memdev=m0,cpus=0-1" in args
+    assert "node,nodeid=2,memdev=m2 " in args + " "  # CPU-less: no cpus=
+    assert "dist,src=0,dst=3,val=14" in args and "dist,src=1,dst=0,val=21" in args
+    assert plan.cmdline == ("memmap=512M!4096M", "memhp_default_state=offline")
+    assert plan.kmem_nodes == (3,)
+
+
+def test_untranslatable_fields_listed_together():
+    scenario = numa02_guest(1)
+    proc = scenario.workload.processes[0]
+    proc = dataclasses.replace(proc, vmas=(dataclasses.replace(proc.vmas[0], kind="file"),))
+    bad = dataclasses.replace(
+        scenario, kernel=dataclasses.replace(scenario.kernel, hz=1000),
+        workload=dataclasses.replace(scenario.workload, processes=(proc,)),
+        actions=(Action(at_s=1.0, kind="numa_balancing", value=0),))
+    problems = untranslatable(bad)
+    assert len(problems) == 3
+    with pytest.raises(ScenarioError) as err:
+        numaexp.run_kernel(bad)
+    text = str(err.value)
+    for field in ("kernel.hz", "actions", "workload.processes[0].vmas[0].kind"):
+        assert field in text
+
+
+def test_unequal_cpu_nodes_cannot_be_sockets():
+    machine = numaexp.Machine(name="odd", nodes=(numaexp.Node(cpus=2, memory="1 GiB"),
+                                                 numaexp.Node(cpus=1, memory="1 GiB")),
+                              distance=((10, 21), (21, 10)))
+    with pytest.raises(ScenarioError, match=r"machine.nodes\[\*\].cpus: .* \[2, 1\]"):
+        plan_guest(machine)
+
+
+def test_spec_and_setup_script():
+    scenario = numa02_guest(1)
+    proc = scenario.workload.processes[0]
+    vma = Vma(name="buf", size=proc.vmas[0].size, policy=MemPolicy("bind", (0, 1), True))
+    scenario = dataclasses.replace(scenario, workload=dataclasses.replace(
+        scenario.workload, processes=(dataclasses.replace(proc, vmas=(vma,)),)))
+    spec = spec_text(scenario).splitlines()
+    assert spec[0].startswith("run duration 25.000000")
+    assert "vma buf 536870912 0 0 0 -1 2 8192 3" in spec  # MPOL_BIND | MPOL_F_NUMA_BALANCING
+    threads = [line for line in spec if line.startswith("thread")]
+    assert len(threads) == 4
+    pats = [line.split() for line in spec if line.startswith("pat")]
+    assert [int(p[3]) for p in pats] == [k * 128 << 20 for k in range(4)]  # own quarter each
+    script = setup_script(scenario, ())
+    assert "setw kernel.numa_balancing /proc/sys/kernel/numa_balancing 1 -" in script
+    assert "/sys/kernel/debug/sched/numa_balancing/scan_size_mb 512 256" in script
+    assert "transparent_hugepage/enabled madvise" in script
+    assert "kmem " not in script.split("topology()")[1]  # no kmem node, no conversion
+
+
+def test_missing_package_names_it_and_the_apt_line(monkeypatch):
+    monkeypatch.setattr(host.shutil, "which",
+                        lambda prog: None if prog == "qemu-system-x86_64" else "/usr/bin/x")
+    with pytest.raises(KernelBackendError) as err:
+        host.require_programs()
+    assert "qemu-system-x86_64 (package qemu-system-x86)" in str(err.value)
+    assert "sudo apt-get install -y qemu-system-x86" in str(err.value)
+
+
+def test_kernel_names():
+    with pytest.raises(KernelBackendError, match=r"no file '/nonexistent/bzImage'.*6\.12, 6\.1"):
+        kernel_image("/nonexistent/bzImage")
+
+
+def test_records_and_topology_parsing():
+    text = ("@vma p buf 7f00 4096\n@task p t 10 11\n@sample 0 0.0\n@file /proc/vmstat\n"
+            "@line numa_hint_faults 3\n@eof\n@stat 10 11 5 0 -1\n@err p:buf 22 mbind: Invalid "
+            "argument\n@end 1.5 0\n")
+    r = parse_records(text)
+    assert r.samples[0].vmstat == {"numa_hint_faults": 3}
+    assert r.samples[0].work[11] == (5, False, -1.0)
+    assert r.mappings[0].tgid == 10 and r.mappings[0].start == 0x7F00
+    assert r.errors == ["p:buf: mbind: Invalid argument (errno 22)"]
+    assert r.end_s == 1.5 and not r.timed_out
+    with pytest.raises(numaexp.io.SnapshotError,
+                       match="guest records, line 3: unterminated dump of /proc/vmstat"):
+        parse_records("@sample 0 0\n@file /proc/vmstat\n@sample 1 1\n")
+    topo = parse_topology(["node 0 cpus=0-1 memtotal_kb=10 distance=10,21", "tier 4 0-1",
+                           "has_cpu 0", "cpus 2"])
+    assert topo["nodes"][0] == {"cpus": [0, 1], "memtotal_bytes": 10240, "distance": [10, 21]}
+    assert topo["tiers"] == {4: [0, 1]} and topo["cpus"] == 2
+
+
+def test_backends_checked():
+    assert check_backends("sim,kernel") == ["sim", "kernel"]
+    with pytest.raises(ScenarioError, match=r"backends\[1\]: unknown backend 'qemu'"):
+        check_backends(["sim", "qemu"])
+    with pytest.raises(ScenarioError, match="given twice"):
+        check_backends(["sim", "sim"])
+
+
+def test_nnls_recovers_nonnegative_costs():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0, 1000, size=(60, 4))
+    truth = np.array([20e3, 0.0, 3e3, 100e3])
+    b = a @ truth + rng.normal(0, 1e3, 60)
+    x = nnls(a, b)
+    assert (x >= 0).all()
+    assert x[0] == pytest.approx(truth[0], rel=0.05) and x[3] == pytest.approx(truth[3], rel=0.05)
+
+
+def test_qemu_tcg_profile_ships_and_applies():
+    assert "qemu-tcg" in available_profiles()
+    profile = load_profile("qemu-tcg")
+    assert profile.flat_latency and 0 < profile.stream_gbps < 5
+    s = apply_profile(numa02_guest(1), profile)
+    assert s.costs == profile.costs
+    assert {p.stream_gbps for t in s.workload.processes[0].threads for p in t.phases} == \
+        {profile.stream_gbps}
+    lat = s.machine.latency_matrix
+    assert len({x for row in lat for x in row}) == 1  # remote costs what local does
+    with pytest.raises(ScenarioError, match="no cost profile 'nope'"):
+        load_profile("nope")
+
+
+def test_mode4_needs_an_rfc_variant_before_any_guest():
+    with pytest.raises(ScenarioError, match="mode 4"):
+        KernelConfig(numa_balancing=4, variant="mainline")
+
+
+def test_compare_with_the_sim_backend_and_a_profile():
+    comparison = numaexp.compare(numa02_guest(1, duration_s=1), modes=[1, 0], backends="sim",
+                                 profile="qemu-tcg", progress=False)
+    assert list(comparison.results) == ["mode 1", "mode 0"]  # the order asked for
+    assert comparison.settings["backend"].tolist() == ["sim", "sim"]
+    assert (comparison.table("vmstat")["backend"] == "sim").all()
+    run = comparison.results["mode 1"].scenario
+    assert run.costs == load_profile("qemu-tcg").costs  # the profile reached the simulator
+
+
+def test_pinned_numa02_gives_each_thread_its_cpu_and_quarter():
+    s = numa02_guest(1, pinned=True)
+    threads = s.workload.processes[0].threads
+    assert [t.cpus for t in threads] == [(0,), (1,), (2,), (3,)]
+    quarter = 128 << 20
+    assert [(t.phases[0].patterns[0].start, t.phases[0].patterns[0].length) for t in threads] \
+        == [(k * quarter, quarter) for k in range(4)]
+    assert "thread worker.2 2 -1 0 0" in spec_text(s)
+
+
+def test_dashboard_sim_backend_with_a_profile():
+    from numaexp.widgets.comparison import DashboardModel
+    from numaexp.widgets.scenarios import DashboardSettings
+
+    model = DashboardModel(DashboardSettings(passes=5, backends=("sim",), profile="qemu-tcg"))
+    model.run(blocking=True)
+    assert model.status == "done", model.message
+    assert model.comparison.settings["backend"].tolist() == ["sim", "sim"]
+    run = model.comparison.results["mode 1"]
+    assert run.scenario.costs == load_profile("qemu-tcg").costs
+    assert (run.vmstat["backend"] == "sim").all()
+    bad = DashboardModel(DashboardSettings(passes=5, backends=("qemu",)))
+    bad.run(blocking=True)
+    assert bad.status == "error" and "unknown backend 'qemu'" in bad.message
