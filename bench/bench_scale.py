@@ -66,7 +66,7 @@ CHILD = textwrap.dedent("""
 
     def settle_passes(runner, pages):
         # time the first settle's page passes one by one, as settle_streams runs them
-        from numaexp.sim import parallel
+        from numaexp.sim.engine import parallel
         from numaexp.sim.engine.phases import build_segments, update_row_rates
         s = runner.state
         build_segments(s)

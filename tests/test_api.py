@@ -89,7 +89,7 @@ def test_simulate_rejects_non_scenarios():
 
 
 def test_interrupt_keeps_the_partial_run(small, monkeypatch):
-    from numaexp.sim import runner
+    from numaexp.sim.engine import runner
 
     calls = {"n": 0}
     original = runner.Runner.advance

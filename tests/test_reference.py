@@ -19,8 +19,8 @@ import pytest
 from hypothesis import example, given, reject, settings
 from hypothesis import strategies as st
 
-from numaexp.sim import cpupid as sim_cpupid
-from numaexp.sim import scan_period as sim_sp
+from numaexp.sim.kernel import cpupid as sim_cpupid
+from numaexp.sim.kernel import scan_period as sim_sp
 from numaexp.sim.kernel.constants import (
     CMP_MOVE,
     CMP_SKIP,
