@@ -1,43 +1,39 @@
-"""Column names of the frames, as :func:`numaexp.simulate` names them.
+"""Column names of the frames, derived from the readout table (:mod:`numaexp.readout`).
 
-Kept here (rather than imported from the simulator) so that reading real
-snapshots needs no simulator; ``tests/test_kernel_frames.py`` checks them
-against a live simulation.
+The kernel backend and the snapshot readers fill the same frames as
+:func:`numaexp.simulate`; the names come from the one declaration, which
+imports nothing of the simulator.
 """
 
 from __future__ import annotations
 
-VMSTAT = ("numa_pte_updates", "numa_huge_pte_updates", "numa_hint_faults",
-          "numa_hint_faults_local", "numa_pages_migrated", "pgmigrate_success", "pgmigrate_fail",
-          "numa_task_migrated", "numa_task_swapped", "thp_migration_success",
-          "thp_migration_fail", "pgpromote_success", "pgpromote_candidate", "pgdemote_kswapd",
-          "pgdemote_direct", "pgfault_first_touch", "alloc_fallback", "alloc_failed")
+from numaexp.readout import FRAMES, MEMCG_SPECS, TASK_LABELS, VMSTAT_SPECS
+
+
+def _names(frame: str, *, skip=()) -> tuple[str, ...]:
+    return tuple(c.name for c in FRAMES[frame].columns if c not in skip and not c.per_node)
+
+
+VMSTAT = tuple(name for name, _, _ in VMSTAT_SPECS)
 """``vmstat`` columns (the last three are the simulator's own: NA from a kernel)."""
 
-NODE_VMSTAT = ("pgpromote_success", "pgpromote_candidate", "pgdemote_kswapd")
-"""Per-node counters of ``timeseries`` (``/sys/devices/system/node/nodeN/vmstat``), after
-``hot_threshold_ms_N`` and ``promo_window_candidates_N`` (NA from a kernel)."""
+NODE_VMSTAT = tuple(c.name for c in FRAMES["timeseries"].columns
+                    if c.per_node and c.source.startswith("cnt_node_vm["))
+"""Per-node counters of ``timeseries`` (``/sys/devices/system/node/nodeN/vmstat``)."""
 
-MEMCG = ("numa_pages_migrated", "numa_pte_updates", "numa_hint_faults", "pgpromote_success",
-         "pgdemote_kswapd", "pgdemote_direct", "numa_task_migrated", "numa_task_swapped")
+MEMCG = tuple(name for name, _, _ in MEMCG_SPECS)
 """``memory_stat`` counter columns (``memory.stat`` names)."""
 
-SCHED = ("numa_scan_seq", "task_numa_scan_seq", "numa_pages_migrated", "numa_preferred_nid",
-         "total_numa_faults", "current_node", "numa_group_id", "numa_task_migrated",
-         "numa_task_swapped", "numa_scan_period_ms", "numa_scans")
+SCHED = _names("sched", skip=TASK_LABELS)
 """``sched`` columns after ``process, thread, pid, cgroup`` (then per-node fault columns)."""
 
-TASK_TIMESERIES = ("time_s", "process", "thread", "pid", "cgroup", "alive", "cpu", "node",
-                   "preferred_node", "scan_period_ms", "scan_seq", "locality", "touches",
-                   "user_s", "system_s", "numa_pages_migrated", "numa_task_migrated",
-                   "numa_task_swapped", "numa_group")
+TASK_TIMESERIES = _names("task_timeseries")
 """``task_timeseries`` columns."""
 
-EVENTS = ("time_s", "event", "task", "pid", "src_cpu", "dst_cpu", "partner", "vma", "reason")
+EVENTS = _names("events")
 """``events`` columns."""
 
-TIMES = ("level", "process", "thread", "pid", "cgroup", "user_s", "system_s", "elapsed_s",
-         "touches", "finished", "throughput_per_s")
+TIMES = _names("times")
 """``times`` columns."""
 
 
@@ -47,10 +43,6 @@ def node_name(node: int) -> str:
 
 
 def fault_columns(nodes) -> list[str]:
-    """Per-node ``numa_faults`` columns of ``sched``, in the simulator's order."""
-    out = []
-    for nid in nodes:
-        for label in ("private", "shared"):
-            out += [f"faults_task_{label}_{node_name(nid)}",
-                    f"faults_group_{label}_{node_name(nid)}"]
-    return out
+    """Per-node ``numa_faults`` columns of ``sched``, in the readout table's order."""
+    names = [node_name(n) for n in nodes]
+    return [name for c in FRAMES["sched"].columns if c.per_node for name in c.names(names)]

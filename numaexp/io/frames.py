@@ -217,18 +217,20 @@ def _task_timeseries(samples, tasks, cpu_node, base) -> pd.DataFrame:
                 "time_s": s.time_s, "process": t.process, "thread": t.thread, "pid": t.tid,
                 "cgroup": t.cgroup,
                 "alive": (not work[1]) if work else st is not None,
-                "cpu": cpu, "node": cpu_node.get(cpu, pd.NA) if st else pd.NA,
-                "preferred_node": pd.NA, "scan_period_ms": pd.NA, "scan_seq": pd.NA,
+                "cpu": cpu, "current_node": cpu_node.get(cpu, pd.NA) if st else pd.NA,
+                "numa_preferred_nid": pd.NA, "numa_scan_period_ms": pd.NA,
+                "task_numa_scan_seq": pd.NA,
                 "locality": float("nan"), "touches": work[0] if work else pd.NA,
                 "user_s": (st["utime"] - (b["utime"] if b else 0)) / USER_HZ if st else
                 float("nan"),
                 "system_s": (st["stime"] - (b["stime"] if b else 0)) / USER_HZ if st else
                 float("nan"),
                 "numa_pages_migrated": pd.NA, "numa_task_migrated": pd.NA,
-                "numa_task_swapped": pd.NA, "numa_group": pd.NA})
+                "numa_task_swapped": pd.NA, "numa_group_id": pd.NA})
     frame = pd.DataFrame(rows, columns=list(C.TASK_TIMESERIES))
-    ints = ["pid", "cpu", "node", "preferred_node", "scan_period_ms", "scan_seq", "touches",
-            "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped", "numa_group"]
+    ints = ["pid", "cpu", "current_node", "numa_preferred_nid", "numa_scan_period_ms",
+            "task_numa_scan_seq", "touches", "numa_pages_migrated", "numa_task_migrated",
+            "numa_task_swapped", "numa_group_id"]
     return frame.astype({c: "Int64" for c in ints})
 
 

@@ -166,6 +166,7 @@ def read_snapshot(path: str | Path):
     for frame in frames.values():
         frame["mode"] = mode
         frame["variant"] = "real"
+        frame["policy"] = "kernel"
         frame["backend"] = "kernel"
     meta = {"scenario": str(path), "source": "snapshot", "backend": "kernel",
             "snapshots": len(samples), "sim_seconds": samples[-1].time_s,

@@ -99,6 +99,7 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
     for frame in frames.values():
         frame["mode"] = mode
         frame["variant"] = variant
+        frame["policy"] = "kernel"
         frame["backend"] = BACKEND
     up = run.status("numaexp-guest-up")
     meta = {

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from numaexp.errors import ScenarioError
 from numaexp.kernel.guest import plan_guest, untranslatable_machine
+from numaexp.model.params import PARAMS
 from numaexp.model.scenario import Scenario, effective_cpusets
 from numaexp.model.units import PAGE_SIZE
 
@@ -25,12 +26,6 @@ POLICY_CODES = {"default": 0, "preferred": 1, "bind": 2, "interleave": 3, "local
 """``MPOL_*`` mode numbers (include/uapi/linux/mempolicy.h)."""
 
 MPOL_F_NUMA_BALANCING = 1 << 13
-
-DEBUGFS = "/sys/kernel/debug/sched/numa_balancing"
-TUNABLES = ("scan_delay_ms", "scan_period_min_ms", "scan_period_max_ms", "scan_size_mb",
-            "hot_threshold_ms")
-"""KernelConfig fields written to debugfs ``sched/numa_balancing/``."""
-
 
 def untranslatable(scenario: Scenario) -> list[str]:
     """Every field of ``scenario`` the guest cannot reproduce, with the reason."""
@@ -41,6 +36,9 @@ def untranslatable(scenario: Scenario) -> list[str]:
     if not k.locality_reset_fix:
         problems.append("kernel.locality_reset_fix: false models 6.12.0-6.12.116; the guest "
                         "runs the image's own update_task_scan_period")
+    if not k.policy.is_kernel:
+        problems.append(f"kernel.policy: {k.policy.label} replaces the kernel's decisions in "
+                        "the simulator only; a real kernel decides for itself")
     if scenario.actions:
         problems.append(f"actions: {len(scenario.actions)} run-time action(s); the executor "
                         "does not change settings during a run")
@@ -77,6 +75,11 @@ def check_translatable(scenario: Scenario) -> None:
     if problems:
         raise ScenarioError("scenario", "the kernel backend cannot reproduce these fields:\n  "
                             + "\n  ".join(problems), "see docs/kernel-backend.md")
+
+
+def _sysfs(value) -> str:
+    """A setting as the kernel's file takes it (booleans as ``true``/``false``)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _policy(pol) -> tuple[int, int, int]:
@@ -161,23 +164,11 @@ def setup_script(scenario: Scenario, kmem_modules: tuple[str, ...]) -> str:
         out.append(f"kmem {shlex.quote(' '.join(kmem_modules))}")
     out.append("topology")
     q = shlex.quote
-    defaults = type(k)()
-    out.append(f"setw kernel.numa_balancing /proc/sys/kernel/numa_balancing "
-               f"{k.numa_balancing} -")
-    for name in TUNABLES:
-        out.append(f"setw kernel.{name} {DEBUGFS}/{name} {getattr(k, name)} "
-                   f"{getattr(defaults, name)}")
-    out.append(f"setw kernel.promote_rate_limit_mbps "
-               f"/proc/sys/kernel/numa_balancing_promote_rate_limit_MBps "
-               f"{k.promote_rate_limit_mbps} {defaults.promote_rate_limit_mbps}")
-    demotion = "true" if k.demotion_enabled else "false"
-    out.append(f"setw kernel.demotion_enabled /sys/kernel/mm/numa/demotion_enabled {demotion} "
-               "false")
-    out.append(f"setw kernel.watermark_scale_factor /proc/sys/vm/watermark_scale_factor "
-               f"{k.watermark_scale_factor} {defaults.watermark_scale_factor}")
-    if k.min_free_kbytes is not None:
-        out.append(f"setw kernel.min_free_kbytes /proc/sys/vm/min_free_kbytes "
-                   f"{k.min_free_kbytes} -")
+    for param in PARAMS:  # every kernel setting the parameter table says where to write
+        value = getattr(k, param.name) if param.kernel_file else None
+        if value is not None:
+            out.append(f"setw {param.path} {param.kernel_file} {_sysfs(value)} "
+                       f"{'-' if param.default is None else _sysfs(param.default)}")
     out.append("setw thp /sys/kernel/mm/transparent_hugepage/enabled madvise -")
     out.append("setw thp /sys/kernel/mm/transparent_hugepage/defrag madvise -")
     out.append('setw cgroup /sys/fs/cgroup/cgroup.subtree_control "+cpu +cpuset +memory" -')

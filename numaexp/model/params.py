@@ -66,6 +66,9 @@ class Param:
         The only values accepted (instead of bounds).
     optional : bool
         ``None`` is accepted too (the builder then computes the value).
+    kernel_file : str
+        The file a running kernel exposes it in (written by the kernel
+        backend), or ``""`` for what is not a run-time setting of the kernel.
     """
 
     path: str
@@ -80,6 +83,7 @@ class Param:
     runtime: bool = False
     choices: tuple = ()
     optional: bool = False
+    kernel_file: str = ""
 
     @property
     def name(self) -> str:
@@ -149,9 +153,14 @@ def _number(value) -> str:
     return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
 
 
+DEBUGFS = "/sys/kernel/debug/sched/numa_balancing"
+"""Where the kernel exposes the scan tunables (``CONFIG_SCHED_DEBUG``)."""
+
+
 def _u32(path, default, unit, doc, *, low=0, high=U32_MAX, limit="a u32 in debugfs"):
+    name = path.rsplit(".", 1)[1]
     return Param(path, "int", default, unit, doc, low=low, high=high, limit=limit,
-                 record=path.rsplit(".", 1)[1], runtime=True)
+                 record=name, runtime=True, kernel_file=f"{DEBUGFS}/{name}")
 
 
 def _cost(name, default, doc):
@@ -162,7 +171,8 @@ def _cost(name, default, doc):
 PARAMS: tuple[Param, ...] = (
     Param("kernel.numa_balancing", "int", 1, "", "the sysctl kernel.numa_balancing: "
           "0 off, 1 NORMAL, 2 MEMORY_TIERING, 3 both, 4 CGROUP (the RFC)", low=0, high=4,
-          limit="the RFC's sysctl refuses 5..7", record="mode"),
+          limit="the RFC's sysctl refuses 5..7", record="mode",
+          kernel_file="/proc/sys/kernel/numa_balancing"),
     _u32("kernel.scan_delay_ms", 1000, "ms",
          "debugfs sched/numa_balancing/scan_delay_ms: wait before a new mm is first scanned"),
     _u32("kernel.scan_period_min_ms", 1000, "ms",
@@ -179,19 +189,23 @@ PARAMS: tuple[Param, ...] = (
     Param("kernel.promote_rate_limit_mbps", "int", 65536, "MB/s",
           "sysctl kernel.numa_balancing_promote_rate_limit_MBps, per target node",
           low=0, high=INT_MAX, limit="an int: proc_dointvec_minmax",
-          record="promote_rate_limit_mbps", runtime=True),
+          record="promote_rate_limit_mbps", runtime=True,
+          kernel_file="/proc/sys/kernel/numa_balancing_promote_rate_limit_MBps"),
     Param("kernel.demotion_enabled", "bool", False, "",
           "/sys/kernel/mm/numa/demotion_enabled: kswapd demotes to lower tiers",
-          record="demotion_enabled", runtime=True),
+          record="demotion_enabled", runtime=True,
+          kernel_file="/sys/kernel/mm/numa/demotion_enabled"),
     Param("kernel.hz", "int", 250, "Hz", "CONFIG_HZ: scheduler ticks per second (Debian: 250)",
           choices=(100, 250, 300, 1000), limit="the kernel's CONFIG_HZ choices", record="hz"),
     Param("kernel.watermark_scale_factor", "int", 10, "1/10000",
           "sysctl vm.watermark_scale_factor: gap between watermarks, in 1/10000 of memory",
-          low=1, high=3000, limit="proc_dointvec_minmax, 1..3000"),
+          low=1, high=3000, limit="proc_dointvec_minmax, 1..3000",
+          kernel_file="/proc/sys/vm/watermark_scale_factor"),
     Param("kernel.min_free_kbytes", "int", None, "KiB",
           "sysctl vm.min_free_kbytes (None: 4 * sqrt(lowmem KiB) clamped to [128, 262144], "
           "as the kernel computes it)", low=0, high=INT_MAX,
-          limit="an int: proc_dointvec_minmax", optional=True),
+          limit="an int: proc_dointvec_minmax", optional=True,
+          kernel_file="/proc/sys/vm/min_free_kbytes"),
     Param("kernel.locality_reset_fix", "bool", True, "",
           "model 6.12.117, whose update_task_scan_period slow path clears "
           "numa_faults_locality (False: 6.12.0-6.12.116 and 6.8)", record="locality_reset_fix"),

@@ -118,7 +118,7 @@ def plot_locality(source):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
-        The runs, labelled; reads their ``task_timeseries`` frame.
+        The runs, labelled; the ``locality`` of their ``task_timeseries`` (live threads).
 
     Returns
     -------
@@ -153,7 +153,7 @@ def plot_scan_period(source):
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
-        The runs, labelled; reads their ``task_timeseries`` frame.
+        The runs, labelled; ``numa_scan_period_ms`` of their ``task_timeseries``.
 
     Returns
     -------
