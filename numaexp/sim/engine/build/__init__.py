@@ -16,16 +16,8 @@ import numpy as np
 
 from numaexp.model.policy import POLICY_CONTEXT_DTYPE
 from numaexp.model.scenario import Scenario
-from numaexp.sim.engine.policy import policy_slots
 from numaexp.readout import Labels
 from numaexp.sim.engine import state as S
-from numaexp.sim.engine.dtypes import (
-    EVENT_DTYPE,
-    GROUP_DTYPE,
-    NUMA_STATS_DTYPE,
-    NUMA_STATS_SLOTS,
-    TASK_NUMA_ENV_DTYPE,
-)
 from numaexp.sim.engine.build.lists import build_lists, initial_segment_index, list_layout
 from numaexp.sim.engine.build.memory import build_memory, build_pages, pending_counts, prepopulate
 from numaexp.sim.engine.build.nodes import (
@@ -40,8 +32,16 @@ from numaexp.sim.engine.build.nodes import (
 from numaexp.sim.engine.build.streams import build_streams
 from numaexp.sim.engine.build.tasks import build_tasks, init_numa_balancing, place_new_tasks
 from numaexp.sim.engine.codes import GUIDE_CELLS, NR_CLK
+from numaexp.sim.engine.dtypes import (
+    EVENT_DTYPE,
+    GROUP_DTYPE,
+    NUMA_STATS_DTYPE,
+    NUMA_STATS_SLOTS,
+    TASK_NUMA_ENV_DTYPE,
+)
 from numaexp.sim.engine.parallel import MASS_CHUNK
 from numaexp.sim.engine.params import Facts, build_params
+from numaexp.sim.engine.policy import policy_slots
 from numaexp.sim.kernel.cgroup_gate import effective_numa_load_balance
 from numaexp.sim.kernel.constants import NR_MEMCG, NR_VM
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from numaexp.model.scenario import Scenario
 from numaexp.sim.engine.build import EVENTS_CAPACITY
-from numaexp.sim.engine.params import RING_SIZE, ROW_RING, SWEEP_SHIFT
 from numaexp.sim.engine.dtypes import (
     BYTES_PER_PAGE,
     EVENT_DTYPE,
@@ -12,6 +11,7 @@ from numaexp.sim.engine.dtypes import (
     POOL_BYTES_PER_PAGE,
     TASK_DTYPE,
 )
+from numaexp.sim.engine.params import RING_SIZE, ROW_RING, SWEEP_SHIFT
 
 
 def estimate_bytes(scenario: Scenario) -> int:

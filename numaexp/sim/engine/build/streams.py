@@ -17,8 +17,8 @@ from numaexp.sim.engine.codes import (
     PAT_ZIPF,
     PATTERN_CODES,
 )
-from numaexp.sim.engine.params import SWEEP_SHIFT
 from numaexp.sim.engine.dtypes import MASSROW_DTYPE, PHASE_DTYPE, REGION_DTYPE, STREAM_DTYPE
+from numaexp.sim.engine.params import SWEEP_SHIFT
 
 ZIPF_SEED_MULTIPLIER = 1_000_003
 """A stream's Zipf permutation is seeded with ``seed * ZIPF_SEED_MULTIPLIER + stream``."""

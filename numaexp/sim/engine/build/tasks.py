@@ -9,8 +9,8 @@ import numpy as np
 from numaexp.model.scenario import Scenario, effective_cpusets
 from numaexp.sim.engine.build.memory import policy_fields
 from numaexp.sim.engine.build.nodes import node_mask
-from numaexp.sim.engine.params import tick_ns
 from numaexp.sim.engine.dtypes import TASK_DTYPE
+from numaexp.sim.engine.params import tick_ns
 from numaexp.sim.kernel.constants import NSEC_PER_MSEC, NUMA_NO_NODE, U32_MASK
 from numaexp.sim.kernel.scan_period import msecs_to_jiffies, task_scan_max, task_scan_min
 
