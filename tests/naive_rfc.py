@@ -35,9 +35,9 @@ def adjust_threshold(state: dict, now: int, rate_limit: int, ref_th: int, period
 
 
 def rate_limited(state: dict, now: int, rate_limit: int, nr: int) -> bool:
-    """numa_promotion_rate_limit."""
+    """numa_promotion_rate_limit (``now`` and ``start`` are ``unsigned int``)."""
     state["candidates"] += nr
-    if now - state["rl_start"] > 1000:
+    if (now - state["rl_start"]) % UINT > 1000:
         state["rl_start"] = now
         state["rl_nr_cand"] = state["candidates"]
     return state["candidates"] - state["rl_nr_cand"] >= rate_limit

@@ -26,7 +26,7 @@ def small():
 def test_result_frames_carry_kernel_names(small):
     result = simulate(small, progress=False)
     assert set(result.frames) == set(FRAME_NAMES)
-    assert list(result.vmstat.columns) == [*VM_NAMES, "mode", "variant"]
+    assert list(result.vmstat.columns) == [*VM_NAMES, "mode", "variant", "policy", "backend"]
     for name, frame in result.frames.items():  # every frame names the kernel it came from
         assert (frame["mode"] == 1).all() and (frame["variant"] == "rfc-v2").all(), name
     assert set(MEMCG_NAMES) <= set(result.memory_stat.columns)
@@ -254,15 +254,15 @@ def test_kernel_time_still_owed_at_the_end_is_not_system_time_yet():
 
 def test_events_of_other_kinds_do_not_disturb_the_swap_partner_column():
     # a move's node number (c) may exceed the number of tasks: 1 task, node 3
-    from numaexp.results import _events
     from numaexp.sim.engine.codes import EV_LB_MOVE, EV_SWAP_NUMA
+    from numaexp.sim.engine.readout import View, read
 
     layout = SimpleNamespace(tasks=[("p", "t", 100, "/"), ("p", "u", 101, "/")],
                              vmas=[("p", "buf")])
     events = {"time": np.array([1e9, 2e9]), "kind": np.array([EV_LB_MOVE, EV_SWAP_NUMA]),
               "task": np.array([0, 0]), "a": np.array([0, 0]), "b": np.array([5, 1]),
               "c": np.array([3, 1]), "d": np.array([1, 0])}
-    frame = _events(events, layout)
+    frame = pd.DataFrame(read("events", View(arrays=None, layout=layout, events=events)))
     assert frame["partner"].isna().tolist() == [True, False] and frame["partner"][1] == "p/u"
     assert frame["vma"].isna().all() and frame["reason"].isna().all()
 

@@ -59,8 +59,9 @@ def test_a_promote_policy_that_refuses_promotes_nothing(tiered):
     kernel = numaexp.simulate(tiered, progress=False)
     assert kernel.vmstat["pgpromote_success"][0] > 100
     refused = numaexp.simulate(_with_policy(tiered, promote=never_promote), progress=False)
-    assert refused.vmstat["pgpromote_success"][0] == 0
-    assert refused.vmstat["pgdemote_kswapd"][0] > 0  # demotion is not a decision point
+    vm = refused.vmstat.iloc[0]
+    assert vm["pgpromote_success"] == 0 and vm["numa_pages_migrated"] == 0
+    assert vm["numa_hint_faults"] > 1000  # slow-tier pages still fault: only the choice changed
 
 
 @pytest.mark.parametrize("preset", ["numa02", "pmbench_gaussian", "per_cgroup",
@@ -176,7 +177,7 @@ sc = bitid.preset_scenario("numa02")
 sc = dataclasses.replace(sc, kernel=dataclasses.replace(
     sc.kernel, policy=Policy(should_migrate=user_policy.refuse)))
 r = numaexp.simulate(sc, progress=False)
-print(compiled.stats.cache_hits, compiled.stats.cache_misses,
+print(sum(compiled.stats.cache_hits.values()), sum(compiled.stats.cache_misses.values()),
       int(r.vmstat["numa_pages_migrated"][0]))
 '''
 

@@ -65,7 +65,7 @@ def test_a_threshold_below_one_step_wraps_as_in_the_kernel():
     threshold had come down to 125 ms and sees too many candidates gets 125 - 500 in
     unsigned int: 4294966921 ms, a threshold no latency reaches."""
     state = {"threshold": 125, "th_start": 0, "th_nr_cand": 0, "rl_start": 0, "rl_nr_cand": 0,
-             "candidates": 10**9}
+             "candidates": 2 * 10**9}
     array = _array(state)
     numa_promotion_adjust_threshold(array, 70000, 65536 << 8, 4000, 60000)
     adjust_threshold(state, 70000, 65536 << 8, 4000, 60000)

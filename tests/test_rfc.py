@@ -99,12 +99,15 @@ def test_pages_marked_before_disabling_still_migrate_but_the_task_is_left_alone(
     assert (pref_before == pref_after).all()
 
 
-def test_mode_4_on_mainline_scans_but_marks_no_top_tier_page(machine):
+def test_mode_4_on_mainline_scans_but_marks_no_top_tier_page():
     """6.12's sysctl takes 0..4 (SYSCTL_FOUR) and no mainline code reads bit 4: the scanner
     runs (the static key is on), but change_pte_range marks top-tier pages only with the
     NORMAL bit, so nothing faults, and nothing is gated per cgroup."""
-    result = simulate(scenario(sweep_workload(machine), machine, mode=4, variant="mainline",
-                               duration=3.0), progress=False)
+    import bitid
+
+    base = bitid.preset_scenario("numa02")
+    kernel = dataclasses.replace(base.kernel, numa_balancing=4, variant="mainline")
+    result = simulate(dataclasses.replace(base, kernel=kernel), progress=False)
     assert (result.sched["numa_scans"] > 0).all()
     assert _vm(result)["numa_pte_updates"] == 0 and _vm(result)["numa_hint_faults"] == 0
 

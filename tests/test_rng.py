@@ -48,5 +48,4 @@ def test_a_run_stores_the_key_of_its_seed():
 
     sc = default_scenario()
     p = Runner(sc).arrays.p
-    assert int(p["seed"]) == sc.seed
     assert int(p["seed_key"]) == seed_key(sc.seed)

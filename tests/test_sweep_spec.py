@@ -141,7 +141,7 @@ def test_example_spec_files_load_and_expand(path):
     ({"repeats": 0}, r"^repeats: must be an integer >= 1"),
     ({"seed": -1}, r"^seed: must be an integer >= 0 below 2\*\*63"),
     ({"product": {"kernel.scan_size_mb": [64, 0]}},
-     r"^kernel.scan_size_mb: must be an integer >= 1 .*\[sweep point kernel.scan_size_mb = 0\]"),
+     r"^kernel.scan_size_mb: 0 is out of range .*\[sweep point kernel.scan_size_mb = 0\]"),
 ])
 def test_invalid_specs_raise_one_clear_error(base, kwargs, message):
     with pytest.raises(ScenarioError, match=message):

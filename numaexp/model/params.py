@@ -21,9 +21,9 @@ the same way.
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 from dataclasses import dataclass
-
-from numaexp.model.checks import check_number
 
 U32_MAX = 0xFFFFFFFF
 """Largest value of a kernel ``u32`` / ``unsigned int``."""
@@ -135,17 +135,26 @@ class Param:
             if value not in self.choices:
                 raise ScenarioError(name, f"unsupported value {value!r}", self.allowed)
             return
-        if self.kind == "int":
-            if (self.low is not None and value < self.low) or \
-                    (self.high is not None and value > self.high):
-                raise ScenarioError(name, f"{value} is out of range", self.allowed)
-            return
-        check_number(value, name, low=self.low, high=self.high, unit=self.unit,
-                     allowed=self.allowed)
+        if self.kind == "float" and not _finite(value):
+            raise ScenarioError(name, f"must be a finite number (got {value!r:.40})",
+                                self.allowed)
+        if (self.low is not None and value < self.low) or \
+                (self.high is not None and value > self.high):
+            raise ScenarioError(name, f"{value!r:.40} is out of range", self.allowed)
 
     def to_record(self, value) -> int | float:
         """The value as the simulator's record holds it (bools as 0/1)."""
         return float(value) if self.kind == "float" else int(value)
+
+
+def _finite(value) -> bool:
+    """``value`` is an int or a finite float (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        return False
 
 
 def _number(value) -> str:

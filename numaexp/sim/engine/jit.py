@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import numba
@@ -82,6 +83,11 @@ def cache_dir() -> Path:
 
 
 numba.config.CACHE_DIR = str(cache_dir())
+
+# the state holds the policies as first-class functions (engine.policy), which numba
+# announces as experimental every time a state is built
+warnings.filterwarnings("ignore", message="First-class function type feature is experimental",
+                        category=numba.NumbaExperimentalFeatureWarning)
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 """Decorator for simulator kernels."""

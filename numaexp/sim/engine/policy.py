@@ -68,8 +68,12 @@ def _compile(func, decision: str):
                 return numba.njit(POLICY_SIGNATURE, cache=True, nogil=True)(func)
             except (RuntimeError, OSError):  # no cache locator (e.g. code made by exec)
                 return numba.njit(POLICY_SIGNATURE, nogil=True)(func)
-        except NumbaError as err:
-            first = str(err).strip().splitlines()[0][:300]
+        except (NumbaError, KeyError, TypeError, AttributeError, ValueError) as err:
+            # numba reports a typing problem as its own error, or (a record field that
+            # does not exist) as the KeyError of its type lookup
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+            if isinstance(err, KeyError):
+                first = f"no field {err.args[0]!r} in the context record"
             raise ScenarioError(f"kernel.policy.{decision}",
                                 f"{func.__qualname__} does not compile as a policy: {first}",
                                 "a function f(ctx, mem) -> int of ctx = one record of "
