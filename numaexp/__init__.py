@@ -16,8 +16,9 @@ Layers: :mod:`numaexp.model` (plain-Python scenario description),
 """
 
 from numaexp import model
+from numaexp.comparison import Comparison, compare
 from numaexp.errors import ScenarioError
-from numaexp.experiment import Comparison, compare, simulate
+from numaexp.experiment import simulate
 from numaexp.kernel import run_kernel
 from numaexp.model import (
     Action,

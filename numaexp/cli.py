@@ -94,7 +94,7 @@ def _modes(text: str) -> list[int]:
 
 
 def cmd_run(args) -> int:
-    from numaexp.experiment import compare
+    from numaexp.comparison import compare
     from numaexp.viz import (
         plot_counters,
         plot_locality,

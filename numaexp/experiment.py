@@ -1,29 +1,26 @@
-"""Run scenarios: :func:`simulate` (one run) and :func:`compare` (one run per mode).
+"""Run a scenario: :func:`simulate` (one run; :func:`numaexp.compare` runs several).
 
-Both validate before allocating anything, show a progress bar (tqdm.auto)
-on runs that last more than a second, and keep what finished when
+It validates before allocating anything, shows a progress bar (tqdm.auto)
+on runs that last more than a second, and keeps what finished when
 interrupted (Ctrl-C or a notebook interrupt): the partial run is returned,
 marked ``meta["finished"] = False`` and ``meta["interrupted"] = True``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from numaexp.errors import ScenarioError
-from numaexp.model.kernel import MODE_NAMES, KernelVariant, comparison_runs
+from numaexp.model.kernel import MODE_NAMES
 from numaexp.model.scenario import Scenario
 from numaexp.model.units import format_size
-from numaexp.results import FRAME_NAMES, Result, build_result
+from numaexp.results import Result, build_result
 from numaexp.sim.engine.actions import ActionApplier
 from numaexp.sim.engine.build.estimate import estimate_bytes
 from numaexp.sim.engine.runner import Runner
@@ -119,6 +116,8 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
                 applier.apply(actions.pop(0))
             if not done:
                 done = runner.advance(t)
+            if runner.now_s == samples[-1]["time_s"]:
+                samples.pop()  # the run ends in the tick of the last sample: keep one row
             samples.append(runner.sample())
             share = _show_progress(bar, runner, work_total, limit, done)
             if on_progress is not None:
@@ -133,9 +132,9 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
     finally:
         bar.close()
     sim_seconds = runner.now_s
-    if done:
+    if done:  # when the last thread finished, kernel time it owed included, within the stop
         finish_ns = runner.arrays.tk["finish_ns"]
-        sim_seconds = float(max(finish_ns.max(initial=0), 0)) / 1e9 or sim_seconds
+        sim_seconds = min(float(max(finish_ns.max(initial=0), 0)) / 1e9 or sim_seconds, limit)
     meta = {
         "scenario": scenario.name,
         "workload": scenario.workload.name,
@@ -157,6 +156,13 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         warnings.warn(f"{scenario.name!r}: {failed} first touches found no allowed node with "
                       "free memory and were dropped (vmstat alloc_failed; the kernel would "
                       "reclaim or OOM-kill): results past that point are not the kernel's",
+                      stacklevel=2)
+    missing = int(result.vmstat["as_posted_missing_node"].iloc[0])
+    if missing:
+        warnings.warn(f"{scenario.name!r}: as posted, patch 3's NUMA_TASK_MIG (1) was taken "
+                      f"for the target node of {missing} THP hinting fault(s), and node 1 does "
+                      "not exist on this machine: the posted kernel would dereference "
+                      "NODE_DATA(1) (vmstat as_posted_missing_node; the folios stayed put)",
                       stacklevel=2)
     if scenario.stop.kind == "work" and not done and not interrupted:
         warnings.warn(f"{scenario.name!r}: not every thread finished within "
@@ -256,185 +262,3 @@ def _version() -> str:
         return version("numaexp")
     except PackageNotFoundError:
         return "unknown"
-
-
-@dataclass
-class Comparison:
-    """Runs of one scenario under several settings.
-
-    Attributes
-    ----------
-    results : dict of str to Result
-        One result per label (e.g. ``"mode 1"``), in run order.
-    settings : DataFrame
-        One row per label: the settings that differ (``mode``, ...).
-    """
-
-    results: dict[str, Result]
-    settings: pd.DataFrame = field(repr=False)
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        """One tidy row per run: settings, summary figures and every vmstat counter."""
-        rows = []
-        for label, result in self.results.items():
-            row = {"label": label, **self._settings_of(label), **result.summary.to_dict()}
-            row.update(result.vmstat.iloc[0].to_dict())
-            rows.append(row)
-        return pd.DataFrame(rows)
-
-    def table(self, name: str) -> pd.DataFrame:
-        """Frame ``name`` (e.g. ``"times"``) of every run, with the settings as columns."""
-        if name not in FRAME_NAMES:
-            raise ScenarioError("name", f"unknown frame {name!r}", ", ".join(FRAME_NAMES))
-        parts = []
-        for label, result in self.results.items():
-            part = result.frames[name].copy()
-            for key, value in reversed(list({"label": label,
-                                             **self._settings_of(label)}.items())):
-                if key in part.columns:  # frames carry their mode and variant
-                    part.pop(key)
-                part.insert(0, key, value)
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)
-
-    def _settings_of(self, label: str) -> dict:
-        row = self.settings[self.settings["label"] == label].iloc[0].to_dict()
-        row.pop("label")
-        return row
-
-    def save(self, directory: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
-        """Write the summary frame and every combined table (Parquet and/or CSV)."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        tables = {"summary": self.frame, **{name: self.table(name) for name in FRAME_NAMES}}
-        for name, frame in tables.items():
-            if "parquet" in formats:
-                frame.to_parquet(out / f"{name}.parquet", index=False)
-            if "csv" in formats:
-                frame.to_csv(out / f"{name}.csv", index=False)
-        return out
-
-    def _repr_html_(self) -> str:
-        cols = ["label", "elapsed_s", "user_s", "system_s", "numa_hint_faults", "hint_local_pct",
-                "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped",
-                "local_access_pct"]
-        frame = self.frame
-        return "<div><b>numaexp comparison</b>" + frame[[c for c in cols if c in frame]].to_html(
-            index=False, float_format=lambda x: f"{x:,.3f}") + "</div>"
-
-
-def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
-            progress: bool | None = None, backends=None, kernel="6.12",
-            profile=None) -> Comparison:
-    """Run ``scenario`` once per ``kernel.numa_balancing`` mode (and kernel variant).
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The base scenario; its kernel mode (and variant) is replaced by each
-        of ``modes`` (and ``variants``).
-    modes : int or iterable of int
-        Modes to compare, 0..4, each once; a single int runs that mode alone.
-    variants : KernelVariant, str or iterable of them, optional
-        Kernel variants (e.g. ``["rfc-v1", "rfc-v2", "hierarchical"]`` or
-        ``"rfc-v2+interleave-as-posted"``), each once; a single variant runs
-        that variant alone. Default: the scenario's own.
-        Every (mode, variant) pair runs (mode 4 on ``mainline`` too: its
-        sysctl takes 4, which turns scanning on but gates nothing).
-    progress : bool, optional
-        Progress bars (default on).
-    backends : sequence of {"sim", "kernel"} or str, optional
-        Run on the simulator (default), on a real kernel in a QEMU guest, or
-        both: ``["sim", "kernel"]`` labels runs ``"mode M sim"`` and ``"mode
-        M kernel"`` (see :func:`numaexp.kernel.side.compare_backends`).
-    kernel : str or Path
-        The kernel of the ``"kernel"`` backend (``"6.12"``, ``"6.1"`` or a
-        bzImage path).
-    profile : str, Path or CostProfile, optional
-        Cost profile applied to the simulator's runs (e.g. ``"qemu-tcg"``).
-
-    Returns
-    -------
-    Comparison
-        Labels are ``"mode M"`` (one variant) or ``"mode M VARIANT"``.
-        Every pair is validated before any run starts; interrupting keeps the
-        finished runs (and the partial one).
-
-    Raises
-    ------
-    ScenarioError
-        For an unknown or repeated mode or variant, an empty list, or a
-        scenario the simulator cannot run; before any run starts.
-    """
-    if not isinstance(scenario, Scenario):
-        raise ScenarioError("scenario", f"expected a Scenario, got {type(scenario).__name__}")
-    if backends is not None or profile is not None:
-        return _compare_backends(scenario, modes, variants, progress, backends, kernel, profile)
-    modes = _listed(modes, "modes", (int,), "a list of modes such as [0, 1], or one mode")
-    if not modes:
-        raise ScenarioError("modes", "no mode to compare", "a list such as [0, 1]")
-    if variants is None:
-        variant_list = [scenario.kernel.variant]
-    else:
-        variant_list = []
-        for i, v in enumerate(_listed(variants, "variants", (str, KernelVariant),
-                                      'a list of variants such as ["rfc-v1", "rfc-v2"], '
-                                      "or one variant")):
-            try:
-                variant_list.append(KernelVariant.parse(v))
-            except ScenarioError as err:
-                raise err.under(f"variants[{i}]") from None
-        if not variant_list:
-            raise ScenarioError("variants", "no variant to compare",
-                                'a list such as ["rfc-v1", "rfc-v2"]')
-    scenarios = []
-    for label, i, mode, variant in comparison_runs(modes, variant_list):
-        try:
-            kernel = dataclasses.replace(scenario.kernel, numa_balancing=mode, variant=variant)
-            run = dataclasses.replace(scenario, kernel=kernel)
-        except ScenarioError as err:
-            raise err.under(f"modes[{i}]") from None
-        check_runnable(run)
-        scenarios.append((label, mode, variant.label, run))
-    _refuse_repeats("modes", modes, "each mode once, such as [0, 1]")
-    _refuse_repeats("variants", [v.label for v in variant_list],
-                    'each variant once, such as ["rfc-v1", "rfc-v2"]')
-    results: dict[str, Result] = {}
-    for label, _mode, _variant, run in scenarios:
-        result = simulate(run, progress=progress)
-        results[label] = result
-        if result.meta.get("interrupted"):
-            break
-    settings = pd.DataFrame([{"label": label, "mode": mode, "variant": variant}
-                             for label, mode, variant, _ in scenarios if label in results])
-    return Comparison(results=results, settings=settings)
-
-
-def _compare_backends(scenario, modes, variants, progress, backends, kernel, profile):
-    """:func:`compare` on the simulator and/or a real kernel (numaexp.kernel.side)."""
-    from numaexp.kernel.side import compare_backends
-
-    return compare_backends(scenario, modes, variants, backends=backends or ["sim"],
-                            kernel=kernel, profile=profile, progress=progress)
-
-
-def _listed(value, name: str, single: tuple[type, ...], allowed: str) -> list:
-    """``value`` as a list: one item of a ``single`` type becomes a list of one."""
-    if isinstance(value, single) and not isinstance(value, bool):
-        return [value]
-    if isinstance(value, (str, bytes, bool)):
-        raise ScenarioError(name, f"expected a list, got {value!r}", allowed)
-    try:
-        return list(value)
-    except TypeError:
-        raise ScenarioError(name, f"expected a list, got {type(value).__name__} {value!r}",
-                            allowed) from None
-
-
-def _refuse_repeats(name: str, items: list, allowed: str) -> None:
-    for i, item in enumerate(items):
-        if item in items[:i]:
-            first = items.index(item)
-            raise ScenarioError(name, f"{name}[{first}] and {name}[{i}] are both {item!r}",
-                                allowed)

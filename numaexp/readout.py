@@ -111,6 +111,9 @@ VMSTAT_SPECS = (
      "first-touch page faults (simulator's own: the kernel counts every fault as pgfault)"),
     ("alloc_fallback", "allocations",
      "allocations placed on another node than the policy's first choice"),
+    ("as_posted_missing_node", "faults",
+     "THP faults whose as-posted NUMA_TASK_MIG target (node 1) does not exist (simulator's "
+     "own: the posted kernel would dereference NODE_DATA(1))"),
     ("alloc_failed", "faults",
      "first touches that found no allowed node with room (simulator's own: the kernel "
      "would reclaim or OOM-kill)"),
@@ -235,7 +238,8 @@ FRAMES: dict[str, Frame] = {f.name: f for f in (
               TIME, CGROUP, NODE, Column("pages", "pages", "pages of the cgroup on the node",
                                          source="cnt_cg_node_pages"))),
     Frame("events", "one per event", "trace events (sched_move_numa, sched_swap_numa, "
-          "sched_stick_numa, sched_skip_vma_numa, load_balance, phase, exit)", (
+          "sched_stick_numa, sched_skip_vma_numa, load_balance, phase, exit, "
+          "as_posted_missing_node)", (
               Column("time_s", "s", "simulated time of the event", source="@event_time_s"),
               Column("event", "", "tracepoint name", source="@event_name"),
               Column("task", "", "process/thread of the event's task", source="@event_task"),

@@ -116,7 +116,7 @@ def _fake_simulate(runs):
 
 def test_repeated_modes_or_variants_are_refused_before_any_run(small, monkeypatch):
     runs = []
-    monkeypatch.setattr(numaexp.experiment, "simulate", _fake_simulate(runs))
+    monkeypatch.setattr(numaexp.comparison, "simulate", _fake_simulate(runs))
     with pytest.raises(ScenarioError) as err:
         compare(small, modes=[1, 0, 1])
     assert err.value.field == "modes" and "modes[0] and modes[2] are both 1" in str(err.value)
@@ -132,7 +132,7 @@ def test_repeated_modes_or_variants_are_refused_before_any_run(small, monkeypatc
 
 def test_one_mode_or_variant_may_be_given_alone(small, monkeypatch):
     runs = []
-    monkeypatch.setattr(numaexp.experiment, "simulate", _fake_simulate(runs))
+    monkeypatch.setattr(numaexp.comparison, "simulate", _fake_simulate(runs))
     comparison = compare(small, modes=4, variants="rfc-v1")
     assert list(comparison.results) == ["mode 4"]
     assert [(r.kernel.numa_balancing, r.kernel.variant.label) for r in runs] == [(4, "rfc-v1")]

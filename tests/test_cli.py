@@ -10,7 +10,7 @@ import pytest
 from helpers import scenario, small_machine, sweep_workload
 
 import numaexp.cli
-import numaexp.experiment
+import numaexp.comparison
 import numaexp.sweep  # the package, looked up in sys.modules
 from numaexp.cli import main
 from numaexp.model.toml_io import save_scenario
@@ -56,7 +56,7 @@ def no_runs(monkeypatch):
     """Fail the test if a command gets as far as simulating."""
     def refuse(*args, **kwargs):
         raise AssertionError("the command ran a simulation")
-    monkeypatch.setattr(numaexp.experiment, "compare", refuse)
+    monkeypatch.setattr(numaexp.comparison, "compare", refuse)
     monkeypatch.setattr(sys.modules["numaexp.sweep"], "sweep", refuse)  # numaexp.sweep: a function
 
 
@@ -128,7 +128,7 @@ def test_sweep_spec_and_out_are_checked_before_any_run(tmp_path, capsys, no_runs
 def test_an_os_error_during_a_run_is_one_line(tmp_path, capsys, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(numaexp.experiment, "compare", full)
+    monkeypatch.setattr(numaexp.comparison, "compare", full)
     assert main(["run", "default", "--out", str(tmp_path)]) == 2
     _one_error_line(capsys, "No space left on device")
 
@@ -174,7 +174,7 @@ def test_a_failed_write_keeps_the_earlier_output_and_rescues_the_results(tmp_pat
     earlier = {p.name: p.read_bytes() for p in (out / "tables").iterdir()}
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    real_save = numaexp.experiment.Comparison.save
+    real_save = numaexp.comparison.Comparison.save
 
     def save_unless_in_out(self, directory, *args, **kwargs):
         if out in directory.parents:
@@ -182,7 +182,7 @@ def test_a_failed_write_keeps_the_earlier_output_and_rescues_the_results(tmp_pat
             raise OSError(28, "No space left on device", str(directory / "summary.parquet"))
         return real_save(self, directory, *args, **kwargs)
 
-    monkeypatch.setattr(numaexp.experiment.Comparison, "save", save_unless_in_out)
+    monkeypatch.setattr(numaexp.comparison.Comparison, "save", save_unless_in_out)
     capsys.readouterr()
     assert _small_run(tmp_path, out, "--overwrite") == 2
     _one_error_line(capsys, f"--out: cannot write {out}: No space left on device",

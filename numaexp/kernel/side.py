@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from numaexp.comparison import Comparison
 from numaexp.errors import ScenarioError
-from numaexp.experiment import Comparison
 from numaexp.io.columns import VMSTAT
 from numaexp.model.cost_profiles import CostProfile, apply_profile
 from numaexp.model.scenario import Scenario
@@ -74,7 +74,7 @@ def compare_backends(scenario: Scenario, modes=(0, 1), variants=None, *,
         Labels ``"mode M sim"`` and ``"mode M kernel"`` (just ``"mode M"``
         with one backend); ``settings`` has a ``backend`` column.
     """
-    from numaexp.experiment import compare
+    from numaexp.comparison import compare
     from numaexp.kernel.run import run_kernel
 
     backends = check_backends(backends)

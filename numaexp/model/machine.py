@@ -15,6 +15,10 @@ from numaexp.errors import ScenarioError
 from numaexp.model.checks import check_items, check_number
 from numaexp.model.units import MAX_NODE_MEMORY, PAGE_SIZE, parse_size
 
+NR_CPUS = 8192
+"""Most CPUs a machine may have: ``CONFIG_NR_CPUS`` of Debian's amd64 kernels (the cpu
+field of ``last_cpupid`` is ``log2(NR_CPUS)`` = 13 bits wide)."""
+
 LOCAL_DISTANCE = 10
 """SLIT distance of a node to itself (``LOCAL_DISTANCE`` in the kernel)."""
 
@@ -55,9 +59,11 @@ class Node:
     adistance: int = DRAM_ADISTANCE
 
     def __post_init__(self):
-        if isinstance(self.cpus, bool) or not isinstance(self.cpus, int) or self.cpus < 0:
-            raise ScenarioError("cpus", f"must be an integer >= 0 (got {self.cpus!r})",
-                                "0, 1, 2, ...")
+        if isinstance(self.cpus, bool) or not isinstance(self.cpus, int) or \
+                not 0 <= self.cpus <= NR_CPUS:
+            raise ScenarioError("cpus", f"must be an integer in [0, {NR_CPUS}] (got "
+                                f"{self.cpus!r:.40})", f"0 to {NR_CPUS} (NR_CPUS of Debian's "
+                                "kernels, for the whole machine)")
         object.__setattr__(self, "memory", parse_size(self.memory, "memory",
                                                       maximum=MAX_NODE_MEMORY,
                                                       why="52-bit physical addresses"))
@@ -113,6 +119,10 @@ class Machine:
         if sum(node.cpus for node in nodes) < 1:
             raise ScenarioError("nodes", "the machine has no CPU",
                                 "at least one node with cpus > 0")
+        if sum(node.cpus for node in nodes) > NR_CPUS:
+            raise ScenarioError("nodes", f"{sum(node.cpus for node in nodes)} CPUs in all: more "
+                                f"than Debian's kernels are built for (NR_CPUS {NR_CPUS})",
+                                f"at most {NR_CPUS} CPUs on all nodes together")
         distance_help = (f"{n}x{n} integers (one row and column per node): 10 on the "
                          "diagonal, 11..254 elsewhere")
         distance = _square(self.distance, n, "distance", distance_help)

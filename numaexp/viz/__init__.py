@@ -1,7 +1,7 @@
 """Plots: matplotlib Figures built from result frames, and their export.
 
 Every plot takes a :class:`~numaexp.results.Result`, a
-:class:`~numaexp.experiment.Comparison` or a dict of label to Result (sweep
+:class:`~numaexp.comparison.Comparison` or a dict of label to Result (sweep
 plots take a tidy sweep frame) and returns a ``matplotlib.figure.Figure``
 built without pyplot; :func:`export` writes figures (PNG, SVG, PDF) and
 frames (CSV, Parquet) with one call. Nothing here is imported by the

@@ -1,7 +1,7 @@
 """Shared look and input handling of every plot.
 
 Plots take a :class:`~numaexp.results.Result`, a
-:class:`~numaexp.experiment.Comparison` or a mapping of label to Result
+:class:`~numaexp.comparison.Comparison` or a mapping of label to Result
 (a *source*) and read its frames; they never touch a simulator object.
 Figures are ``matplotlib.figure.Figure`` objects built without pyplot, so
 nothing accumulates in pyplot's global figure list.

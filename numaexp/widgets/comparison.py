@@ -7,8 +7,9 @@ import time
 
 import pandas as pd
 
+from numaexp.comparison import Comparison
 from numaexp.errors import ScenarioError
-from numaexp.experiment import Comparison, check_runnable, simulate
+from numaexp.experiment import check_runnable, simulate
 from numaexp.model.kernel import NUMA_BALANCING_MEMORY_TIERING
 from numaexp.model.units import PAGE_SIZE
 from numaexp.viz import (

@@ -48,9 +48,10 @@ EV_SKIP_VMA = 3  # sched_skip_vma_numa
 EV_LB_MOVE = 4  # the regular load balancer moved a task
 EV_PHASE = 5  # a thread entered a new phase
 EV_EXIT = 6  # a thread finished its work
+EV_MISSING_NODE = 7  # as posted, a THP fault's target NUMA_TASK_MIG is a node that does not exist
 EVENT_FIELDS = ("time", "kind", "task", "a", "b", "c", "d")
 EVENT_NAMES = ("sched_move_numa", "sched_swap_numa", "sched_stick_numa", "sched_skip_vma_numa",
-               "load_balance", "phase", "exit")
+               "load_balance", "phase", "exit", "as_posted_missing_node")
 
 # status codes returned by the engine to Python
 RUN_OK = 0  # reached the requested time

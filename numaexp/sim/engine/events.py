@@ -147,9 +147,10 @@ def next_access_list_at(s, page, off, seg, salt, delay):
             return -1
         u = rand_u01(s.p.seed_key, page, tick, RNG_FAULT_TIME * 1024 + salt)
         target = s.mr.clock[row] - math.log(u) / w
-        b = max(np.int64(target / s.mr.width[row]), s.mr.pos[row])
-        if b - s.mr.pos[row] >= s.p.row_ring:
+        bucket = target / s.mr.width[row]
+        if bucket - s.mr.pos[row] >= s.p.row_ring:  # compared as floats: it may be huge
             return s.mr.lists[row] + s.p.row_ring
+        b = max(np.int64(bucket), s.mr.pos[row])
         return s.mr.lists[row] + (b & (s.p.row_ring - 1))
     dt = math.inf
     if s.sg_random[seg]:
@@ -189,10 +190,10 @@ def next_access_list_at(s, page, off, seg, salt, delay):
     if dt == math.inf and best_region < 0:
         return -1
     if dt <= best_t:
-        due = tick + 1 + np.int64(dt / s.p.tick_ns)
-        if due - tick >= s.p.ring_size:
+        ahead = dt / s.p.tick_ns
+        if ahead >= s.p.ring_size - 1:  # compared as a float: it may be huge
             return s.p.far_list
-        return due & (s.p.ring_size - 1)
+        return (tick + 1 + np.int64(ahead)) & (s.p.ring_size - 1)
     return s.p.sweep_list_base + s.rg.bucket_first[best_region] + (best_pos >> s.p.sweep_shift)
 
 

@@ -7,9 +7,9 @@ never allocate: work arrays live in the state's ``tmp_*`` fields.
 
 numba keys a cached function by its own source file only, so a change in a
 callee would leave callers' cached code stale. The cache therefore lives in
-a directory named after a hash of every simulator source file (both
-``sim/kernel`` and ``sim/engine``) and of the modules outside it that the
-simulator imports from (:func:`keyed_sources`):
+a directory named after a hash of the source of every module compiled code
+depends on, in ``sim/kernel``, ``sim/engine`` and outside them
+(:func:`keyed_sources`):
 ``$NUMAEXP_CACHE_DIR`` (default ``$XDG_CACHE_HOME/numaexp`` or
 ``~/.cache/numaexp``) ``/numba-<hash>``, unless ``NUMBA_CACHE_DIR`` is set.
 
@@ -35,33 +35,45 @@ PACKAGE = Path(__file__).resolve().parents[2]
 SIM = PACKAGE / "sim"
 
 
-def _imported_outside_sim(path: Path) -> set[Path]:
-    """numaexp modules outside ``sim/`` that the module at ``path`` imports from."""
+def _imported_modules(path: Path) -> set[Path]:
+    """The numaexp modules the module at ``path`` imports from (``from numaexp.X import``),
+    but for imports made only for type checking (``if TYPE_CHECKING:``)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_bytes())):
-        if isinstance(node, ast.ImportFrom) and node.module and \
-                node.module.startswith("numaexp.") and not node.module.startswith("numaexp.sim"):
+    tree = ast.parse(path.read_bytes())
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+                   for n in ast.walk(block)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and id(node) not in typing_only and node.module \
+                and node.module.startswith("numaexp."):
             parts = node.module.split(".")[1:]
             module = PACKAGE.joinpath(*parts).with_suffix(".py")
             found.add(module if module.exists() else PACKAGE.joinpath(*parts, "__init__.py"))
     return found
 
 
-PYTHON_SIDE = ("engine/build/*.py", "engine/runner.py", "engine/readout.py", "engine/actions.py",
-               "engine/params.py", "engine/policy.py")
-"""Simulator modules that only Python runs (building, driving, reading out): what they
-import from outside ``sim/`` is never frozen into compiled code."""
+def _compiled(path: Path) -> bool:
+    """The module defines numba-compiled code (a ``@jit...`` decorator or a ``jit(...)``)."""
+    text = path.read_text()
+    return "@jit" in text or "jit(" in text
 
 
 def keyed_sources() -> list[Path]:
-    """Every source file whose content keys the cache: all of ``sim/`` (``sim/kernel`` and
-    ``sim/engine``), and the modules outside it that compiled code takes constants from
-    (mode bits, page size, counter order, policy codes): those imported by the simulator's
-    modules other than :data:`PYTHON_SIDE` ones."""
-    sim = set(SIM.rglob("*.py"))
-    python_side = {path for pattern in PYTHON_SIDE for path in SIM.glob(pattern)}
-    outside = set().union(*(_imported_outside_sim(path) for path in sim - python_side))
-    return sorted(sim | outside)
+    """Every source file whose content keys the cache: each simulator module that defines
+    compiled code, and every module those import from, transitively (constants frozen
+    into compiled code: mode bits, page size, counter order, policy codes, record types).
+
+    Modules only Python runs (the build, the runner, the readout, the actions) are left
+    out unless compiled code imports from them, so editing them keeps the cache.
+    """
+    todo = [path for path in SIM.rglob("*.py") if _compiled(path)]
+    keyed: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path not in keyed:
+            keyed.add(path)
+            todo.extend(_imported_modules(path) - keyed)
+    return sorted(keyed)
 
 
 def _source_hash() -> str:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from numaexp.model.params import PARAMS, Param, runtime_tunables
-from numaexp.model.scenario import Scenario
 from numaexp.sim.engine.rng import seed_key
 from numaexp.sim.kernel.constants import (
     GATE_NONE,
@@ -26,6 +25,9 @@ from numaexp.sim.kernel.constants import (
     NUMA_TASK_MIG_FIXED,
     SD_NUMA_IMBALANCE_PCT,
 )
+
+if TYPE_CHECKING:
+    from numaexp.model.scenario import Scenario
 
 NSEC_PER_SEC = 1_000_000_000
 

@@ -50,15 +50,20 @@ class View:
     events: dict | None = None
 
 
-def stime_run(tk: np.ndarray) -> np.ndarray:
-    """Kernel time each task has run so far, ns: charged (``stime``) less what it still owes.
+def stime_run(tk: np.ndarray, end_ns: float) -> np.ndarray:
+    """Kernel time each task has run by ``end_ns``, ns: charged (``stime``) less what it
+    still owes.
 
     Kernel work (hint faults, migrations, scans) is charged at once and paid
     from the task's next ticks (``debt``); a live task's unpaid debt has not
     run yet, so it is not system time yet (else user + system could exceed
-    the elapsed time). An exited task's debt was added to its finish time.
+    the elapsed time). An exited task's debt was added to its finish time:
+    what of it falls after ``end_ns`` has not run either.
     """
-    return tk["stime"] - np.where(tk["alive"] != 0, np.maximum(tk["debt"], 0), 0)
+    owed_live = np.where(tk["alive"] != 0, np.maximum(tk["debt"], 0), 0)
+    past_end = np.where((tk["alive"] == 0) & (tk["finish_ns"] > end_ns),
+                        np.minimum(tk["finish_ns"] - end_ns, tk["stime"]), 0)
+    return tk["stime"] - owed_live - past_end.astype(np.int64)
 
 
 def _fault_index(nr_nodes: int, nid: int, private: int) -> int:
@@ -134,10 +139,10 @@ DECODERS = {
     "finished": lambda v: ~v.arrays.tk["alive"].astype(bool),
     "locality": lambda v: v.locality.copy(),
     "user_s": lambda v: v.arrays.tk["utime"] / 1e9,
-    "system_s": lambda v: stime_run(v.arrays.tk) / 1e9,
+    "system_s": lambda v: stime_run(v.arrays.tk, v.sim_seconds * 1e9) / 1e9,
     "elapsed_s": lambda v: np.where(
         v.arrays.tk["alive"].astype(bool) | (v.arrays.tk["finish_ns"] < 0), v.sim_seconds,
-        v.arrays.tk["finish_ns"] / 1e9),
+        np.minimum(v.arrays.tk["finish_ns"] / 1e9, v.sim_seconds)),
 }
 """Decoders named by ``@name`` sources: a function of a :class:`View`."""
 

@@ -14,6 +14,7 @@ from numaexp.model.kernel import (  # noqa: F401 (re-exported for the mirrors)
     NUMA_BALANCING_MEMORY_TIERING,
     NUMA_BALANCING_NORMAL,
 )
+from numaexp.model.machine import NR_CPUS
 from numaexp.model.units import PAGE_SIZE
 from numaexp.readout import MEMCG_SPECS, VMSTAT_SPECS
 
@@ -29,7 +30,7 @@ MAX_JIFFY_OFFSET = ((1 << 63) - 1 >> 1) - 1  # ((LONG_MAX >> 1) - 1): "never", i
 # last_cpupid: ((cpu & LAST__CPU_MASK) << LAST__PID_SHIFT) | (pid & LAST__PID_MASK)
 LAST__PID_SHIFT = 8
 LAST__PID_MASK = 0xFF
-LAST__CPU_SHIFT = 13  # NR_CPUS 8192 on Debian amd64
+LAST__CPU_SHIFT = NR_CPUS.bit_length() - 1  # NR_CPUS_BITS: 13 for Debian's 8192
 LAST__CPU_MASK = (1 << LAST__CPU_SHIFT) - 1
 LAST_CPUPID_MASK = (1 << (LAST__PID_SHIFT + LAST__CPU_SHIFT)) - 1  # 21 bits
 CPUPID_UNSET = LAST_CPUPID_MASK  # "-1 & LAST_CPUPID_MASK"

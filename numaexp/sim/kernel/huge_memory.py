@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from numaexp.sim.engine.account import charge
-from numaexp.sim.engine.codes import PG_CLEAR_PROTNONE, PG_PROTNONE, PG_QUEUED
+from numaexp.sim.engine.codes import EV_MISSING_NODE, PG_CLEAR_PROTNONE, PG_PROTNONE, PG_QUEUED
 from numaexp.sim.engine.jit import jit_inline
 from numaexp.sim.engine.lists import list_remove, pending_add
 from numaexp.sim.engine.segindex import page_object
-from numaexp.sim.kernel.constants import HPAGE_PMD_NR, NUMA_NO_NODE
+from numaexp.sim.engine.trace import trace_event
+from numaexp.sim.kernel.constants import AS_POSTED_MISSING_NODE, HPAGE_PMD_NR, NUMA_NO_NODE
 from numaexp.sim.kernel.fault import (
     mpol_misplaced_of,
     numa_migrate_check,
@@ -34,6 +35,9 @@ def do_huge_pmd_numa_page(s, t, page, now_ns):
     ``NUMA_TASK_MIG``: only NUMA_NO_NODE means "do not migrate", so as posted
     (``NUMA_TASK_MIG == 1``) a fault on task-only memory migrates the folio to
     node 1. With the fix, the (negative) NUMA_TASK_MIG is honoured here too.
+    On a machine without node 1 the posted kernel would dereference
+    ``NODE_DATA(1)``; the simulator counts that (``as_posted_missing_node``,
+    an ``as_posted_missing_node`` event) and leaves the folio where it is.
     A target equal to the folio's node is not migrated (departure: the kernel
     would copy the folio within the node).
     """
@@ -53,7 +57,14 @@ def do_huge_pmd_numa_page(s, t, page, now_ns):
     cost = s.p.hint_fault_ns
     target = mpol_misplaced_of(s, t, v, head, head - s.ob.first[o], nid)
     if target != NUMA_NO_NODE and target >= 0 and target != nid:
-        nid, flags, extra = numa_migrate_folio(s, t, v, head, nid, target, HPAGE_PMD_NR, flags)
-        cost += extra
+        if target >= s.p.nr_nodes:
+            # as posted, NUMA_TASK_MIG (1) is taken for a node: where node 1 does not exist
+            # the posted kernel would go on to NODE_DATA(1), a bad pointer; not simulated
+            s.cnt_vm[AS_POSTED_MISSING_NODE] += 1
+            trace_event(s, now_ns, EV_MISSING_NODE, t, target, nid, 0, 0)
+        else:
+            nid, flags, extra = numa_migrate_folio(s, t, v, head, nid, target, HPAGE_PMD_NR,
+                                                   flags)
+            cost += extra
     task_numa_fault(s, t, last_cpupid, nid, HPAGE_PMD_NR, flags, now_ns)
     charge(s, t, cost)
