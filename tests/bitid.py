@@ -76,8 +76,8 @@ CHANGED = {"task_timeseries": _group_slot}
 that restores the recorded form: ``task_timeseries.numa_group`` held the group's slot; it
 is now ``numa_group_id``, the kernel's id (as in ``sched``)."""
 
-ADDED = ("policy", "backend")
-"""Columns added to every frame since the digests were recorded."""
+ADDED = ("policy", "backend", "as_posted_missing_node")
+"""Columns added since the digests were recorded (to every frame; a vmstat counter)."""
 
 
 def variant_labels() -> list[str]:
