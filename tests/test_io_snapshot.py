@@ -67,7 +67,7 @@ def test_tasks(snap):
     assert (sched["cgroup"] == "/mytest").all()
     tt = snap.task_timeseries
     last = tt[tt["time_s"] == 2.5].set_index("pid")
-    assert last.loc[4243, "cpu"] == 1 and last.loc[4243, "node"] == 0
+    assert last.loc[4243, "cpu"] == 1 and last.loc[4243, "current_node"] == 0
     times = snap.times[snap.times["level"] == "task"].set_index("pid")
     assert times.loc[4243, "user_s"] == pytest.approx(2.0)
     assert times.loc[4243, "system_s"] == pytest.approx(0.4)

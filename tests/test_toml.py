@@ -392,7 +392,7 @@ BAD = [
     ("count bool", [(f"{T1}.count", True)], f"{T1}.count", "an integer"),
     ("name number", [("name", 3)], "name", "a string"),
     # dataclass checks, re-raised under the full path
-    ("node cpus", [("machine.nodes[1].cpus", -1)], "machine.nodes[1].cpus", "0, 1, 2"),
+    ("node cpus", [("machine.nodes[1].cpus", -1)], "machine.nodes[1].cpus", "0 to 8192"),
     ("distance shape", [("machine.distance", [[10, 21]])], "machine.distance", None),
     ("distance diagonal", [("machine.distance", [[10, 21], [21, 12]])],
      "machine.distance[1][1]", "10"),

@@ -13,6 +13,7 @@ import pandas as pd
 
 from numaexp.io import columns as C
 from numaexp.io.samples import Mapping, Sample, Task
+from numaexp.readout import FRAMES
 
 USER_HZ = 100
 """Clock ticks per second of ``utime``/``stime`` in ``/proc/.../stat`` (x86-64 Linux)."""
@@ -186,7 +187,10 @@ def build_frames(samples: list[Sample], tasks: list[Task], *, nodes, cpu_node: d
                 row[f"{counter}_{name}"] = now[counter] - then.get(counter, 0) \
                     if counter in now else pd.NA
         ts.append(row)
-    frames["timeseries"] = pd.DataFrame(ts).astype({c: "Int64" for c in ts[0] if c != "time_s"})
+    order = [c for col in FRAMES["timeseries"].columns
+             for c in col.names([C.node_name(n) for n in nodes])]  # the simulator's order
+    frames["timeseries"] = pd.DataFrame(ts).astype(
+        {c: "Int64" for c in ts[0] if c != "time_s"})[order]
 
     frames["task_timeseries"] = _task_timeseries(samples, tasks, cpu_node, base)
     cg_rows = []

@@ -166,9 +166,10 @@ def setup_script(scenario: Scenario, kmem_modules: tuple[str, ...]) -> str:
     q = shlex.quote
     for param in PARAMS:  # every kernel setting the parameter table says where to write
         value = getattr(k, param.name) if param.kernel_file else None
-        if value is not None:
-            out.append(f"setw {param.path} {param.kernel_file} {_sysfs(value)} "
-                       f"{'-' if param.default is None else _sysfs(param.default)}")
+        if value is not None:  # a kernel without the file may skip a default, not the mode
+            skip = "-" if param.default is None or param.path == "kernel.numa_balancing" \
+                else _sysfs(param.default)
+            out.append(f"setw {param.path} {param.kernel_file} {_sysfs(value)} {skip}")
     out.append("setw thp /sys/kernel/mm/transparent_hugepage/enabled madvise -")
     out.append("setw thp /sys/kernel/mm/transparent_hugepage/defrag madvise -")
     out.append('setw cgroup /sys/fs/cgroup/cgroup.subtree_control "+cpu +cpuset +memory" -')
