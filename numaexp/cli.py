@@ -13,12 +13,15 @@ import argparse
 import dataclasses
 import os
 import sys
+import warnings
 from pathlib import Path
 
+from numaexp.cli_checks import check_input, check_out, items, modes, scheduler_address
 from numaexp.errors import ScenarioError
 from numaexp.kernel import commands as kernel_commands
 from numaexp.kernel.errors import KernelBackendError
-from numaexp.output_dir import earlier_output, write_output
+from numaexp.output_dir import earlier_output, interrupted_dir, write_output
+from numaexp.version import package_version
 
 RUN_OUTPUT = ("tables", "figures")
 """The subdirectories ``numaexp run`` writes into ``--out``."""
@@ -29,117 +32,82 @@ def load(spec: str):
     from numaexp.model.catalog import is_scenario_file, scenario_from
 
     if is_scenario_file(spec):
-        _check_input("scenario", spec, "a scenario .toml file, or a preset name: "
-                                       "see numaexp presets")
+        check_input("scenario", spec, "a scenario .toml file, or a preset name: "
+                                      "see numaexp presets")
     return scenario_from(spec)
 
 
-def _check_input(field: str, path: str, allowed: str) -> None:
-    """Refuse an input file that is missing, a directory or unreadable."""
-    if not os.path.exists(path):  # also a broken symbolic link
-        raise ScenarioError(field, f"no such file: {path}", allowed)
-    if os.path.isdir(path):
-        raise ScenarioError(field, f"{path} is a directory, not a file", allowed)
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as err:
-        raise ScenarioError(field, f"cannot read {path}: {err.strerror or err}", allowed) from None
-
-
-def _check_out(text: str, subdirs: tuple[str, ...] = ()) -> Path:
-    """The ``--out`` directory, refused before any run if it cannot hold the output.
-
-    It may exist (a directory, with ``subdirs`` directories if they exist) or
-    not (its nearest existing ancestor must then be a writable directory).
-    """
-    out = Path(text)
-    allowed = "a directory, or a path where one can be created"
-    for path in (out, *(out / sub for sub in subdirs)):
-        if os.path.lexists(path) and not path.is_dir():
-            raise ScenarioError("--out", f"{path} exists and is not a directory", allowed)
-    existing = out
-    while not os.path.lexists(existing) and existing.parent != existing:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ScenarioError("--out", f"cannot create {out}: {existing} is not a directory",
-                            allowed)
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ScenarioError("--out", f"cannot {'write to' if existing == out else 'create'} "
-                            f"{out}: permission denied on {existing}", allowed)
-    return out
-
-
-def _items(option: str, text: str, allowed: str) -> list[str]:
-    """The comma-separated items of ``option``, refusing an empty one."""
-    items = [x.strip() for x in text.split(",")]
-    for i, item in enumerate(items):
-        if not item:
-            raise ScenarioError(option, f"empty item {i + 1} in {text!r}", allowed)
-    return items
-
-
-def _modes(text: str) -> list[int]:
-    items = _items("--modes", text, "comma-separated modes such as 0,1")
-    try:
-        modes = [int(x) for x in items]
-    except ValueError:
-        raise ScenarioError("--modes", f"not a list of integers: {text!r}",
-                            "comma-separated modes such as 0,1") from None
-    for i, mode in enumerate(modes):
-        if mode in modes[:i]:
-            raise ScenarioError("--modes", f"mode {mode} is listed twice in {text!r}",
-                                "comma-separated modes, each once, such as 0,1")
-    return modes
-
-
 def cmd_run(args) -> int:
+    from numaexp.cli_report import apply_options, formats, report
     from numaexp.comparison import compare
-    from numaexp.viz import (
-        plot_counters,
-        plot_locality,
-        plot_pages_per_node,
-        plot_times,
-        save_figure,
-    )
+    from numaexp.model.kernel import KernelVariant, comparison_runs
 
-    scenario = load(args.scenario)
+    scenario = apply_options(load(args.scenario), args.set, args.duration)
     if args.seed is not None:
         scenario = dataclasses.replace(scenario, seed=args.seed)
-    modes = _modes(args.modes)
-    variants = (_items("--variants", args.variants,
-                       "comma-separated variants such as rfc-v1,rfc-v2")
+    mode_list = modes(args.modes)
+    variants = (items("--variants", args.variants,
+                      "comma-separated variants such as rfc-v1,rfc-v2")
                 if args.variants is not None else None)
-    out = _check_out(args.out, RUN_OUTPUT)
+    args.formats = formats(args.formats)
+    out = check_out(args.out, RUN_OUTPUT)
     earlier = earlier_output(out, RUN_OUTPUT)
     if earlier and not args.overwrite:
         raise ScenarioError("--out", f"{out} holds an earlier run's "
                                      f"{' and '.join(p.name for p in earlier)}",
                             "--overwrite to replace them, or another --out")
-    comparison = compare(scenario, modes=modes, variants=variants, progress=not args.quiet,
-                         **kernel_commands.run_options(args))
-    summary = comparison.frame
-    cols = ["label", "elapsed_s", "user_s", "system_s", "numa_pte_updates", "numa_hint_faults",
-            "hint_local_pct", "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped",
-            "local_access_pct"]
+    args.interrupt_note = "; nothing was written"
+    with warnings.catch_warnings():  # said below, with what became of the output
+        warnings.filterwarnings("ignore", message=r"simulation of .* interrupted")
+        comparison = compare(scenario, modes=mode_list, variants=variants,
+                             progress=not args.quiet, **kernel_commands.run_options(args))
+    # compare() validated the variants: the labels of every run it meant to make
+    planned = [label for label, *_ in comparison_runs(
+        mode_list, [KernelVariant.parse(v) for v in variants or [scenario.kernel.variant]])]
+    cut = {label: result for label, result in comparison.results.items()
+           if result.meta.get("interrupted")}
+    not_run = [label for label in planned if label not in comparison.results]
     about = scenario.description or scenario.workload.description
     print(f"scenario: {scenario.name}" + (f" ({about})" if about else "")
           + f" on {scenario.machine.name}")
-    print(summary[cols].to_string(index=False, float_format=lambda x: f"{x:,.2f}"))
+    print(report(comparison, scenario, baseline=args.baseline, by=args.by, cut_labels=cut))
+    if not cut and not not_run:
+        write_output(out, RUN_OUTPUT, lambda directory: _write_run(comparison, directory, args))
+        print(f"tables in {out / 'tables'}" + ("" if args.no_plots else
+                                              f", figures in {out / 'figures'} ("
+                                              f"{', '.join(args.formats)})"))
+        return 0
+    what = "; ".join(
+        [f"{label} was cut off at {r.meta['sim_seconds']:.6g} of {scenario.stop.limit_s:g} "
+         "simulated s (its figures cover only that part)" for label, r in cut.items()]
+        + ([f"{', '.join(not_run)} did not run"] if not_run else []))
+    target = interrupted_dir(out)
+    write_output(target, RUN_OUTPUT, lambda directory: _write_run(comparison, directory, args))
+    (target / "INTERRUPTED.txt").write_text(f"numaexp run was interrupted (Ctrl-C): {what}.\n",
+                                            encoding="utf-8")
+    kept = (f"{' and '.join(str(p) for p in earlier)} left as "
+            f"{'they were' if len(earlier) > 1 else 'it was'}" if earlier
+            else f"nothing else in {out} changed")
+    print(f"numaexp: interrupted: {what}; the partial results are in {target}, {kept}",
+          file=sys.stderr)
+    return 130
 
-    def write(directory: Path) -> None:
-        comparison.save(directory / "tables")
-        if not args.no_plots:
-            for name, plot in (("counters", plot_counters), ("times", plot_times),
-                               ("locality", plot_locality),
-                               ("pages_per_node", plot_pages_per_node)):
-                save_figure(plot(comparison), directory / "figures" / name, formats=("png",))
-        kernel_commands.write_extras(comparison, directory, not args.no_plots)
 
-    write_output(out, RUN_OUTPUT, write)
-    print(f"tables in {out / 'tables'}" + ("" if args.no_plots else
-                                          f", figures in {out / 'figures'}"))
-    return 0
+def _write_run(comparison, directory: Path, args) -> None:
+    """Write a comparison's tables (and every figure that applies) into ``directory``."""
+    from numaexp.viz import draw, save_figure
+
+    comparison.save(directory / "tables")
+    comparison.summary(args.baseline, by="cgroup").to_csv(
+        directory / "tables" / "summary_by_cgroup.csv", index=False)
+    (directory / "tables" / "sentences.txt").write_text(
+        "\n".join([*comparison.sentences(args.baseline).values(),
+                   *(f"note: {label}: {n}" for label, found in comparison.notices().items()
+                     for n in found)]) + "\n", encoding="utf-8")
+    if not args.no_plots:
+        for name, fig in draw(comparison).items():
+            save_figure(fig, directory / "figures" / name, formats=args.formats)
+    kernel_commands.write_extras(comparison, directory, not args.no_plots)
 
 
 def cmd_presets(_args) -> int:
@@ -153,7 +121,7 @@ def cmd_presets(_args) -> int:
 def cmd_show(args) -> int:
     from numaexp.model.toml_io import scenario_to_toml
 
-    print(scenario_to_toml(load(args.scenario)))
+    print(scenario_to_toml(load(args.scenario), defaults=not args.short))
     return 0
 
 
@@ -162,41 +130,54 @@ def cmd_sweep(args) -> int:
     from numaexp.sweep.plots import mean_table, summary_figures
     from numaexp.viz import save_figure
 
-    _check_input("spec", args.spec,
-                 "a sweep spec .toml file, such as data/sweeps/modes_scan_size.toml")
+    check_input("spec", args.spec,
+                "a sweep spec .toml file, such as data/sweeps/modes_scan_size.toml")
     spec = SweepSpec.load(args.spec)
-    out = _check_out(args.out, ("store", "figures"))
+    out = check_out(args.out, ("store", "figures"))
     store = out / "store"
     if not args.resume and store.is_dir() and any(store.iterdir()):
         raise ScenarioError("--out", f"{store} already holds a sweep's points",
                             "--resume to continue it, or another --out")
     executor, client = args.workers, None
-    if args.scheduler:
+    if args.scheduler is not None:
+        address = scheduler_address(args.scheduler)
         try:
             from distributed import Client
         except ImportError:
             raise ScenarioError("--scheduler", "needs dask.distributed",
                                 "pip install 'numaexp[dask]'") from None
         try:
-            executor = client = Client(args.scheduler)
+            executor = client = Client(address)
         except OSError as err:
-            raise ScenarioError("--scheduler", f"cannot reach {args.scheduler}: {err}",
-                                "the address of a running scheduler, tcp://HOST:8786") from None
+            raise ScenarioError("--scheduler", f"cannot reach {address}: {err}",
+                                "the address of a running scheduler, tcp://HOST:PORT") from None
+    args.interrupt_note = f"; the points finished so far are in {store}: --resume continues"
     try:
         frame = sweep(spec, executor=executor, store=store, progress=not args.quiet)
+    except OSError as err:
+        raise ScenarioError("--out", f"cannot write {err.filename or store}: {_reason(err)}; the "
+                                     f"points finished before are kept in {store}",
+                            "room on the disk, then the same command with --resume to "
+                            "continue the sweep") from None
     finally:
         if client is not None:
             client.close()
-    frame.to_csv(out / "summary.csv", index=False)
-    frame.to_parquet(out / "summary.parquet", index=False)
-    metrics = [m for m in spec.metrics if m in frame.columns]
-    print(f"sweep: {spec.name} ({len(frame)} of {len(spec)} points)")
-    if (frame["status"] == "ok").any():
-        print(mean_table(frame, spec.parameters, metrics).to_string(
-            index=False, float_format=lambda x: f"{x:,.4g}"))
-    if not args.no_plots:
-        for name, fig in summary_figures(frame, spec.parameters, metrics).items():
-            save_figure(fig, out / "figures" / name, formats=("png",))
+    try:
+        frame.to_csv(out / "summary.csv", index=False)
+        frame.to_parquet(out / "summary.parquet", index=False)
+        metrics = [m for m in spec.metrics if m in frame.columns]
+        print(f"sweep: {spec.name} ({len(frame)} of {len(spec)} points)")
+        if (frame["status"] == "ok").any():
+            print(mean_table(frame, spec.parameters, metrics).to_string(
+                index=False, float_format=lambda x: f"{x:,.4g}"))
+        if not args.no_plots:
+            for name, fig in summary_figures(frame, spec.parameters, metrics).items():
+                save_figure(fig, out / "figures" / name, formats=("png",))
+    except OSError as err:
+        raise ScenarioError("--out", f"cannot write {err.filename or out}: {_reason(err)}; the "
+                                     f"sweep's points are kept in {store}",
+                            "room on the disk, then the same command with --resume to write "
+                            "the summary (finished points do not run again)") from None
     failed = frame[frame["status"] != "ok"]
     for row in failed.itertuples():
         print(f"point {row.key} {row.status}: {row.error}", file=sys.stderr)
@@ -205,9 +186,15 @@ def cmd_sweep(args) -> int:
     return 1 if len(failed) or len(frame) < len(spec) else 0
 
 
+def _reason(err: OSError) -> str:
+    """``err``'s message without its errno prefix and file name."""
+    return err.strerror or str(err)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="numaexp",
                                      description="Simulate Linux automatic NUMA balancing.")
+    parser.add_argument("--version", action="version", version=f"numaexp {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="compare kernel.numa_balancing modes on a scenario")
     run.add_argument("scenario", nargs="?", default="default",
@@ -223,12 +210,26 @@ def main(argv: list[str] | None = None) -> int:
                      help="replace the tables and figures of an earlier run in --out")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                     help="set a scenario field by its dotted path, value as in a scenario "
+                          "file (repeatable), e.g. --set kernel.scan_delay_ms=500 --set "
+                          "'workload.cgroups[\"/app\"].numa_load_balance=0'")
+    run.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                     help="stop every run after this many simulated seconds")
+    run.add_argument("--baseline", default=None, metavar="LABEL",
+                     help="run the speed-ups are against (default: mode 0, else the first)")
+    run.add_argument("--by", choices=("run", "cgroup"), default="run",
+                     help="print one row per run (default) or per run and cgroup")
+    run.add_argument("--formats", default="png",
+                     help="figure formats, comma-separated from png, svg, pdf (default png)")
     kernel_commands.add_run_options(run)
     run.set_defaults(func=cmd_run)
     presets = sub.add_parser("presets", help="list preset scenario names")
     presets.set_defaults(func=cmd_presets)
-    show = sub.add_parser("show", help="print a scenario as TOML")
+    show = sub.add_parser("show", help="print a scenario as TOML, defaults included")
     show.add_argument("scenario")
+    show.add_argument("--short", action="store_true",
+                      help="leave out the fields at their defaults")
     show.set_defaults(func=cmd_show)
     sw = sub.add_parser("sweep", help="run a parameter sweep (spec file: data/sweeps/*.toml)")
     sw.add_argument("spec", help="sweep spec .toml file")
@@ -244,12 +245,22 @@ def main(argv: list[str] | None = None) -> int:
     sw.set_defaults(func=cmd_sweep)
     kernel_commands.add_commands(sub)
     args = parser.parse_args(argv)
+    args.interrupt_note = ""
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe (numaexp show X | head) shows here, not at exit
+        return code
+    except BrokenPipeError:  # the reader went away: stop quietly, as cat and head do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     # OSError: a file that went away, a full disk...
     except (ScenarioError, OSError, KernelBackendError) as err:
         print(f"numaexp: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside a simulation (which returns what it has)
+        print(f"numaexp: interrupted{args.interrupt_note}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

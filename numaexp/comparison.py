@@ -8,6 +8,7 @@ runs (and the partial one).
 from __future__ import annotations
 
 import dataclasses
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,13 +38,72 @@ class Comparison:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """One tidy row per run: settings, summary figures and every vmstat counter."""
-        rows = []
+        """One tidy row per run: settings, the summary (speed-up against mode 0, or the
+        first run) and every vmstat counter."""
+        frame = self.summary()
+        counters = []
+        for result in self.results.values():
+            counters.append(result.vmstat.iloc[0].drop(
+                [c for c in result.vmstat.columns if c in frame.columns]).to_dict())
+        return pd.concat([frame, pd.DataFrame(counters, index=frame.index)], axis=1)
+
+    def summary(self, baseline: str | None = None, by: str = "run") -> pd.DataFrame:
+        """Headline figures of each run, with its speed-up against ``baseline``.
+
+        Parameters
+        ----------
+        baseline : str, optional
+            Label of the run compared with (default ``"mode 0"`` when there is
+            one, else the first run).
+        by : {"run", "cgroup"}
+            One row per run, or one per run and cgroup (its own threads and
+            ``memory.stat`` counters, against the same cgroup of the baseline).
+
+        Returns
+        -------
+        DataFrame
+            ``label`` (and ``cgroup``), the settings, ``baseline``, then the
+            columns of :data:`numaexp.readout.SUMMARY`.
+        """
+        from numaexp.summary import summary_frame
+
+        settings = {label: self._settings_of(label) for label in self.results}
+        return summary_frame(self.results, baseline, by, settings)
+
+    def identical(self) -> dict[str, str]:
+        """``{label: earlier label}`` for every run whose frames equal an earlier run's."""
+        from numaexp.sentences import identical_runs
+
+        return identical_runs(self.results)
+
+    def sentences(self, baseline: str | None = None) -> dict[str, str]:
+        """One sentence per run: its speed against ``baseline``, pages migrated, task moves,
+        locality and the cgroups left untouched (see :mod:`numaexp.sentences`)."""
+        from numaexp.sentences import sentences
+
+        return sentences(self.results, self.summary(baseline),
+                         self.summary(baseline, by="cgroup"))
+
+    def notices(self) -> dict[str, list]:
+        """Per label, why the run may show nothing (:mod:`numaexp.notices`), and which runs
+        are identical to an earlier one."""
+        from numaexp.notices import Notice
+
+        same = self.identical()
+        out = {}
         for label, result in self.results.items():
-            row = {"label": label, **self._settings_of(label), **result.summary.to_dict()}
-            row.update(result.vmstat.iloc[0].to_dict())
-            rows.append(row)
-        return pd.DataFrame(rows)
+            found = list(result.notices)
+            if label in same:
+                first = self.results[same[label]].meta
+                why = (" (the cgroup gate variants differ only in mode 4)"
+                       if first.get("mode") == result.meta.get("mode") != 4
+                       and first.get("variant", "").split("+")[1:]
+                       == result.meta.get("variant", "").split("+")[1:] else "")
+                found.append(Notice("identical", f"{label} is identical to {same[label]}: every "
+                                    "counter, time series and time is the same (their lines "
+                                    f"lie on top of each other in the plots){why}"))
+            out[label] = found
+        return out
 
     def table(self, name: str) -> pd.DataFrame:
         """Frame ``name`` (e.g. ``"times"``) of every run, with the settings as columns."""
@@ -78,12 +138,21 @@ class Comparison:
         return out
 
     def _repr_html_(self) -> str:
-        cols = ["label", "elapsed_s", "user_s", "system_s", "numa_hint_faults", "hint_local_pct",
-                "numa_pages_migrated", "numa_task_migrated", "numa_task_swapped",
-                "local_access_pct"]
-        frame = self.frame
-        return "<div><b>numaexp comparison</b>" + frame[[c for c in cols if c in frame]].to_html(
-            index=False, float_format=lambda x: f"{x:,.3f}") + "</div>"
+        from numaexp.viz.html import notices_html, scrolling_table
+
+        frame = self.summary()
+        shown = [c for c in SHOWN_COLUMNS if c in frame and not frame[c].isna().all()]
+        notes = [(label, n) for label, found in self.notices().items() for n in found]
+        items = "".join(f"<li>{html.escape(text)}</li>" for text in self.sentences().values())
+        return ("<div><b>numaexp comparison</b>" + scrolling_table(frame[shown])
+                + f"<ul>{items}</ul>{notices_html(notes)}</div>")
+
+
+SHOWN_COLUMNS = ("label", "finished", "elapsed_s", "throughput_per_s", "speedup", "user_s",
+                 "system_s", "numa_hint_faults", "hint_local_pct", "numa_pages_migrated",
+                 "pgpromote_success", "numa_task_migrated", "numa_task_swapped",
+                 "local_access_pct")
+"""Columns of a comparison's notebook table."""
 
 
 def compare(scenario: Scenario, modes=(0, 1), variants=None, *,

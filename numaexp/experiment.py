@@ -13,7 +13,6 @@ import time
 import warnings
 
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 from numaexp.errors import ScenarioError
@@ -25,6 +24,9 @@ from numaexp.sim.engine.actions import ActionApplier
 from numaexp.sim.engine.build.estimate import estimate_bytes
 from numaexp.sim.engine.runner import Runner
 from numaexp.sim.kernel import policies as _kernel_policies  # noqa: F401 (registers them)
+from numaexp.summary import local_access_pct
+from numaexp.version import package_version
+from numaexp.warmup import warm_up
 
 MEMORY_HEADROOM = 0.8
 """Share of the available memory a run may use for its state."""
@@ -62,7 +64,7 @@ def check_runnable(scenario: Scenario) -> None:
 
 
 def simulate(scenario: Scenario, *, progress: bool | None = None,
-             on_interrupt: str = "return", on_progress=None) -> Result:
+             on_interrupt: str = "return", on_progress=None, on_compile=None) -> Result:
     """Simulate one scenario.
 
     Parameters
@@ -82,6 +84,10 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         ``on_progress(fraction)`` after every sample, with the share of the
         run done so far (0..1): of its work, for a ``"work"`` run whose work
         is known as above, else of its time limit; for widgets' progress bars.
+    on_compile : callable, optional
+        ``on_compile(message, fraction)`` while the first run in a fresh
+        environment compiles the kernels (:func:`numaexp.warmup.warm_up`, which
+        shows its own progress bar; the run's bar and ETA start after it).
 
     Returns
     -------
@@ -94,6 +100,7 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
                             '"return" or "raise"')
     check_runnable(scenario)
     _warn_if_work_cannot_finish(scenario)
+    warm_up(progress=progress is not False, on_status=on_compile)
     wall0 = time.perf_counter()
     runner = Runner(scenario)
     limit = scenario.stop.limit_s
@@ -145,12 +152,12 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         "finished": bool(done),
         "interrupted": interrupted,
         "events_dropped": runner.events_dropped,
-        "version": _version(),
+        "version": package_version(),
     }
     run = {"mode": scenario.kernel.numa_balancing, "variant": scenario.kernel.variant.label,
            "policy": scenario.kernel.policy.label, "backend": "sim"}
     result = build_result(scenario, runner.layout, runner.final(sim_seconds), samples, meta, run)
-    result.meta["local_access_pct"] = _local_access_pct(result.task_timeseries)
+    result.meta["local_access_pct"] = local_access_pct(result.task_timeseries)
     failed = int(result.vmstat["alloc_failed"].iloc[0])
     if failed:
         warnings.warn(f"{scenario.name!r}: {failed} first touches found no allowed node with "
@@ -195,9 +202,10 @@ def _work_total(runner: Runner) -> float | None:
 
     Known when every phase ends after a number of touches (``passes`` or
     ``touches``); a phase that ends after ``duration_s`` is not measured in
-    touches.
+    touches. Background tasks (``Scenario.background``) are not the work.
     """
     phases = runner.arrays.ph
+    phases = phases[phases["task"] < len(runner.layout.tasks)]  # the workload's, not background
     if len(phases) == 0 or not np.isfinite(phases["end_touches"]).all() \
             or np.isfinite(phases["end_ns"]).any():
         return None
@@ -240,25 +248,3 @@ def _show_progress(bar, runner: Runner, work_total: float | None, limit: float,
     bar.set_postfix_str(f"{runner.now_s:.2f} sim s", refresh=False)
     bar.update(100.0 * share - bar.n)
     return share
-
-
-def _local_access_pct(tts: pd.DataFrame) -> float:
-    """Share of all touches that hit the toucher's node, % (weighted by work per sample)."""
-    if tts.empty:
-        return float("nan")
-    frame = tts.sort_values(["pid", "time_s"])
-    done = frame.groupby("pid")["touches"].diff().fillna(0.0).clip(lower=0.0)
-    total = done.sum()
-    if total <= 0:
-        return float("nan")
-    # locality sampled at the end of each interval stands for the interval
-    return float(100.0 * (done * frame["locality"]).sum() / total)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("numaexp")
-    except PackageNotFoundError:
-        return "unknown"

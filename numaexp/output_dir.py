@@ -6,6 +6,10 @@ rename each). A write that fails (a full disk, a directory that went away)
 leaves the earlier output as it was, and the results go to a rescue
 directory under the system's temporary directory instead, which the error
 names.
+
+An interrupted ``numaexp run`` writes what it has into a new
+``interrupted-<date>-<time>`` directory inside ``--out`` instead
+(:func:`interrupted_dir`), never over the complete output.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +27,23 @@ from numaexp.errors import ScenarioError
 def earlier_output(out: Path, subdirs: tuple[str, ...]) -> list[Path]:
     """The subdirectories of ``out`` among ``subdirs`` that already hold files."""
     return [out / sub for sub in subdirs if (out / sub).is_dir() and any((out / sub).iterdir())]
+
+
+def interrupted_dir(out: Path) -> Path:
+    """A new directory name for an interrupted run's partial output.
+
+    Returns
+    -------
+    Path
+        ``out/interrupted-YYYYmmdd-HHMMSS`` (local time), with ``-2``, ``-3``,
+        ... appended when that name exists; not created.
+    """
+    base = out / f"interrupted-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = base, 1
+    while os.path.lexists(path):
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
 
 
 def write_output(out: Path, subdirs: tuple[str, ...], write: Callable[[Path], None]) -> Path:

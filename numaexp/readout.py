@@ -182,7 +182,12 @@ FRAMES: dict[str, Frame] = {f.name: f for f in (
           "memory.stat NUMA counters, each cgroup's own events (not its descendants'; "
           "Result.hierarchical adds them as the kernel's file does)", (CGROUP, *MEMCG)),
     Frame("sched", "one per task",
-          "/proc/<pid>/sched NUMA fields as of the task's last tick alive", (
+          "/proc/<pid>/sched NUMA fields as of the task's last tick alive (a finished "
+          "task keeps the values it had when it exited). total_numa_faults, the per-node "
+          "faults_* and numa_preferred_nid stay 0 / -1 until task_numa_placement first runs: "
+          "that happens on the task's first hint fault after its mm completes a scan pass "
+          "(task_numa_scan_seq < numa_scan_seq), so a run shorter than "
+          "numa_balancing_scan_delay_ms plus one pass, or mode 0, shows them so", (
               *TASK_LABELS,
               Column("numa_scan_seq", "passes", "scan passes over the task's mm "
                      "(/proc/<pid>/sched mm->numa_scan_seq)", source="@mm_numa_scan_seq"),
@@ -192,6 +197,14 @@ FRAMES: dict[str, Frame] = {f.name: f for f in (
               CURRENT_NODE, GROUP_ID, TASK_MIGRATED, TASK_SWAPPED, SCAN_PERIOD,
               Column("numa_scans", "scans", "task_numa_work runs that scanned",
                      source="tk.numa_scans"),
+              Column("nr_migrations", "moves", "CPU changes of the task, for any reason "
+                     "(/proc/<pid>/sched se.nr_migrations)", source="tk.nr_migrations"),
+              Column("nr_switches", "switches", "context switches (/proc/<pid>/sched "
+                     "nr_switches)", source="@nr_switches"),
+              Column("nr_voluntary_switches", "switches", "switches away because it slept or "
+                     "waited (/proc/<pid>/sched nr_voluntary_switches)", source="tk.nvcsw"),
+              Column("nr_involuntary_switches", "switches", "switches away while runnable "
+                     "(/proc/<pid>/sched nr_involuntary_switches)", source="tk.nivcsw"),
               Column("faults_task_private", "faults", "the task's decayed private memory "
                      "faults on the node (numa_faults task_private)",
                      source="@faults_task_private", per_node=True),
@@ -232,14 +245,18 @@ FRAMES: dict[str, Frame] = {f.name: f for f in (
         Column("locality", "share", "share of the task's accesses that hit its node "
                "(simulator's own)", source="@locality"),
         TOUCHES, USER_S, SYSTEM_S, PAGES_MIGRATED, TASK_MIGRATED, TASK_SWAPPED, GROUP_ID,
+        Column("numa_scans", "scans", "task_numa_work runs of the task that scanned so far",
+               source="tk.numa_scans"),
+        Column("access_share", "share", "share of the task's accesses that land on the node "
+               "(simulator's own)", source="tk_share", per_node=True),
     )),
     Frame("cgroup_timeseries", "one per (sample, cgroup, node)", "pages per cgroup and node "
           "over time (each cgroup's own)", (
               TIME, CGROUP, NODE, Column("pages", "pages", "pages of the cgroup on the node",
                                          source="cnt_cg_node_pages"))),
     Frame("events", "one per event", "trace events (sched_move_numa, sched_swap_numa, "
-          "sched_stick_numa, sched_skip_vma_numa, load_balance, phase, exit, "
-          "as_posted_missing_node)", (
+          "sched_stick_numa, sched_skip_vma_numa, sched_migrate_task, sched_wakeup_new, "
+          "start, phase, exit, as_posted_missing_node)", (
               Column("time_s", "s", "simulated time of the event", source="@event_time_s"),
               Column("event", "", "tracepoint name", source="@event_name"),
               Column("task", "", "process/thread of the event's task", source="@event_task"),
@@ -252,8 +269,12 @@ FRAMES: dict[str, Frame] = {f.name: f for f in (
                      source="@event_partner"),
               Column("vma", "", "process:vma skipped (sched_skip_vma_numa)",
                      source="@event_vma"),
-              Column("reason", "", "why the VMA was skipped (numa_vmaskip_reason)",
+              Column("reason", "", "why the VMA was skipped (numa_vmaskip_reason), or why "
+                     "the task changed CPU (sched_migrate_task: load_balance, newidle, "
+                     "active_balance, wakeup, numa_move, numa_swap, affinity)",
                      source="@event_reason"),
+              Column("level", "", "sched-domain level of a balancer's move (MC, NODE, "
+                     "NUMA-<distance>)", source="@event_level"),
           )),
     Frame("times", "one per task, one per cgroup and a total (level)",
           "user, system and elapsed seconds as mmtests reports them, work and throughput", (
@@ -268,6 +289,66 @@ FRAMES: dict[str, Frame] = {f.name: f for f in (
           )),
 )}
 """Every frame of a :class:`numaexp.Result`, in order."""
+
+# ---- figures derived from the frames above (computed in numaexp.summary, not read from a run)
+_TT = "sum over the cgroup's threads of task_timeseries."
+CGROUP_COUNTERS = Frame(
+    "cgroup_counters", "one per (sample, cgroup)",
+    "per-cgroup NUMA balancing activity over time (Result.cgroup_counters(); each cgroup's "
+    "own threads)", (
+        TIME, CGROUP,
+        Column("numa_scans", "scans", _TT + "numa_scans"),
+        Column("numa_pages_migrated", "pages", _TT + "numa_pages_migrated"),
+        Column("numa_task_migrated", "moves", _TT + "numa_task_migrated"),
+        Column("numa_task_swapped", "swaps", _TT + "numa_task_swapped"),
+        Column("touches", "accesses", _TT + "touches"),
+        Column("system_s", "s", _TT + "system_s"),
+        Column("throughput_per_s", "accesses/s", "touches of the interval ending at the sample "
+               "per simulated second"),
+        Column("locality", "share", "share of the interval's accesses that hit the accessing "
+               "thread's node (task_timeseries.locality weighted by touches)"),
+    ))
+"""Per-cgroup counters over time, derived from ``task_timeseries`` (the simulator samples
+``memory.stat`` only at the end; the cgroup's hinting faults and PTE updates over time would
+need it sampled)."""
+
+_VMSTAT_UNITS_DOCS = {name: (unit, doc) for name, unit, doc in VMSTAT_SPECS}
+
+
+def _counter(name: str) -> Column:
+    """A summary column read from the counters (vmstat or memory.stat), as vmstat declares it."""
+    unit, doc = _VMSTAT_UNITS_DOCS[name]
+    return Column(name, unit, doc, source="counters")
+
+
+def _times(name: str) -> Column:
+    """A summary column read from the ``times`` frame, as that frame declares it."""
+    col = FRAMES["times"].column(name)
+    return Column(name, col.unit, col.doc, source=f"times.{name}")
+
+
+SUMMARY = Frame(
+    "summary", "one per run; with by='cgroup' one per (run, cgroup)",
+    "headline figures of a run (numaexp.summary): times from the times frame (total or "
+    "cgroup row), counters from vmstat (a run) or memory_stat (a cgroup)", (
+        Column("finished", "", "the run reached its stop: every thread finished its work "
+                                "(stop.kind work) or the whole duration ran (duration); False "
+                                "when an interrupt or stop.max_duration_s cut it off"),
+        Column("sim_s", "s", "simulated seconds the run lasted"),
+        *(_times(name) for name in ("elapsed_s", "user_s", "system_s", "throughput_per_s")),
+        Column("speedup", "x", "throughput relative to the baseline run's (same cgroup with "
+                               "by='cgroup'): 1.21 is 21 % faster"),
+        *(_counter(name) for name in ("numa_pte_updates", "numa_hint_faults")),
+        Column("hint_local_pct", "%", "share of hinting faults that were local (runs only: "
+                                      "memory.stat has no local count)"),
+        *(_counter(name) for name in ("numa_pages_migrated", "pgpromote_success",
+                                      "pgdemote_kswapd", "numa_task_migrated",
+                                      "numa_task_swapped")),
+        Column("local_access_pct", "%", "share of all accesses that hit the accessing "
+                                        "thread's node, weighted by work"),
+    ))
+"""The summary's columns: ``source`` names the frame each is read from (``counters``:
+vmstat for a run, memory_stat for a cgroup; empty: computed)."""
 
 FRAME_NAMES = tuple(FRAMES)
 """Frames every result carries."""

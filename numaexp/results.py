@@ -16,7 +16,16 @@ import numpy as np
 import pandas as pd
 
 from numaexp.model.scenario import Scenario
-from numaexp.readout import FRAME_NAMES, FRAMES, RUN_LABELS, TASK_LABELS, Column, Labels
+from numaexp.readout import (
+    CGROUP_COUNTERS,
+    FRAME_NAMES,
+    FRAMES,
+    RUN_LABELS,
+    SUMMARY,
+    TASK_LABELS,
+    Column,
+    Labels,
+)
 
 __all__ = ["FRAME_NAMES", "Labels", "Result", "build_result", "in_subtree"]
 
@@ -53,28 +62,42 @@ class Result:
 
     @property
     def summary(self) -> pd.Series:
-        """Headline figures: elapsed/user/system seconds and the main counters."""
-        total = self.times[self.times["level"] == "total"].iloc[0]
-        vm = self.vmstat.iloc[0]
-        faults = int(vm["numa_hint_faults"])
-        out = {
-            "mode": self.meta.get("mode"),
-            "variant": self.meta.get("variant"),
-            "elapsed_s": total["elapsed_s"],
-            "user_s": total["user_s"],
-            "system_s": total["system_s"],
-            "throughput_per_s": total["throughput_per_s"],
-            "numa_pte_updates": int(vm["numa_pte_updates"]),
-            "numa_hint_faults": faults,
-            "hint_local_pct": 100.0 * int(vm["numa_hint_faults_local"]) / faults if faults else
-            float("nan"),
-            "numa_pages_migrated": int(vm["numa_pages_migrated"]),
-            "numa_task_migrated": int(vm["numa_task_migrated"]),
-            "numa_task_swapped": int(vm.get("numa_task_swapped", vm.get("numa_task_swaped"))),
-            "local_access_pct": self.meta.get("local_access_pct", float("nan")),
-            "finished": self.meta.get("finished"),
-        }
-        return pd.Series(out, name=self.scenario.name)
+        """Headline figures: mode, variant, then the :data:`numaexp.readout.SUMMARY` columns
+        (times, throughput and counters of the whole run; no ``speedup``: see
+        :meth:`numaexp.Comparison.summary`)."""
+        from numaexp.summary import run_row
+
+        row = run_row(self)
+        row.pop("speedup", None)
+        return pd.Series({"mode": self.meta.get("mode"), "variant": self.meta.get("variant"),
+                          **row}, name=self.scenario.name if self.scenario else "snapshot")
+
+    def cgroup_summary(self) -> pd.DataFrame:
+        """The summary of each cgroup that holds threads (its own threads and memory.stat)."""
+        from numaexp.summary import cgroup_rows
+
+        return pd.DataFrame(cgroup_rows(self))
+
+    def cgroup_counters(self) -> pd.DataFrame:
+        """Per-cgroup counters over time (:data:`numaexp.readout.CGROUP_COUNTERS`)."""
+        from numaexp.summary import cgroup_counters
+
+        return cgroup_counters(self)
+
+    @property
+    def notices(self) -> list:
+        """Why this run may show nothing (:mod:`numaexp.notices`), as Notice objects."""
+        from numaexp.notices import result_notices
+
+        return result_notices(self)
+
+    def sentence(self) -> str:
+        """One sentence on what NUMA balancing did in this run."""
+        from numaexp.sentences import run_sentence
+
+        label = f"mode {self.meta.get('mode')}"
+        return run_sentence(label, dict(self.summary), baseline=None,
+                            cgroup_rows=self.cgroup_summary().to_dict("records"))
 
     def hierarchical(self, name: str = "memory_stat") -> pd.DataFrame:
         """A per-cgroup frame as the kernel's cgroup files print it: each row includes its subtree.
@@ -132,11 +155,14 @@ class Result:
         return out
 
     def _repr_html_(self) -> str:
+        from numaexp.viz.html import notices_html
+
         summary = self.summary.to_frame().to_html(header=False, float_format=lambda x: f"{x:,.3f}")
-        return (f"<div><b>numaexp result</b>: {html.escape(self.scenario.name)} "
+        return (f"<div><b>numaexp result</b>: {html.escape(str(self.meta.get('scenario')))} "
                 f"(mode {self.meta.get('mode')}, seed {self.meta.get('seed')}, "
                 f"{self.meta.get('sim_seconds', 0):.2f} simulated s in "
                 f"{self.meta.get('wall_seconds', 0):.2f} wall s)"
+                f"<p>{html.escape(self.sentence())}</p>{notices_html(self.notices)}"
                 f"{summary}<small>frames: {', '.join(self.frames)}</small></div>")
 
     def __repr__(self) -> str:
@@ -296,10 +322,12 @@ def _aggregate(values: pd.Series, how: str):
 
 
 def columns_frame() -> pd.DataFrame:
-    """Every frame's columns with unit and meaning, from the readout table."""
+    """Every frame's columns with unit and meaning, from the readout table; then the derived
+    ``cgroup_counters`` (:meth:`Result.cgroup_counters`) and ``summary`` tables."""
     rows = []
-    for frame in FRAMES.values():
-        for col in (*frame.columns, *RUN_LABELS):
+    for frame in (*FRAMES.values(), CGROUP_COUNTERS, SUMMARY):
+        labels = RUN_LABELS if frame.name in FRAMES else ()
+        for col in (*frame.columns, *labels):
             rows.append({"frame": frame.name, "column": col.name + ("_N<node>" if col.per_node
                                                                   else ""),
                          "unit": col.unit, "meaning": col.doc, "rows": frame.rows})

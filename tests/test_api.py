@@ -253,18 +253,20 @@ def test_kernel_time_still_owed_at_the_end_is_not_system_time_yet():
 
 
 def test_events_of_other_kinds_do_not_disturb_the_swap_partner_column():
-    # a move's node number (c) may exceed the number of tasks: 1 task, node 3
-    from numaexp.sim.engine.codes import EV_LB_MOVE, EV_SWAP_NUMA
+    # a move's reason code (c) may exceed the number of tasks: 1 task, reason MOVE_SWAP (5)
+    from numaexp.sim.engine.codes import EV_MIGRATE, EV_SWAP_NUMA, MOVE_SWAP
     from numaexp.sim.engine.readout import View, read
 
     layout = SimpleNamespace(tasks=[("p", "t", 100, "/"), ("p", "u", 101, "/")],
-                             vmas=[("p", "buf")])
-    events = {"time": np.array([1e9, 2e9]), "kind": np.array([EV_LB_MOVE, EV_SWAP_NUMA]),
+                             vmas=[("p", "buf")], other_tasks=[], sched_levels=["MC", "NUMA"])
+    events = {"time": np.array([1e9, 2e9]), "kind": np.array([EV_MIGRATE, EV_SWAP_NUMA]),
               "task": np.array([0, 0]), "a": np.array([0, 0]), "b": np.array([5, 1]),
-              "c": np.array([3, 1]), "d": np.array([1, 0])}
+              "c": np.array([MOVE_SWAP, 1]), "d": np.array([-1, 0])}
     frame = pd.DataFrame(read("events", View(arrays=None, layout=layout, events=events)))
     assert frame["partner"].isna().tolist() == [True, False] and frame["partner"][1] == "p/u"
-    assert frame["vma"].isna().all() and frame["reason"].isna().all()
+    assert frame["vma"].isna().all()
+    assert frame["reason"].tolist()[0] == "numa_swap" and frame["reason"].isna().tolist()[1]
+    assert frame["level"].isna().all()  # a NUMA swap has no domain level; a swap event none
 
 
 def test_work_run_whose_timed_phases_outlast_the_limit_is_warned_of_before_it_runs(monkeypatch):

@@ -41,9 +41,9 @@ from numaexp.model import (
 )
 from numaexp.model.checks import MAX_SECONDS
 from numaexp.model.costs import MAX_COST_NS
+from numaexp.model.phases import MAX_GAUSSIAN_SIGMA
 from numaexp.model.toml_io import scenario_from_dict, scenario_to_dict, scenario_to_toml
 from numaexp.model.units import MAX_NODE_MEMORY, MAX_SIZE, parse_size
-from numaexp.model.workload import MAX_GAUSSIAN_SIGMA
 from numaexp.sim.engine.access import gaussian_norm, zipf_norm
 
 P0 = "workload.processes[0]"
@@ -483,7 +483,7 @@ def test_actions_refuse_bad_cpusets_and_times(field, kwargs):
 
 
 def test_more_threads_than_linux_can_have_are_refused():
-    from numaexp.model.workload import PID_MAX_LIMIT
+    from numaexp.model.process import PID_MAX_LIMIT
 
     machine = small_machine(nodes=2, cpus=2)
     phase = Phase(patterns=(Pattern(vma="heap"),), duration_s=1.0)

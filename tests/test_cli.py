@@ -10,6 +10,7 @@ import pytest
 from helpers import scenario, small_machine, sweep_workload
 
 import numaexp.cli
+import numaexp.cli_checks
 import numaexp.comparison
 import numaexp.sweep  # the package, looked up in sys.modules
 from numaexp.cli import main
@@ -93,7 +94,7 @@ def test_out_that_cannot_hold_the_output_is_refused_before_any_run(tmp_path, cap
 
 def test_out_that_cannot_be_written_is_refused_before_any_run(tmp_path, capsys, no_runs,
                                                               monkeypatch):
-    monkeypatch.setattr(numaexp.cli.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(numaexp.cli_checks.os, "access", lambda path, mode: False)
     assert main(["run", "default", "--out", str(tmp_path / "new" / "o")]) == 2
     _one_error_line(capsys, "--out: cannot create", "permission denied")
     assert main(["run", "default", "--out", str(tmp_path)]) == 2

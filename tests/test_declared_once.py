@@ -56,10 +56,30 @@ def test_bounds_follow_the_kernel_type_in_config_actions_and_widgets(param):
         with pytest.raises(ScenarioError, match=str(int(param.high))):
             Action(at_s=0.0, kind="tunable", name=field, value=int(param.high) + 1)
     if field in DASHBOARD_TUNABLES:
-        from numaexp.widgets.dashboard import _tunable_control
+        _dashboard_refuses_out_of_bounds(param, field)
 
-        control = _tunable_control(param, param.default)
-        assert (control.min, control.max) == (param.low, param.high)
+
+def _dashboard_refuses_out_of_bounds(param, field):
+    """The dashboard's control keeps what was typed (no clamping to min/max) and says what the
+    table allows; a run with a value out of bounds is refused naming the tunable and bound."""
+    from numaexp.widgets import Dashboard
+    from numaexp.widgets.dashboard import _tunable_control
+
+    control = _tunable_control(param, param.default)
+    assert control.value == param.default and param.allowed in control.tooltip
+    assert not hasattr(control, "min") and not hasattr(control, "max")  # refused, not clamped
+    small = {"workload": "numa02", "passes": 20, "memory_scale": 0.05}
+    dash = Dashboard(DashboardSettings(**small))
+    dash.fields[field].value = int(param.high)
+    dash.read_settings()
+    dash.model.plan()  # the largest the kernel stores is fine
+    for wrong in (int(param.high) + 1, int(param.low) - 1):
+        dash.fields[field].value = wrong
+        assert dash.fields[field].value == wrong  # the widget keeps what was typed
+        dash.run_bar.run_button.click()
+        assert dash.model.status == "error"
+        assert f"{param.path}: {wrong} is out of range" in dash.model.message
+        assert f"[{int(param.low)}, {int(param.high)}]" in dash.model.message
 
 
 def test_u32_tunables_take_the_whole_u32_range_and_zero_where_the_kernel_does():
@@ -74,7 +94,31 @@ def test_u32_tunables_take_the_whole_u32_range_and_zero_where_the_kernel_does():
 def test_sweep_paths_are_the_numeric_table_entries():
     assert "kernel.scan_period_min_ms" in SWEEP_PATHS and "costs.task_move_ns" in SWEEP_PATHS
     assert "kernel.demotion_enabled" not in SWEEP_PATHS and "kernel.hz" not in SWEEP_PATHS
-    assert set(SWEEP_PATHS) <= {p.path for p in PARAMS}
+    # the mode and the kernel variant first, then every numeric entry of the table; the
+    # variant is a label, not a table entry
+    assert SWEEP_PATHS[:2] == ("kernel.numa_balancing", "kernel.variant")
+    assert set(SWEEP_PATHS) - {p.path for p in PARAMS} == {"kernel.variant"}
+    assert set(SWEEP_PATHS[2:]) == {p.path for p in PARAMS if p.kind != "bool" and not p.choices
+                                    and p.path != "kernel.numa_balancing"}
+
+
+def test_the_sweep_varies_the_kernel_variant():
+    import bitid
+
+    from numaexp.model.kernel import KernelVariant
+    from numaexp.widgets import SweepModel, SweepParameter, SweepSettings
+
+    scenario = bitid.preset_scenario("numa02")
+    model = SweepModel(scenario, SweepSettings(
+        parameters=[SweepParameter("kernel.variant", ("mainline", "rfc-v2", "mainline"))],
+        seeds=1))
+    assert model.count() == 2
+    plan = model.plan()
+    assert [s.kernel.variant for _, s in plan] == [KernelVariant.parse("mainline"),
+                                                   KernelVariant.parse("rfc-v2")]
+    with pytest.raises(ScenarioError, match=r"^kernel\.variant: a text field cannot take 1, 2"):
+        SweepModel(scenario, SweepSettings(
+            parameters=[SweepParameter("kernel.variant", (1, 2))], seeds=1)).plan()
 
 
 def test_dashboard_settings_start_at_the_table_defaults():
@@ -99,11 +143,28 @@ def test_frames_have_exactly_the_declared_columns():
 
 def test_result_columns_lists_every_column_with_unit_and_meaning():
     table = Result.columns()
-    assert set(table["frame"]) == set(FRAMES)
+    assert set(table["frame"]) == {*FRAMES, "cgroup_counters", "summary"}
     row = table[(table["frame"] == "sched") & (table["column"] == "numa_scan_period_ms")]
     assert row["unit"].item() == "ms" and "numa_scan_period" in row["meaning"].item()
     assert "faults_task_private_N<node>" in set(table["column"])
     assert "numa_scan_period_ms" in Result.__doc__
+    speedup = table[(table["frame"] == "summary") & (table["column"] == "speedup")]
+    assert speedup["unit"].item() == "x" and "baseline" in speedup["meaning"].item()
+
+
+def test_summary_and_cgroup_counters_have_exactly_the_declared_columns():
+    import bitid
+
+    from numaexp.readout import CGROUP_COUNTERS, SUMMARY
+
+    result = numaexp.simulate(bitid.preset_scenario("per_cgroup"), progress=False)
+    assert list(result.summary.index) == ["mode", "variant", *(
+        c.name for c in SUMMARY.columns if c.name != "speedup")]
+    assert list(result.cgroup_counters().columns) == [c.name for c in CGROUP_COUNTERS.columns]
+    by_cgroup = numaexp.Comparison(results={"a": result}, settings=__import__("pandas")
+                                   .DataFrame([{"label": "a"}])).summary(by="cgroup")
+    assert list(by_cgroup.columns) == ["label", "baseline", "cgroup",
+                                       *(c.name for c in SUMMARY.columns)]
 
 
 def test_one_name_everywhere_for_the_same_quantity():

@@ -83,10 +83,17 @@ def error_of(build) -> ScenarioError:
 # ----- presets ----------------------------------------------------------------
 def test_default_scenario_builds():
     s = default_scenario()
-    assert s.machine.nr_nodes == 2 and s.machine.nr_cpus == 16
-    assert s.workload.name == "numa01_THREAD_ALLOC"
-    assert s.stop.kind == "work"
-    assert s.memory_pages == 2 * 768 * (1 << 20) // 4096
+    # 2 DRAM nodes of 8 CPUs and a CPU-less CXL node (farther: a larger adistance)
+    assert s.machine.nr_nodes == 3 and s.machine.nr_cpus == 16
+    assert [n.cpus for n in s.machine.nodes] == [8, 8, 0]
+    assert s.machine.nodes[2].adistance > s.machine.nodes[0].adistance
+    assert s.workload.name == "app_and_batch"
+    assert [(c.path, c.numa_load_balance) for c in s.workload.cgroups] == [("/app", 1),
+                                                                          ("/batch", 0)]
+    assert [(p.cgroup, p.nr_threads) for p in s.workload.processes] == [("/app", 8), ("/batch", 8)]
+    assert s.workload.processes[1].vmas[0].first_touch_node == 2  # /batch's table on CXL
+    assert s.stop.kind == "duration" and s.stop.duration_s == 30.0
+    assert s.memory_pages == 2 * (1 << 30) // 4096
 
 
 @pytest.mark.parametrize("mode", [0, 1, 2, 3, 4])

@@ -84,7 +84,7 @@ def _walk_lists(arrays) -> dict[int, list[int]]:
 
 def test_initial_lists_hold_every_pending_page_once_in_page_order():
     runner = Runner(wide_scenario())
-    runner.advance(0.0)  # first build: every page drawn by the parallel pass
+    runner.advance(1e-4)  # the threads have started (a clone apart): every page drawn
     lists = _walk_lists(runner.arrays)
     queued = np.concatenate([np.array(pages) for pages in lists.values()])
     flags = runner.arrays.pg["pflags"]

@@ -26,7 +26,7 @@ def test_kernel_calls_leave_the_state_reference_count_alone():
     assert numba.typeof(runner.state) == KERNEL_STATE_TYPE
     meminfo = runner.state._owner._meminfo
     before = meminfo.refcount
-    runner.advance(0.5)  # hundreds of ticks, each calling many kernels
+    runner.advance(1.5)  # hundreds of ticks, each calling many kernels; scanning from 1 s
     assert runner.arrays.cnt_vm.sum() > 0
     assert meminfo.refcount == before
 

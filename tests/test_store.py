@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -47,7 +51,8 @@ def test_each_point_is_written_atomically_as_it_finishes(spec, threads, tmp_path
     frame = run(spec, store, threads, on_point=lambda row: on_disk.append(
         (store / f"{row['key']}.parquet").exists()))
     assert on_disk == [True] * 6  # written before the next point is reported
-    assert files(store) == sorted(f"{k}.parquet" for k in frame["key"])  # no temporary files
+    assert files(store) == sorted(f"{k}.{ext}" for k in frame["key"]  # no temporary files
+                                  for ext in ("parquet", "sha256"))
     table = pq.read_table(store / f"{frame.iloc[4]['key']}.parquet")
     record = table.to_pylist()[0]
     assert table.num_rows == 1
@@ -86,7 +91,7 @@ def test_failed_points_are_stored_and_run_again(spec, threads, tmp_path, monkeyp
     real = worker.simulate
 
     def flaky(scenario, **kwargs):
-        if scenario.seed == bad.seed:
+        if scenario == bad.scenario:  # seeds repeat across points
             raise MemoryError("injected")
         return real(scenario, **kwargs)
 
@@ -109,17 +114,24 @@ def test_damaged_files_are_skipped_with_a_warning_and_run_again(spec, threads, t
     truncated, flipped, misnamed = (store / f"{k}.parquet" for k in keys[:3])
     truncated.write_bytes(truncated.read_bytes()[:200])
     data = bytearray(flipped.read_bytes())
-    data[data.find(keys[1].encode())] ^= 1  # a bit flip in the data page: the CRC catches it
+    data[data.find(keys[1].encode())] ^= 1  # a bit flip in the data page
     flipped.write_bytes(bytes(data))
-    shutil.copy(store / f"{keys[3]}.parquet", misnamed)  # a whole file, but another point's
-    (store / f".tmp-{keys[4]}-0.parquet").write_bytes(b"PAR1 half written")
+    shutil.copy(store / f"{keys[3]}.parquet", misnamed)  # a whole file, but another point's,
+    misnamed.with_suffix(".sha256").write_text(  # with a checksum file made for its new name
+        f"{hashlib.sha256(misnamed.read_bytes()).hexdigest()}  {misnamed.name}\n")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    tmp = store / f".tmp-{keys[4]}-{socket.gethostname()}-{gone}-0123.parquet"
+    tmp.write_bytes(b"PAR1 half written")  # its writer was killed
     with pytest.warns(StoreWarning) as caught:
         records = Store(store).read()
     messages = sorted(str(w.message) for w in caught)
     assert len(messages) == 4
     assert sum(m.startswith("ignoring damaged") for m in messages) == 3
-    assert sum(m.startswith("ignoring partially written") for m in messages) == 1
-    assert "CRC" in next(m for m in messages if keys[1] in m)
+    assert sum(m.startswith("removed partially written") for m in messages) == 1
+    assert not tmp.exists()
+    assert "SHA-256 does not match" in next(m for m in messages if keys[0] in m)
+    assert "SHA-256 does not match" in next(m for m in messages if keys[1] in m)
     assert "not the" in next(m for m in messages if keys[2] in m)
     assert set(records) == set(keys[3:])
     ran = []
@@ -145,9 +157,9 @@ def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
 def test_store_frame_reads_every_point_with_its_parameters(spec, threads, tmp_path, monkeypatch):
     store = tmp_path / "store"
     real = worker.simulate
-    bad_seed = spec.points()[0].seed
+    bad = spec.points()[0].scenario
     monkeypatch.setattr(worker, "simulate", lambda s, **kw: (_ for _ in ()).throw(
-        ValueError("x")) if s.seed == bad_seed else real(s, **kw))
+        ValueError("x")) if s == bad else real(s, **kw))
     frame = run(spec, store, threads)
     stored = Store(store).frame().sort_values("key", ignore_index=True)
     assert len(stored) == 6 and "params" not in stored

@@ -17,7 +17,9 @@ def frame(parameters: dict, repeats: int = 3) -> pd.DataFrame:
     for values in itertools.product(*parameters.values()):
         for repeat in range(repeats):
             rows.append({**dict(zip(parameters, values, strict=True)), "repeat": repeat,
-                         "status": "ok", "system_s": float(sum(values)) + rng.normal(),
+                         "status": "ok",
+                         "system_s": float(sum(v for v in values if not isinstance(v, str)))
+                         + rng.normal(),
                          "numa_hint_faults": int(rng.integers(100))})
     return pd.DataFrame(rows)
 
@@ -32,7 +34,8 @@ def test_one_figure_per_varying_parameter_and_a_heatmap_for_two():
     assert len([ax for ax in sweep.axes if ax.get_visible()]) == 2
     assert sweep.axes[0].get_xscale() == "log"  # 100 .. 1000 ms
     assert figures["sweep_kernel_scan_size_mb"].axes[0].get_xscale() == "linear"
-    legend = sweep.axes[0].get_legend()
+    assert sweep.axes[0].get_legend() is None  # one legend for the figure, beside the panels
+    (legend,) = sweep.legends
     assert legend.get_title().get_text() == "kernel.scan_size_mb"
 
 
@@ -40,7 +43,7 @@ def test_three_parameters_share_one_legend_and_single_values_are_not_plotted():
     data = frame({"a": [1, 2], "b": [3, 4], "c": [5, 6], "d": [7]}, repeats=1)
     figures = summary_figures(data, ["a", "b", "c", "d"], ["system_s"])
     assert sorted(figures) == ["sweep_a", "sweep_b", "sweep_c"]
-    legend = figures["sweep_a"].axes[0].get_legend()
+    (legend,) = figures["sweep_a"].legends
     assert legend.get_title().get_text() == "b, c"
     assert [t.get_text() for t in legend.get_texts()] == ["b=3, c=5", "b=3, c=6", "b=4, c=5",
                                                           "b=4, c=6"]
@@ -65,3 +68,31 @@ def test_mean_table_averages_over_repeats():
     expected = data[(data["status"] == "ok") & (data["a"] == 2)]["system_s"].mean()
     assert table.loc[1, "system_s"] == pytest.approx(expected)
     assert mean_table(data, [], ["system_s"])["runs"].tolist() == [5]
+
+
+def test_categorical_parameters_are_points_not_lines_and_bands_stay_in_range():
+    from numaexp.viz import plot_sweep
+
+    data = frame({"kernel.numa_balancing": [0, 1, 4], "kernel.variant": ["rfc-v1", "rfc-v2"]})
+    data["local_access_pct"] = [99.0, 10.0, 99.0] * 6  # a wide spread near 100 %
+    fig = plot_sweep(data, "kernel.numa_balancing", ["system_s", "local_access_pct"],
+                     hue="kernel.variant")
+    ax = fig.axes[0]
+    assert not [line for line in ax.get_lines() if len(line.get_xdata()) > 1
+                and line.get_linestyle() not in ("None", "")]  # no line joins the modes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "4"]
+    caps = [line.get_ydata() for line in fig.axes[1].get_lines()
+            if len(line.get_ydata()) and line.get_marker() not in ("o", "None")]
+    assert max(max(c) for c in caps) <= 100.0
+    text = plot_sweep(data, "kernel.variant", ["system_s"])
+    assert [t.get_text() for t in text.axes[0].get_xticklabels()] == ["rfc-v1", "rfc-v2"]
+
+
+def test_paired_differences_use_the_same_seed_index():
+    from numaexp.viz.sweeps import paired_differences
+
+    data = frame({"a": [1, 2]}, repeats=3)
+    diff = paired_differences(data, "a", "system_s", 1)
+    base = data[data["a"] == 1].set_index("repeat")["system_s"]
+    two = data[data["a"] == 2].set_index("repeat")["system_s"]
+    assert diff["system_s"].tolist() == pytest.approx((two - base).tolist())

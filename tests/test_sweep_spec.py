@@ -46,25 +46,27 @@ def test_product_zip_sample_and_repeats_multiply(base):
 
 
 def test_seeds_depend_on_parameters_not_on_position(base):
-    a = SweepSpec(base, product={"kernel.scan_size_mb": [64, 256]}, repeats=3, seed=7).points()
+    a = SweepSpec(base, product={"kernel.scan_size_mb": [64, 256]}, repeats=3, seed=7,
+                  common_seeds=False).points()
     b = SweepSpec(base, product={"kernel.scan_size_mb": [512, 256, 64]}, repeats=3,
-                  seed=7).points()
+                  seed=7, common_seeds=False).points()
     seeds_a = {(p.params["kernel.scan_size_mb"], p.repeat): p.seed for p in a}
     seeds_b = {(p.params["kernel.scan_size_mb"], p.repeat): p.seed for p in b}
     assert all(seeds_b[k] == v for k, v in seeds_a.items())
     assert len(set(seeds_b.values())) == 9  # every point its own stream
     assert seeds_a[(64, 0)] == point_seed(7, {"kernel.scan_size_mb": 64}, 0)
-    other = SweepSpec(base, product={"kernel.scan_size_mb": [64, 256]}, repeats=3, seed=8)
+    other = SweepSpec(base, product={"kernel.scan_size_mb": [64, 256]}, repeats=3, seed=8,
+                      common_seeds=False)
     assert not {p.seed for p in other.points()} & set(seeds_a.values())
 
 
-def test_common_seeds_pair_the_parameter_values(base):
-    points = SweepSpec(base, product={"kernel.scan_size_mb": [64, 256]}, repeats=2,
-                       common_seeds=True).points()
+def test_common_seeds_pair_the_parameter_values_by_default(base):
+    points = SweepSpec(base, product={"kernel.scan_size_mb": [64, 256]}, repeats=2).points()
     by_repeat = {}
     for p in points:
         by_repeat.setdefault(p.repeat, set()).add(p.seed)
     assert all(len(seeds) == 1 for seeds in by_repeat.values()) and len(by_repeat) == 2
+    assert by_repeat[1] == {point_seed(0, {}, 1)}
 
 
 def test_sampling_is_reproducible_and_respects_the_distributions(base):

@@ -31,7 +31,6 @@ from numaexp.model import (
     load_scenario,
     save_scenario,
     tiered,
-    toml_io,
     two_socket,
 )
 from numaexp.model.presets import (
@@ -47,6 +46,7 @@ from numaexp.model.toml_io import (
     scenario_to_dict,
     scenario_to_toml,
 )
+from numaexp.model.toml_schema import SCHEMA
 
 try:
     import tomllib
@@ -118,12 +118,23 @@ def test_written_file_shape():
                    "[[workload.processes.threads.phases]]",
                    "[[workload.processes.threads.phases.patterns]]", "[kernel]", "[stop]"):
         assert f"\n{header}\n" in text
-    assert "\nnuma_balancing = 1\n" in text and '\nkind = "work"\n' in text
-    assert 'size = "768 MiB"' in text
+    assert "\nnuma_balancing = 1\n" in text and '\nkind = "duration"\n' in text
+    assert 'size = "1 GiB"' in text
     assert "null" not in text and "None" not in text
     assert all(len(line) <= 100 for line in text.splitlines()
                if not line.startswith("description = "))
     assert text.startswith("#")
+
+
+def test_with_defaults_every_field_is_written_and_reads_back_equal():
+    scenario = default_scenario()
+    text = scenario_to_toml(scenario, defaults=True)
+    assert "every field is written" in text.splitlines()[2]
+    for line in ("scan_delay_ms = 1000", "scan_size_mb = 256", "hint_fault_ns = 1500.0",
+                 "demotion_enabled = false", "thp = false"):
+        assert f"\n{line}\n" in text, line
+    assert scenario_from_toml(text) == scenario
+    assert scenario_to_dict(scenario, defaults=True)["kernel"]["scan_delay_ms"] == 1000
 
 
 def test_defaults_are_left_out():
@@ -133,11 +144,12 @@ def test_defaults_are_left_out():
     thread = data["workload"]["processes"][0]["threads"][0]
     assert "policy" not in thread and "cpus" not in thread
     vma = data["workload"]["processes"][0]["vmas"][0]
-    assert vma == {"name": "buf", "size": "768 MiB"}
+    assert vma == {"name": "buf", "size": "1 GiB", "first_touch_node": 0}  # not the default
+    assert "thp" not in vma and "policy" not in vma and "shared" not in vma
 
 
 def test_schema_covers_every_field():
-    for cls, schema in toml_io._SCHEMA.items():
+    for cls, schema in SCHEMA.items():
         assert set(schema) == {f.name for f in dataclasses.fields(cls)}, cls.__name__
 
 

@@ -9,13 +9,24 @@ from helpers import small_machine
 
 import numaexp
 from numaexp import viz
-from numaexp.model import Phase, Process, Scenario, Stop, Thread, Vma, Workload
+from numaexp.model import (
+    Action,
+    Cgroup,
+    MemPolicy,
+    Phase,
+    Process,
+    Scenario,
+    Stop,
+    Thread,
+    Vma,
+    Workload,
+)
 from numaexp.model.machine import tiered
 from numaexp.model.workload import Pattern
 from numaexp.results import Result
 from numaexp.viz.export import named_figures, named_frames
 from numaexp.viz.placement import segments
-from numaexp.viz.style import GIB_PER_PAGE, MIB_PER_PAGE, runs
+from numaexp.viz.style import GIB_PER_PAGE, runs
 from numaexp.viz.sweeps import summarize_sweep, t975
 from numaexp.viz.timeseries import counter_rate
 
@@ -23,10 +34,15 @@ MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
 
 def _two_jobs(machine) -> Workload:
-    """Two cgroups; each process's memory starts on its own node, threads spread over both."""
-    return Workload(name="two_jobs", processes=tuple(
+    """Two cgroups; each process's memory is bound to its own node (with
+    MPOL_F_NUMA_BALANCING: the threads can follow it, the pages cannot move), its threads
+    start on the other node (cpuset), widened to the whole machine at 1 s."""
+    return Workload(name="two_jobs", cgroups=tuple(
+        Cgroup(f"/job{i}", cpus=tuple(machine.node_cpus(1 - i))) for i in range(2)),
+        processes=tuple(
         Process(name=f"p{i}", cgroup=f"/job{i}", main_thread="sleeps",
-                vmas=(Vma(name="buf", size="64 MiB", first_touch_node=i),),
+                vmas=(Vma(name="buf", size="64 MiB",
+                          policy=MemPolicy("bind", (i,), numa_balancing=True)),),
                 threads=(Thread(name="w", count=4, phases=(Phase(patterns=(
                     Pattern(vma="buf", kind="uniform", write_fraction=0.5),), duration_s=12),)),))
         for i in range(2)))
@@ -35,9 +51,17 @@ def _two_jobs(machine) -> Workload:
 @pytest.fixture(scope="module")
 def comparison():
     machine = small_machine(nodes=2, cpus=4, memory="2 GiB")
+    release = tuple(Action(at_s=1.0, kind="cpuset", cgroup=f"/job{i}",
+                           cpus=tuple(range(machine.nr_cpus))) for i in range(2))
     base = Scenario(name="two_jobs", machine=machine, workload=_two_jobs(machine),
-                    stop=Stop(kind="duration", duration_s=12), sample_interval_s=0.5)
+                    stop=Stop(kind="duration", duration_s=12), sample_interval_s=0.5,
+                    actions=release)
     return numaexp.compare(base, modes=[0, 1], progress=False)
+
+
+def _data_lines(ax):
+    """The axes' data lines (not the unlabelled marks of actions and phase changes)."""
+    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
 
 
 def _visible(fig):
@@ -62,8 +86,8 @@ def test_counters_one_panel_per_counter_one_line_per_run(comparison):
     assert [ax.get_title() for ax in axes] == counters
     ts = comparison.results["mode 1"].timeseries
     for ax, counter in zip(axes, counters, strict=True):
-        assert [line.get_label() for line in ax.get_lines()] == ["mode 0", "mode 1"]
-        np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), ts[counter])
+        assert [line.get_label() for line in _data_lines(ax)] == ["mode 0", "mode 1"]
+        np.testing.assert_array_equal(_data_lines(ax)[1].get_ydata(), ts[counter])
         assert "(cumulative)" in ax.get_ylabel()
     assert axes[0].get_ylabel() == "PTEs (cumulative)"
     assert fig.get_label() == "counters"
@@ -79,30 +103,34 @@ def test_counter_rate_is_per_second_between_samples():
     np.testing.assert_allclose(rate[1:], [20.0, 30.0])
 
 
-def test_locality_mean_line_and_band_per_run(comparison):
+def test_locality_one_panel_per_run_with_mean_line_and_band(comparison):
     fig = viz.plot_locality(comparison)
-    (ax,) = _visible(fig)
-    assert len(ax.get_lines()) == 2 and len(ax.collections) == 2
+    axes = _visible(fig)
+    assert [ax.get_title() for ax in axes] == ["mode 0", "mode 1"]
+    assert len(axes[0].collections) == 1  # the band
     tts = comparison.results["mode 1"].task_timeseries
     expected = 100 * tts[tts["alive"]].groupby("time_s")["locality"].mean()
-    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), expected.to_numpy())
-    assert "%" in ax.get_ylabel()
+    mine = [line for line in axes[1].get_lines() if line.get_label() == "mode 1 (mean)"]
+    np.testing.assert_allclose(mine[0].get_ydata(), expected.to_numpy())
+    assert any(line.get_label() == "mode 0 (mean)" for line in axes[1].get_lines())  # baseline
+    assert "%" in axes[0].get_ylabel()
 
 
 def test_scan_period_one_panel_per_run_one_line_per_task(comparison):
     fig = viz.plot_scan_period(comparison)
     axes = _visible(fig)
     assert [ax.get_title() for ax in axes] == ["mode 0", "mode 1"]
-    assert all(len(ax.get_lines()) == 8 for ax in axes)
+    assert all(sum(line.get_drawstyle() == "steps-post" for line in ax.get_lines()) == 8
+               for ax in axes)  # one step line per task, beside the action marks
     assert axes[0].get_ylabel() == "scan period (ms)"
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["p0", "p1"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["p0", "p1"]
 
 
 def test_pages_per_node_stacks_nodes_per_cgroup_and_run(comparison):
     fig = viz.plot_pages_per_node(comparison)
     axes = _visible(fig)
     assert len(axes) == 4  # cgroups /job0 and /job1 (root holds no pages) x 2 runs
-    assert axes[0].get_title() == "mode 0 — cgroup /job0"
+    assert axes[0].get_title() == "/job0\nmode 0"
     polys = axes[0].collections
     assert len(polys) == 2  # one area per node
     top = polys[-1].get_paths()[0].vertices[:, 1].max()
@@ -115,25 +143,29 @@ def test_pages_per_node_stacks_nodes_per_cgroup_and_run(comparison):
 def test_memory_stat_bars_match_the_frame(comparison):
     fig = viz.plot_memory_stat(comparison, ["numa_pages_migrated", "numa_task_swapped"])
     axes = _visible(fig)
-    assert [ax.get_title() for ax in axes] == ["numa_pages_migrated", "numa_task_swapped"]
     ms = comparison.results["mode 1"].memory_stat.set_index("cgroup")
-    heights = [bar.get_height() for bar in axes[0].patches]
-    cgroups = list(ms.index)
-    assert len(heights) == 2 * len(cgroups)
-    assert heights[len(cgroups):] == [ms.loc[cg, "numa_pages_migrated"] for cg in cgroups]
-    assert heights[: len(cgroups)] == [0] * len(cgroups)  # mode 0 migrates nothing
+    cgroups = [cg for cg in ms.index if cg != "/"]
+    assert len(axes) == 2 * len(cgroups)  # a row per counter, a column per cgroup
+    assert [ax.get_title() for ax in axes[: len(cgroups)]] == cgroups
+    assert [ax.get_ylabel() for ax in axes[:: len(cgroups)]] == ["numa_pages_migrated",
+                                                                  "numa_task_swapped"]
+    for ax, cgroup in zip(axes, cgroups, strict=False):
+        widths = [bar.get_width() for bar in ax.patches]
+        assert widths == [0, ms.loc[cgroup, "numa_pages_migrated"]]  # mode 0, mode 1
 
 
 def test_times_bars_are_the_totals(comparison):
     fig = viz.plot_times(comparison)
     axes = _visible(fig)
-    assert [ax.get_title() for ax in axes] == ["user", "system", "elapsed"]
-    for ax, metric in zip(axes, ("user_s", "system_s", "elapsed_s"), strict=True):
+    # duration runs all last the duration: throughput instead of elapsed
+    assert [ax.get_title() for ax in axes] == ["user", "system", "throughput"]
+    for ax, metric in zip(axes, ("user_s", "system_s", "throughput_per_s"), strict=True):
         expected = [r.times.query("level == 'total'")[metric].item()
                     for r in comparison.results.values()]
-        assert [bar.get_height() for bar in ax.patches] == pytest.approx(expected)
+        assert [bar.get_width() for bar in ax.patches] == pytest.approx(expected)
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["mode 0", "mode 1"]
     per_cgroup = viz.plot_times(comparison, level="cgroup")
-    assert [t.get_text() for t in _visible(per_cgroup)[0].get_xticklabels()] == ["/job0", "/job1"]
+    assert [ax.get_ylabel() for ax in _visible(per_cgroup)[::3]] == ["/job0", "/job1"]
     with pytest.raises(ValueError, match="level"):
         viz.plot_times(comparison, level="node")
 
@@ -177,7 +209,7 @@ def _tiering_frame() -> pd.DataFrame:
     gib = int(1 / GIB_PER_PAGE)
     return pd.DataFrame({
         "time_s": [0.0, 1.0, 2.0],
-        "pgpromote_success": [0, 2560, 2560],  # 10 MiB in the first second
+        "pgpromote_success_N0": [0, 2560, 2560],  # 10 MiB into N0 in the first second
         "free_pages_N0": [gib, gib // 2, 0],
         "free_pages_N1": [3 * gib, 3 * gib - gib // 2, 2 * gib],
         "hot_threshold_ms_N0": [1000, 500, 250],
@@ -186,17 +218,27 @@ def _tiering_frame() -> pd.DataFrame:
 
 def test_tiering_plot_on_a_synthetic_run():
     fig = viz.plot_tiering({"mode 2": _tiered_result(_tiering_frame())})
-    rate_ax, th_ax, share_ax = _visible(fig)
+    rate_ax, th_ax, access_ax, share_ax = _visible(fig)
     rate = rate_ax.get_lines()[0].get_ydata()
-    assert rate[1] == pytest.approx(2560 * MIB_PER_PAGE) and rate[2] == 0
+    assert rate[1] == pytest.approx(2560 * 4096 / 1e6) and rate[2] == 0  # MB/s, as the limit
+    assert rate_ax.get_title() == "Promotions into N0" and "MB/s" in rate_ax.get_ylabel()
     np.testing.assert_array_equal(th_ax.get_lines()[0].get_ydata(), [1000, 500, 250])
     # used: N0 0 -> 0.5 -> 1 GiB; N1 0 -> 0.5 -> 1 GiB
     share = share_ax.get_lines()[0].get_ydata()
     assert np.isnan(share[0]) and share[1:] == pytest.approx([50.0, 50.0])
-    assert "MiB/s" in rate_ax.get_ylabel() and "ms" in th_ax.get_ylabel()
+    assert "ms" in th_ax.get_ylabel() and "accesses" in access_ax.get_ylabel()
+    assert "65,536 MB/s per top-tier node" in fig.get_suptitle()
 
 
-@pytest.mark.parametrize("missing", ["pgpromote_success", "free_pages_N1", "hot_threshold_ms_N0"])
+def test_tiering_plot_on_one_tier_says_why_it_is_empty(comparison):
+    fig = viz.plot_tiering(comparison)
+    (ax,) = _visible(fig)
+    assert "no run has a lower memory tier" in ax.texts[0].get_text()
+    assert not ax.get_lines()
+
+
+@pytest.mark.parametrize("missing", ["pgpromote_success_N0", "free_pages_N1",
+                                     "hot_threshold_ms_N0"])
 def test_tiering_plot_names_a_missing_column(missing):
     frame = _tiering_frame().drop(columns=[missing])
     with pytest.raises(ValueError, match=f"no column '{missing}'"):

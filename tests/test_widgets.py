@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -10,6 +11,8 @@ import pytest
 
 from numaexp import ScenarioError
 from numaexp.model.presets import default_scenario
+from numaexp.model.toml_io import load_scenario
+from numaexp.viz import applicable
 from numaexp.widgets import (
     Dashboard,
     DashboardModel,
@@ -93,7 +96,7 @@ def test_dashboard_model_runs_modes_and_fills_plots_and_table(dashboard_run):
     model = dashboard_run
     assert model.status == "done", model.message
     assert model.progress == 1.0 and model.runs_finished == 1
-    assert list(model.images) == list(DASHBOARD_PLOTS)
+    assert list(model.images) == applicable(model.comparison) == model.figure_names
     assert all(png.startswith(PNG) for png in model.images.values())
     summary = model.tables["summary"]
     assert list(summary["label"]) == ["mode 0", "mode 1"]
@@ -106,7 +109,7 @@ def test_dashboard_model_exports_figures_and_tables(dashboard_run, tmp_path):
     job = dashboard_run.export(tmp_path / "export", blocking=True)
     assert job.status == "done"
     figures = tmp_path / "export" / "figures"
-    for name in ("counters", "pages_per_node", "memory.stat"):
+    for name in ("counters", "pages_per_node", "memory_stat"):
         for fmt in ("png", "svg", "pdf"):
             assert (figures / f"{name}.{fmt}").stat().st_size > 0
     assert (figures / "counters.pdf").read_bytes().startswith(b"%PDF")
@@ -115,6 +118,10 @@ def test_dashboard_model_exports_figures_and_tables(dashboard_run, tmp_path):
     assert (tmp_path / "export" / "tables" / "sched.parquet").exists()
     assert dashboard_run.export_message.startswith("Wrote ")
     assert dashboard_run.figures["counters"].axes  # still shown: not closed by the export
+    scenario = load_scenario(tmp_path / "export" / "scenario" / "scenario.toml")
+    assert scenario == dashboard_run.comparison.results["mode 0"].scenario
+    settings = json.loads((tmp_path / "export" / "scenario" / "settings.json").read_text())
+    assert settings["modes"] == [0, 1] and settings["workload"] == "numa01_THREAD_ALLOC"
 
 
 def test_export_before_any_run_says_so(tmp_path):
@@ -166,7 +173,7 @@ def test_dashboard_model_adds_the_tiering_plot_for_tiering_modes():
                                              passes=20))
     model.run(blocking=True)
     assert model.status == "done", model.message
-    assert list(model.images) == [*DASHBOARD_PLOTS, "tiering"]
+    assert model.figure_names[-1] == "tiering" and "tiering" in model.images
 
 
 def test_cancel_stops_a_long_run_promptly():
@@ -180,7 +187,7 @@ def test_cancel_stops_a_long_run_promptly():
     cancelled_at = time.monotonic()
     model.cancel()
     assert model.wait(20)
-    assert model.status == "cancelled" and model.message.startswith("Cancelled.")
+    assert model.status == "cancelled" and model.message.startswith("Cancelled."), model.message
     assert time.monotonic() - cancelled_at < 10  # the run alone would take over a minute
     assert model.runs_finished == 0 and not model.images
 
@@ -196,7 +203,7 @@ def test_cancel_while_drawing_the_figures_cancels_the_run(monkeypatch):
         drawn.append("counters")
         return DASHBOARD_PLOTS["counters"](comparison)
 
-    monkeypatch.setattr(comparison_module, "DASHBOARD_PLOTS",
+    monkeypatch.setattr(comparison_module, "PLOTS",
                         {**DASHBOARD_PLOTS, "counters": cancelling_plot})  # drawn first
     model.run(blocking=True)
     assert drawn == ["counters"]  # no further figure drawn after the cancel
@@ -214,8 +221,15 @@ def test_dashboard_view_runs_on_click_and_shows_results(tmp_path):
     dash.run_bar.run_button.click()
     assert dash.model.wait(120)
     assert dash.model.status == "done", dash.model.message
-    assert list(dash.results.tabs.titles) == list(DASHBOARD_PLOTS)
-    assert all(bytes(img.value).startswith(PNG) for img in dash.results.images.values())
+    names = applicable(dash.model.comparison)
+    assert list(dash.results.tabs.titles) == names
+    assert bytes(dash.results.images["counters"].value).startswith(PNG)  # the open tab
+    assert not dash.results.images["placement"].value  # drawn when its tab is opened
+    dash.results.tabs.selected_index = names.index("placement")
+    deadline = time.monotonic() + 60
+    while not dash.results.images["placement"].value and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert bytes(dash.results.images["placement"].value).startswith(PNG)
     assert "mode 1" in dash.results.table.value and "mode 0" not in dash.results.table.value
     assert dash.run_bar.progress.value == 1.0 and not dash.run_bar.run_button.disabled
     assert dash.run_bar.cancel_button.disabled

@@ -192,7 +192,7 @@ def build_frames(samples: list[Sample], tasks: list[Task], *, nodes, cpu_node: d
     frames["timeseries"] = pd.DataFrame(ts).astype(
         {c: "Int64" for c in ts[0] if c != "time_s"})[order]
 
-    frames["task_timeseries"] = _task_timeseries(samples, tasks, cpu_node, base)
+    frames["task_timeseries"] = _task_timeseries(samples, tasks, cpu_node, base, nodes)
     cg_rows = []
     for s in samples:
         p = pages(s)
@@ -209,7 +209,7 @@ def build_frames(samples: list[Sample], tasks: list[Task], *, nodes, cpu_node: d
     return frames
 
 
-def _task_timeseries(samples, tasks, cpu_node, base) -> pd.DataFrame:
+def _task_timeseries(samples, tasks, cpu_node, base, nodes) -> pd.DataFrame:
     rows = []
     for s in samples:
         for t in tasks:
@@ -230,11 +230,14 @@ def _task_timeseries(samples, tasks, cpu_node, base) -> pd.DataFrame:
                 "system_s": (st["stime"] - (b["stime"] if b else 0)) / USER_HZ if st else
                 float("nan"),
                 "numa_pages_migrated": pd.NA, "numa_task_migrated": pd.NA,
-                "numa_task_swapped": pd.NA, "numa_group_id": pd.NA})
+                "numa_task_swapped": pd.NA, "numa_group_id": pd.NA, "numa_scans": pd.NA})
     frame = pd.DataFrame(rows, columns=list(C.TASK_TIMESERIES))
+    per_node = [c for c in FRAMES["task_timeseries"].columns if c.per_node]
+    for name in (n for c in per_node for n in c.names([C.node_name(n) for n in nodes])):
+        frame[name] = float("nan")  # the simulator's own per-node figures: not in /proc
     ints = ["pid", "cpu", "current_node", "numa_preferred_nid", "numa_scan_period_ms",
             "task_numa_scan_seq", "touches", "numa_pages_migrated", "numa_task_migrated",
-            "numa_task_swapped", "numa_group_id"]
+            "numa_task_swapped", "numa_group_id", "numa_scans"]
     return frame.astype({c: "Int64" for c in ints})
 
 

@@ -154,7 +154,8 @@ def parse_sched(text: str, source: str = "sched") -> dict:
     dict
         ``comm``, ``pid``, ``threads``; every ``name : value`` field (ints,
         or floats for ms fields such as ``se.sum_exec_runtime``), with
-        ``mm->numa_scan_seq`` also as ``numa_scan_seq``; ``current_node`` and
+        ``mm->numa_scan_seq`` also as ``numa_scan_seq`` and ``se.nr_migrations`` as
+        ``nr_migrations``; ``current_node`` and
         ``numa_group_id``; and ``numa_faults`` as ``{node: {"task_private":
         .., "task_shared": .., "group_private": .., "group_shared": ..}}``.
     """
@@ -192,6 +193,8 @@ def parse_sched(text: str, source: str = "sched") -> dict:
         out[name] = float(value) if "." in value else int(value)
     if "mm->numa_scan_seq" in out:
         out["numa_scan_seq"] = out["mm->numa_scan_seq"]
+    if "se.nr_migrations" in out:
+        out["nr_migrations"] = out["se.nr_migrations"]
     return out
 
 

@@ -28,6 +28,14 @@ class Records:
     ----------
     samples : list of Sample
     tasks : list of (process, thread, tgid, tid)
+        Every listed thread; tgid and tid 0 for one never created (the run
+        stopped first).
+    starts : list of dict
+        How each listed thread started: ``process``, ``thread``, ``tid``,
+        ``created_s`` (seconds after the first sample, None if never created),
+        ``cpu`` (where it first ran), ``creator_cpu`` (where its creator ran
+        when it created it; for a main thread, the launcher's CPU at the
+        fork), -1 when unknown.
     mappings : list of Mapping
     sched, final_stat : dict of int to dict
         tid -> parsed ``sched`` / ``stat`` read at the barrier after the run.
@@ -41,6 +49,7 @@ class Records:
 
     samples: list[Sample] = field(default_factory=list)
     tasks: list[tuple] = field(default_factory=list)
+    starts: list[dict] = field(default_factory=list)
     mappings: list[Mapping] = field(default_factory=list)
     sched: dict = field(default_factory=dict)
     final_stat: dict = field(default_factory=dict)
@@ -116,6 +125,12 @@ def parse_records(text: str) -> Records:
                                             start=int(parts[2], 16), bytes=int(parts[3])))
             elif word == "@task":
                 out.tasks.append((parts[0], parts[1], int(parts[2]), int(parts[3])))
+                if len(parts) >= 7:
+                    created = float(parts[4])
+                    out.starts.append({
+                        "process": parts[0], "thread": parts[1], "tid": int(parts[3]),
+                        "created_s": created if created >= 0 and int(parts[3]) else None,
+                        "cpu": int(parts[5]), "creator_cpu": int(parts[6])})
             elif word == "@err":
                 out.errors.append(f"{parts[0]}: {' '.join(parts[2:])} (errno {parts[1]})")
             elif word == "@final":
@@ -126,7 +141,7 @@ def parse_records(text: str) -> Records:
                 out.errors.append(f"executor: {rest}")
         except (IndexError, ValueError, AttributeError):
             raise SnapshotError(SOURCE, number, f"malformed record {line[:120]!r}") from None
-    tgid = {proc: pid for proc, _thread, pid, _tid in out.tasks}
+    tgid = {proc: pid for proc, _thread, pid, _tid in out.tasks if pid}
     out.mappings = [Mapping(m.process, m.vma, tgid.get(m.process, 0), m.start, m.bytes)
                     for m in out.mappings]
     return out

@@ -15,7 +15,7 @@ from numaexp.kernel.images import kernel_image
 from numaexp.kernel.launch import launch
 from numaexp.kernel.records import parse_records, parse_topology, tasks_of
 from numaexp.kernel.result import KernelResult, load_result
-from numaexp.kernel.setup import check_translatable
+from numaexp.kernel.setup import background_meta, check_translatable
 from numaexp.model.kernel import MODE_NAMES
 from numaexp.model.scenario import Scenario
 from numaexp.model.toml_io import save_scenario, scenario_to_toml
@@ -60,8 +60,11 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
         columns, a ``backend`` column ``"kernel"`` in each, and NA where the
         kernel has no such counter; plus ``numa_maps`` (pages per node of each
         workload VMA at each sample). ``meta`` holds the guest's topology as
-        read back inside it, the kernel release, boot and wall times, and
-        system calls the kernel refused (``meta["errors"]``).
+        read back inside it, the kernel release, boot and wall times,
+        system calls the kernel refused (``meta["errors"]``), what ran besides
+        the workload (``meta["background"]``), and how each listed thread
+        started (``meta["task_starts"]``: creation time, the CPU and node it
+        first ran on, its creator's CPU and node).
 
     Raises
     ------
@@ -111,6 +114,8 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
         "boot_seconds": run.boot_s, "guest_wall_seconds": run.wall_s,
         "finished": not records.timed_out, "interrupted": False,
         "topology": parse_topology(run.status("topo")), "errors": records.errors,
+        "background": background_meta(scenario),
+        "task_starts": task_starts(records, machine.cpu_node),
         "settings": run.status("set"), "console_log": str(run.log_path),
         "patterns": sorted({pat.kind for p in scenario.workload.processes for t in p.threads
                             for ph in t.phases for pat in ph.patterns}),
@@ -152,3 +157,24 @@ def load_cached(directory: Path, scenario: Scenario) -> KernelResult:
     result.scenario = scenario
     result.meta["cached"] = True
     return result
+
+
+def task_starts(records, cpu_node) -> list[dict]:
+    """How each listed thread started: the executor's ``@task`` records with nodes.
+
+    Returns
+    -------
+    list of dict
+        ``process``, ``thread``, ``tid`` (0: never created), ``created_s``
+        (seconds after the first sample), ``cpu`` and ``node`` it first ran
+        on, ``creator_cpu`` and ``creator_node`` (where its creator ran when
+        it created it; the launcher for a main thread); -1 when unknown.
+    """
+    out = []
+    for start in records.starts:
+        row = dict(start)
+        for cpu, node in (("cpu", "node"), ("creator_cpu", "creator_node")):
+            c = row[cpu]
+            row[node] = cpu_node[c] if 0 <= c < len(cpu_node) else -1
+        out.append(row)
+    return out

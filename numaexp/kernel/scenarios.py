@@ -14,8 +14,9 @@ import dataclasses
 
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import KMEM_ADISTANCE, Machine, Node
-from numaexp.model.presets import numa02
+from numaexp.model.presets import numa01_thread_alloc, numa02
 from numaexp.model.scenario import Scenario, Stop
+from numaexp.model.workload import Pattern, Phase, Process, Thread, Vma, Workload
 
 QUICK_TUNABLES = {"scan_delay_ms": 100, "scan_period_min_ms": 100, "scan_size_mb": 512}
 """Scan tunables of the guest-sized scenarios (the kernel's defaults are 1000 ms)."""
@@ -135,3 +136,70 @@ def _pin(thread, k: int, count: int, vma_bytes: int):
         phases.append(dataclasses.replace(phase, patterns=pats))
     return dataclasses.replace(thread, name=f"{thread.name}.{k}", count=1, cpus=(k,),
                                phases=tuple(phases))
+
+
+def lifecycle_guest(mode: int = 1, *, buffer_mib: int = 256, workers: int = 4,
+                    barrier: str = "pass", duration_s: float = 20.0,
+                    machine: Machine | None = None, interval_s: float = 1.0, seed: int = 0,
+                    **kernel) -> Scenario:
+    """A main thread fills a buffer, then creates the workers that share it out.
+
+    The main thread (``main_thread = "works"``) zero-fills the whole buffer
+    once (phase 0), then creates ``workers`` threads (``created_after_phase =
+    0``), back to back; each sweeps its own slice until the run stops, waiting
+    for the others after each pass (``barrier``), and the main thread exits.
+
+    Parameters
+    ----------
+    mode : int
+        ``kernel.numa_balancing``.
+    buffer_mib : int
+        Buffer size, MiB.
+    workers : int
+        Threads the main thread creates.
+    barrier : {"none", "pass", "phase"}
+        The workers' barrier.
+    duration_s : float
+        The run's length, seconds.
+    machine : Machine, optional
+        Default: :func:`guest_machine` (2 nodes x 2 vCPUs).
+    **kernel
+        ``KernelConfig`` fields besides :data:`QUICK_TUNABLES`.
+    """
+    machine = machine or guest_machine()
+    fill = Pattern(vma="buf", kind="sweep", write_fraction=1.0)
+    own = Pattern(vma="buf", kind="sweep", write_fraction=1.0, slice_by_thread=True)
+    proc = Process(name="lifecycle", vmas=(Vma(name="buf", size=f"{buffer_mib} MiB"),),
+                   threads=(Thread(name="main", phases=(Phase(patterns=(fill,), passes=1),)),
+                            Thread(name="worker", count=workers, created_after_phase=0,
+                                   phases=(Phase(patterns=(own,), barrier=barrier),))))
+    workload = Workload(name="fill-then-workers", processes=(proc,),
+                        description=f"main thread fills {buffer_mib} MiB, then creates "
+                                    f"{workers} workers sweeping their slices")
+    return Scenario(name=f"lifecycle-guest-{buffer_mib}M", machine=machine, workload=workload,
+                    kernel=KernelConfig(numa_balancing=mode, **{**QUICK_TUNABLES, **kernel}),
+                    stop=Stop(kind="duration", duration_s=duration_s),
+                    sample_interval_s=interval_s, seed=seed,
+                    description=f"{workload.description}, barrier {barrier!r}, "
+                                f"{machine.description}")
+
+
+def fork_guest(mode: int = 1, *, process_mib: int = 256, passes: float = 16,
+               machine: Machine | None = None, interval_s: float = 1.0, seed: int = 0,
+               max_duration_s: float = 120.0, **kernel) -> Scenario:
+    """numa01_THREAD_ALLOC on a guest: 2 processes x NCPUS/2 threads, forked at the start.
+
+    Each process (``main_thread = "sleeps"``) has a ``process_mib`` buffer;
+    each of its threads zero-fills the whole buffer once, then sweeps its own
+    slice ``passes`` times. The run ends when every thread is done (at most
+    ``max_duration_s``). With the defaults (256 MiB, 16 passes) a run lasts
+    about 20-30 s of guest time on a 2-core host without KVM.
+    """
+    machine = machine or guest_machine()
+    workload = numa01_thread_alloc(machine, memory_scale=process_mib / 3072, passes=passes)
+    return Scenario(name=f"numa01-thread-alloc-guest-{process_mib}M", machine=machine,
+                    workload=workload,
+                    kernel=KernelConfig(numa_balancing=mode, **{**QUICK_TUNABLES, **kernel}),
+                    stop=Stop(kind="work", max_duration_s=max_duration_s),
+                    sample_interval_s=interval_s, seed=seed,
+                    description=f"{workload.description}, {machine.description}")

@@ -8,6 +8,13 @@ executor). Fields that describe the simulator's performance model
 (latencies, bandwidths, ``stream_gbps``, ``think_ns``, ``mlp``, costs) are
 not applied: the guest runs at its own speed. Fields the guest cannot
 reproduce raise one :class:`~numaexp.errors.ScenarioError` listing them all.
+
+Lifecycles (``Process.start_s``, ``Thread.created_by``, ``created_after_phase``,
+``start_s``, ``main_thread``), barriers and duty cycles are the executor's own
+(see ``executor.c``). ``Scenario.background``: the presets ``"quiet"`` and
+``"none"`` mean the guest as it is (its own kernel threads and init);
+``"busy"`` and any other :class:`~numaexp.model.background.Background` are
+reproduced by extra tasks the executor runs besides the guest's own.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from pathlib import Path
 
 from numaexp.errors import ScenarioError
 from numaexp.kernel.guest import plan_guest, untranslatable_machine
+from numaexp.model.background import BACKGROUNDS, Background
 from numaexp.model.params import PARAMS
 from numaexp.model.scenario import Scenario, effective_cpusets
 from numaexp.model.units import PAGE_SIZE
@@ -26,6 +34,41 @@ POLICY_CODES = {"default": 0, "preferred": 1, "bind": 2, "interleave": 3, "local
 """``MPOL_*`` mode numbers (include/uapi/linux/mempolicy.h)."""
 
 MPOL_F_NUMA_BALANCING = 1 << 13
+
+MAX_THREADS = 256
+"""Listed threads (replicas included) the executor runs, in all processes."""
+
+MAX_BACKGROUND_TASKS = 1024
+"""Background tasks (per-CPU threads, daemons, tenants) the executor runs."""
+
+BARRIER_CODES = {"none": 0, "pass": 1, "phase": 2}
+"""``Phase.barrier`` in the spec."""
+
+GUEST_BACKGROUND = "the guest's own"
+"""``meta["background"]`` of a run whose background is ``"quiet"`` or ``"none"``."""
+
+
+def reproduced_background(scenario: Scenario) -> Background | None:
+    """The background the executor adds to the guest's own, or ``None``.
+
+    ``"quiet"`` and ``"none"`` mean the guest as it is: a real guest has its
+    own background (kernel threads, init), which nothing can remove and which
+    is about as quiet as the ``"quiet"`` preset. ``"busy"`` and custom values
+    are run by the executor, on top of the guest's own.
+    """
+    bg = scenario.background
+    if bg == BACKGROUNDS["quiet"] or bg == BACKGROUNDS["none"]:
+        return None
+    return bg
+
+
+def background_meta(scenario: Scenario) -> str:
+    """What ``result.meta["background"]`` says about the run's background."""
+    bg = reproduced_background(scenario)
+    if bg is None:
+        return GUEST_BACKGROUND
+    return f"{bg.describe()}, run by the executor, besides {GUEST_BACKGROUND}"
+
 
 def untranslatable(scenario: Scenario) -> list[str]:
     """Every field of ``scenario`` the guest cannot reproduce, with the reason."""
@@ -43,8 +86,8 @@ def untranslatable(scenario: Scenario) -> list[str]:
         problems.append(f"actions: {len(scenario.actions)} run-time action(s); the executor "
                         "does not change settings during a run")
     for pi, proc in enumerate(scenario.workload.processes):
-        if len(proc.vmas) > 16 or proc.nr_threads > 256:
-            problems.append(f"workload.processes[{pi}]: at most 16 VMAs and 256 threads")
+        if len(proc.vmas) > 16:
+            problems.append(f"workload.processes[{pi}].vmas: at most 16 VMAs")
         for vi, vma in enumerate(proc.vmas):
             where = f"workload.processes[{pi}].vmas[{vi}]"
             if vma.kind == "file":
@@ -66,6 +109,17 @@ def untranslatable(scenario: Scenario) -> list[str]:
                 problems.append(f"workload.processes[{pi}].threads[{ti}].phases: at most 8")
     if len(scenario.workload.processes) > 16:
         problems.append("workload.processes: at most 16 processes")
+    threads = sum(proc.nr_threads for proc in scenario.workload.processes)
+    if threads > MAX_THREADS:
+        problems.append(f"workload.processes[*].threads: at most {MAX_THREADS} threads in all "
+                        f"(got {threads}, replicas included)")
+    bg = reproduced_background(scenario)
+    if bg is not None:
+        nc = scenario.machine.nr_cpus
+        tasks = (nc if bg.kthread_wakeups_per_s > 0 else 0) + bg.daemons + bg.tenants(nc)
+        if tasks > MAX_BACKGROUND_TASKS:
+            problems.append(f"background: at most {MAX_BACKGROUND_TASKS} background tasks "
+                            f"(got {tasks})")
     return problems
 
 
@@ -100,8 +154,22 @@ def spec_text(scenario: Scenario) -> str:
              f"{scenario.sample_interval_s:.6f} {scenario.seed % (1 << 63) + 1} "
              f"{scenario.machine.nr_nodes}"]
     lines += [f"cgroup {cg.path}" for cg in scenario.workload.all_cgroups()]
-    for proc in scenario.workload.processes:
-        lines.append(f"proc {proc.name} {proc.cgroup} {int(proc.main_thread == 'sleeps')}")
+    bg = reproduced_background(scenario)
+    if bg is not None:
+        nc = scenario.machine.nr_cpus
+        lines.append(f"background {nc} {bg.kthread_wakeups_per_s:.9g} {bg.kthread_run_us:.9g} "
+                     f"{bg.daemons} {bg.daemon_period_s:.9g} {bg.daemon_run_ms:.9g} "
+                     f"{bg.tenants(nc)} {bg.tenant_run_ms:.9g} {bg.tenant_sleep_ms:.9g}")
+    line_of: dict[tuple[int, str], int] = {}  # (process, thread name) -> first thread line
+    n = 0
+    for pi, proc in enumerate(scenario.workload.processes):
+        for thread in proc.threads:
+            line_of.setdefault((pi, thread.name), n)
+            n += thread.count
+    for pi, proc in enumerate(scenario.workload.processes):
+        lines.append(f"proc {proc.name} {proc.cgroup} {int(proc.main_thread == 'sleeps')} "
+                     f"{proc.start_s:.9f}")
+        main = proc.threads[0] if proc.main_thread == "works" else None
         index = {}
         for vi, vma in enumerate(proc.vmas):
             index[vma.name] = vi
@@ -113,9 +181,14 @@ def spec_text(scenario: Scenario) -> str:
         for thread in proc.threads:
             mode, flags, mask = _policy(thread.policy)
             cpus = ",".join(map(str, thread.cpus)) if thread.cpus else "-"
+            by = proc.creator_of(thread)
+            creator = -1 if by is None else line_of[(pi, by.name)]
+            after = -1 if thread.created_after_phase is None else thread.created_after_phase
             for k in range(thread.count):
-                name = thread.name if thread.count == 1 else f"{thread.name}.{k}"
-                lines.append(f"thread {name} {cpus} {mode} {flags} {mask:x}")
+                if thread is main:  # replica 0 is the main thread; it creates the others
+                    creator = -2 if k == 0 else line_of[(pi, thread.name)]
+                lines.append(f"thread {thread.replica_name(k)} {cpus} {mode} {flags} {mask:x} "
+                             f"{creator} {after} {thread.start_s:.9f}")
                 for phase in thread.phases:
                     if phase.passes is not None:
                         end = f"passes {phase.passes:.6f}"
@@ -125,7 +198,9 @@ def spec_text(scenario: Scenario) -> str:
                         end = f"duration {phase.duration_s:.6f}"
                     else:
                         end = "none 0"
-                    lines.append(f"phase {end}")
+                    lines.append(f"phase {end} {BARRIER_CODES[phase.barrier]} "
+                                 f"{phase.run_s or 0:.9g} {phase.sleep_s:.9g} "
+                                 f"{int(phase.sleep_dist == 'exponential')}")
                     for pat in phase.patterns:
                         vma = proc.vmas[index[pat.vma]]
                         start = pat.start // PAGE_SIZE

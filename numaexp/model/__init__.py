@@ -4,6 +4,7 @@ Knows nothing of numba; everything here is a frozen, validated dataclass.
 """
 
 from numaexp.model.actions import Action
+from numaexp.model.background import Background
 from numaexp.model.costs import CostModel
 from numaexp.model.kernel import KernelConfig, KernelVariant
 from numaexp.model.machine import Machine, Node, four_node, tiered, two_socket
@@ -23,6 +24,7 @@ from numaexp.model.workload import (
 
 __all__ = [
     "Action",
+    "Background",
     "Cgroup",
     "CostModel",
     "KernelConfig",

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from numaexp.errors import ScenarioError
-from numaexp.model.checks import MAX_SECONDS, check_ids, check_number
+from numaexp.model.cgroups import check_cgroup_path
+from numaexp.model.checks import MAX_SECONDS, check_ids, check_number, check_text
 from numaexp.model.params import runtime_tunables
 
 ACTION_KINDS = ("numa_balancing", "numa_load_balance", "tunable", "move_task", "cpuset")
@@ -64,6 +65,7 @@ class Action:
     def __post_init__(self):
         check_number(self.at_s, "at_s", low=0, high=MAX_SECONDS, unit="s")
         object.__setattr__(self, "at_s", float(self.at_s))
+        check_text(self, "kind", "cgroup", "process", "thread", "name")
         if self.kind not in ACTION_KINDS:
             raise ScenarioError("kind", f"unknown action {self.kind!r}", ", ".join(ACTION_KINDS))
         if isinstance(self.value, bool) or not isinstance(self.value, int):
@@ -80,6 +82,8 @@ class Action:
         if self.kind in ("numa_load_balance", "move_task", "cpuset") and not self.cgroup:
             raise ScenarioError("cgroup", f"a {self.kind} action needs a cgroup path",
                                 'an absolute path such as "/mytest"')
+        if self.cgroup:
+            check_cgroup_path(self.cgroup, "cgroup")
         if self.kind == "move_task" and not self.process:
             raise ScenarioError("process", "a move_task action needs a process name",
                                 "the name of a process of the workload")

@@ -11,12 +11,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import re
 
 from numaexp.errors import ScenarioError
 
 MAX_SECONDS = 1e6
 """Longest simulated time a duration may give, s (11.6 days: the simulator's
 clock counts int64 ns, and a longer run would not end in practice)."""
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_.:+-]+$")
+"""What a name (of a process, thread, VMA, memory object or cgroup part) may hold."""
 
 
 def _range_text(low, high, low_open: bool, high_open: bool, unit: str) -> str:
@@ -29,12 +33,15 @@ def _range_text(low, high, low_open: bool, high_open: bool, unit: str) -> str:
             f"{unit}")
 
 
+def short_repr(value) -> str:
+    """``repr(value)``, cut to 40 characters (ending in ``...``) for messages."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _short(value) -> str:
     """Type and shortened repr of ``value`` for messages."""
-    text = repr(value)
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{type(value).__name__} {text}"
+    return f"{type(value).__name__} {short_repr(value)}"
 
 
 def check_number(value, name: str, *, low: float | None = None, high: float | None = None,
@@ -77,10 +84,18 @@ def check_number(value, name: str, *, low: float | None = None, high: float | No
                             allowed)
 
 
-def check_seconds(value, name: str) -> None:
-    """A duration in simulated seconds: finite, > 0 and at most :data:`MAX_SECONDS`."""
-    check_number(value, name, low=0, low_open=True, high=MAX_SECONDS, unit="s",
+def check_seconds(value, name: str, *, allow_zero: bool = False) -> None:
+    """A duration in simulated seconds: finite, > 0 (>= 0 with ``allow_zero``) and at most
+    :data:`MAX_SECONDS`."""
+    check_number(value, name, low=0, low_open=not allow_zero, high=MAX_SECONDS, unit="s",
                  why=" (a longer run would not end in practice)")
+
+
+def check_name(value: str, name: str = "name") -> None:
+    """Require a string matching :data:`NAME_RE` (letters, digits and ``_ . : + -``)."""
+    if not isinstance(value, str) or not NAME_RE.match(value):
+        raise ScenarioError(name, f"invalid name {value!r}",
+                            "letters, digits and _ . : + - (no spaces)")
 
 
 def check_bools(obj) -> None:
@@ -130,6 +145,24 @@ def check_items(values, name: str, kind: type, *, optional: bool = False) -> tup
     return out
 
 
+def store_items(obj, **fields: tuple[type, str | None]) -> tuple[tuple, ...]:
+    """Check, store and return the tuple fields of frozen dataclass ``obj``.
+
+    Each keyword names a field and gives ``(kind, empty)``: the field must pass
+    :func:`check_items` with ``kind`` (every field is checked before any is
+    stored as a tuple), and if ``empty`` is a problem text it must not be
+    empty. Returns the tuples in the order given.
+    """
+    values = tuple(check_items(getattr(obj, name), name, kind)
+                   for name, (kind, _) in fields.items())
+    for name, value in zip(fields, values, strict=True):
+        object.__setattr__(obj, name, value)
+    for (name, (_, empty)), value in zip(fields.items(), values, strict=True):
+        if empty and not value:
+            raise ScenarioError(name, empty)
+    return values
+
+
 def check_instance(value, name: str, kind: type, *, optional: bool = False) -> None:
     """Require ``value`` to be a ``kind`` (or ``None`` if ``optional``)."""
     if value is None and optional:
@@ -137,6 +170,18 @@ def check_instance(value, name: str, kind: type, *, optional: bool = False) -> N
     if not isinstance(value, kind):
         raise ScenarioError(name, f"must be a {kind.__name__} (got {_short(value)})",
                             f"a {kind.__name__}" + (" or None" if optional else ""))
+
+
+def check_text(obj, *names: str) -> None:
+    """Require the fields ``names`` of dataclass ``obj`` to hold strings.
+
+    A name or description that is not text (a number, a function) would
+    otherwise fail much later, in a label, a file or a sweep's hash.
+    """
+    for name in names:
+        value = getattr(obj, name)
+        if not isinstance(value, str):
+            raise ScenarioError(name, f"must be a string (got {_short(value)})", "a string")
 
 
 def check_ids(values, name: str) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from numaexp.errors import ScenarioError
-from numaexp.model.checks import check_items, check_number
+from numaexp.model.checks import check_items, check_number, check_text
 from numaexp.model.units import MAX_NODE_MEMORY, PAGE_SIZE, parse_size
 
 NR_CPUS = 8192
@@ -109,6 +109,7 @@ class Machine:
     description: str = field(default="", compare=False)
 
     def __post_init__(self):
+        check_text(self, "name", "description")
         nodes = check_items(self.nodes, "nodes", Node)
         object.__setattr__(self, "nodes", nodes)
         n = len(nodes)
@@ -208,6 +209,18 @@ class Machine:
         cpu_tiers = [t for t, node in zip(self.tiers, self.nodes, strict=True) if node.cpus > 0]
         top = max(cpu_tiers)
         return tuple(t <= top for t in self.tiers)
+
+    @cached_property
+    def numa_distances(self) -> tuple[int, ...]:
+        """``sched_domains_numa_distance``: the distinct distances between nodes with CPUs,
+        sorted (CPU-less nodes count for none, as in ``sched_init_numa``)."""
+        cpu_nodes = [i for i, node in enumerate(self.nodes) if node.cpus > 0]
+        return tuple(sorted({self.distance[a][b] for a in cpu_nodes for b in cpu_nodes}))
+
+    @property
+    def sched_max_numa_distance(self) -> int:
+        """``sched_max_numa_distance``: the largest distance between two nodes with CPUs."""
+        return self.numa_distances[-1]
 
     @cached_property
     def numa_topology_type(self) -> int:

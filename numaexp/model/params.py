@@ -233,6 +233,9 @@ PARAMS: tuple[Param, ...] = (
           "CPUs running the mm; HeMem's memsim: 4000 ns for a full shootdown)"),
     _cost("task_move_ns", 30000.0, "a NUMA task move or swap, per task moved (migration "
           "stop-work, cold caches)"),
+    _cost("clone_ns", 15000.0,
+          "creating a thread (clone, the new stack's mmap, wake_up_new_task), charged to the "
+          "creator; consecutive pthread_create calls are this far apart (~10-20 us)"),
     _cost("first_touch_ns", 1500.0,
           "first touch of a page (anonymous fault, allocation, zeroing 4 KiB): ~1 us trap "
           "plus ~0.5 us zeroing"),

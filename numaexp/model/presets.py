@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from numaexp.errors import ScenarioError
 from numaexp.model.kernel import KernelConfig
-from numaexp.model.machine import Machine, four_node, two_socket
+from numaexp.model.machine import Machine, four_node, tiered
 from numaexp.model.scenario import Scenario, Stop
 from numaexp.model.units import PAGE_SIZE
-from numaexp.model.workload import MemPolicy, Pattern, Phase, Process, Thread, Vma, Workload
+from numaexp.model.workload import Cgroup, MemPolicy, Pattern, Phase, Process, Thread, Vma, Workload
 
 BIND_VARIANTS = (None, "hard", "inverse")
 """``None`` (no binding), ``"hard"`` (HARD_BIND), ``"inverse"`` (INVERSE_BIND)."""
@@ -213,25 +213,58 @@ def autonumabench(name: str, machine: Machine, **kwargs) -> Workload:
     return AUTONUMABENCH[name](machine, bind=bind, **kwargs)
 
 
-def default_scenario(numa_balancing: int = 1, seed: int = 0) -> Scenario:
-    """The built-in scenario of ``make run``.
+def default_scenario(numa_balancing: int = 1, seed: int = 0, duration_s: float = 30.0,
+                     cpus_per_node: int = 8, app_memory: int | str = "1 GiB",
+                     batch_memory: int | str = "1 GiB") -> Scenario:
+    """The built-in scenario of ``make run``: two cgroups on a DRAM + CXL machine.
 
-    numa01_THREAD_ALLOC on a 2-socket machine with 2 x 8 CPUs, 768 MiB per
-    process, 200 passes over each thread's slice: pages start spread over both
-    nodes by the first zero-fill, and NUMA balancing has to pull each thread's
-    slice to its node.
+    A tiered machine (two DRAM nodes with ``cpus_per_node`` CPUs each, one
+    CPU-less CXL node) runs two cgroups for ``duration_s`` simulated seconds:
+
+    - ``/app`` (``cpu.numa_load_balance = 1``, cpuset: DRAM node 1): one
+      thread per CPU of a node, each sweeping its own slice of ``app_memory``,
+      which was filled on DRAM node 0 before the job was moved to node 1 (its
+      pages sit on node 0 however the scheduler places its threads);
+    - ``/batch`` (left at 0, cpuset: DRAM node 0): as many threads, each
+      reading and writing a hot quarter of its slice of a ``batch_memory``
+      table first placed on the CXL node.
+
+    Each mode does something else: 0 nothing; 1 (NORMAL) pulls both cgroups'
+    memory next to their threads; 2 (MEMORY_TIERING) promotes only the CXL
+    pages of ``/batch``; 4 (CGROUP, RFC) balances only ``/app``.
     """
-    machine = two_socket(cpus_per_node=8, memory_per_node="16 GiB")
-    workload = numa01_thread_alloc(machine, memory_scale=0.25, passes=200)
+    machine = tiered(dram_nodes=2, slow_nodes=1, cpus_per_node=cpus_per_node,
+                     dram_per_node="8 GiB", slow_per_node="16 GiB")
+    app = Process(name="app", cgroup="/app", main_thread="sleeps",
+                  vmas=(Vma(name="buf", size=app_memory, first_touch_node=0),),
+                  threads=(Thread(name="worker", count=cpus_per_node, phases=(
+                      Phase(patterns=(Pattern(vma="buf", kind="sweep", write_fraction=1.0,
+                                              slice_by_thread=True),)),)),))
+    slow = machine.nr_nodes - 1
+    batch = Process(name="batch", cgroup="/batch", main_thread="sleeps",
+                    vmas=(Vma(name="table", size=batch_memory, first_touch_node=slow),),
+                    threads=(Thread(name="worker", count=cpus_per_node, phases=(
+                        Phase(patterns=(Pattern(vma="table", kind="hotset", hot_fraction=0.9,
+                                                hot_size=0.25, write_fraction=0.3,
+                                                slice_by_thread=True),)),)),))
+    workload = Workload(
+        name="app_and_batch",
+        cgroups=(Cgroup("/app", cpus=tuple(machine.node_cpus(1)), numa_load_balance=1),
+                 Cgroup("/batch", cpus=tuple(machine.node_cpus(0)))),
+        processes=(app, batch),
+        description=f"/app (on node 1): {cpus_per_node} threads sweeping slices of "
+                    f"{app_memory} filled on node 0; /batch (on node 0): {cpus_per_node} "
+                    f"threads on hot sets of {batch_memory} placed on the CXL node")
     return Scenario(
         name="default",
         machine=machine,
         workload=workload,
         kernel=KernelConfig(numa_balancing=numa_balancing),
-        stop=Stop(kind="work", max_duration_s=600.0),
+        stop=Stop(kind="duration", duration_s=duration_s),
         seed=seed,
         sample_interval_s=0.5,
-        description="numa01_THREAD_ALLOC, 2 x 8 threads, 768 MiB per process, 2-socket machine",
+        description="two cgroups on 2 DRAM nodes + 1 CXL node: /app (cpu.numa_load_balance = "
+                    "1) moved away from its memory, /batch with its hot data on CXL",
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from numaexp.model.actions import Action
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import Machine, four_node, tiered, two_socket
-from numaexp.model.presets import numa01_thread_alloc, numa02
+from numaexp.model.presets import numa01_thread_alloc
 from numaexp.model.scenario import Scenario, Stop
 from numaexp.model.workload import Cgroup, MemPolicy, Pattern, Phase, Process, Thread, Vma, Workload
 
@@ -22,43 +22,83 @@ def _cpus(machine: Machine, nodes) -> tuple[int, ...]:
 
 
 def per_cgroup(numa_balancing: int = 4, variant: str = "rfc-v2", cpus_per_node: int = 4,
-               memory_scale: float = 1 / 16, passes: float = 3000, seed: int = 0) -> Scenario:
-    """The RFC's per-cgroup case (patch 2).
+               memory_scale: float = 1 / 16, late_memory: str = "768 MiB",
+               enable_s: float = 5.1, duration_s: float = 15.0, seed: int = 0) -> Scenario:
+    """The RFC's per-cgroup case (patch 2), with what tells its variants apart.
 
-    A 4-node machine; cgroup ``/mytest`` (``cpu.numa_load_balance = 1``,
-    cpuset on nodes 0-1) runs numa01_THREAD_ALLOC sized for its CPUs, beside
-    ``/other`` (balancing off, cpuset on nodes 2-3) running numa02. In mode 4
-    only ``/mytest`` is balanced; in mode 1 both are.
+    A 4-node machine with ``cpus_per_node`` CPUs per node runs three cgroups:
+
+    - ``/mytest`` (``cpu.numa_load_balance = 1``, nodes 0-1): numa01_THREAD_ALLOC
+      sized for its CPUs: balanced in mode 4 under every RFC variant;
+    - ``/other`` (left at 0, nodes 2-3): a process whose thread runs on node 3 with
+      its memory on node 2: never balanced in mode 4;
+    - ``/other/late`` (0, under ``/other``): single-threaded processes pinned by
+      their cpuset to node 2, which zero-fill ``late_memory`` each halfway to
+      ``enable_s``; at ``enable_s`` an action writes ``cpu.numa_load_balance = 1``
+      and moves the cpuset to node 3, so their memory is now remote.
+
+    After the enable, ``rfc-v1`` (gate in ``task_tick_numa``) sizes each task's
+    scan period then, from the memory it has by now, and migrates it sooner;
+    ``rfc-v2`` (gate in ``task_numa_work``) sized it at the task's first tick,
+    while gated, when the task had little memory, so it scans more slowly at
+    first; ``hierarchical`` never balances ``/other/late``: its parent ``/other``
+    is at 0. In mode 1 every cgroup is balanced from the start.
     """
     machine = four_node(cpus_per_node=cpus_per_node, memory_per_node="8 GiB")
-    half = two_socket(cpus_per_node=cpus_per_node)  # sizes each workload for two nodes
-    mine = numa01_thread_alloc(half, memory_scale=memory_scale, passes=passes, cgroup="/mytest")
-    other = numa02(half, memory_scale=memory_scale, passes=passes * 8, cgroup="/other")
+    half = two_socket(cpus_per_node=cpus_per_node)  # sizes numa01_THREAD_ALLOC for two nodes
+    mine = numa01_thread_alloc(half, memory_scale=memory_scale, passes=1e6, cgroup="/mytest")
+    batch = Process(name="batch", cgroup="/other", main_thread="sleeps",
+                    vmas=(Vma(name="buf", size="256 MiB", first_touch_node=2),),
+                    threads=(Thread(name="worker", cpus=_cpus(machine, (3,)), phases=(
+                        Phase(patterns=(Pattern(vma="buf", kind="sweep", write_fraction=1.0),)),
+                    )),))
+    late = tuple(Process(
+        name=f"late{i}", cgroup="/other/late", main_thread="works",
+        vmas=(Vma(name="init", size="4 MiB"), Vma(name="buf", size=late_memory)),
+        threads=(Thread(name="main", phases=(
+            Phase(patterns=(Pattern(vma="init", kind="sweep", write_fraction=1.0),),
+                  duration_s=enable_s / 2),
+            Phase(patterns=(Pattern(vma="buf", kind="sweep", write_fraction=1.0),), passes=1),
+            Phase(patterns=(Pattern(vma="buf", kind="uniform", write_fraction=0.3),)),
+        )),)) for i in range(cpus_per_node - 1))
     workload = Workload(
         name="per_cgroup",
         cgroups=(Cgroup("/mytest", cpus=_cpus(machine, (0, 1)), mems=(0, 1), numa_load_balance=1),
-                 Cgroup("/other", cpus=_cpus(machine, (2, 3)), mems=(2, 3))),
-        processes=mine.processes + other.processes,
-        description="numa01_THREAD_ALLOC in /mytest (balanced) beside numa02 in /other (not)")
+                 Cgroup("/other", cpus=_cpus(machine, (2, 3)), mems=(2, 3)),
+                 Cgroup("/other/late", cpus=_cpus(machine, (2,)), mems=(2, 3))),
+        processes=(*mine.processes, batch, *late),
+        description="numa01_THREAD_ALLOC in /mytest (balanced), a remote thread in /other (not), "
+                    f"/other/late enabled and moved to node 3 at {enable_s:g} s")
+    actions = (Action(at_s=enable_s, kind="numa_load_balance", cgroup="/other/late", value=1),
+               Action(at_s=enable_s, kind="cpuset", cgroup="/other/late",
+                      cpus=_cpus(machine, (3,))))
     return Scenario(name="per_cgroup", machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
-                    stop=Stop(kind="work", max_duration_s=600.0), seed=seed,
-                    sample_interval_s=0.5,
-                    description="RFC patch 2: one cgroup balanced, the others not")
+                    stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
+                    sample_interval_s=0.25, actions=actions,
+                    description="RFC patch 2: one cgroup balanced, one not, one enabled "
+                                "mid-run under a parent at 0")
 
 
 def interleave_pair(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
                     numa_balancing: int = 1, cpus_per_node: int = 2, memory: str = "256 MiB",
-                    release_s: float = 2.0, duration_s: float = 30.0, seed: int = 0) -> Scenario:
+                    private: str = "64 MiB", release_s: float = 2.0, duration_s: float = 20.0,
+                    seed: int = 0) -> Scenario:
     """Patch 3's motivating case: two groups of tasks, each with the other node's memory.
 
-    On a 2-node machine, process ``t1`` (cpuset: node 0) has its memory
-    interleaved over node 1 only, and ``t2`` (cpuset: node 1) over node 0;
-    each runs one thread per CPU of its node, accessing its memory at random.
-    At ``release_s`` both cpusets are widened to the whole machine. With
-    ``MPOL_INTERLEAVE | MPOL_F_NUMA_BALANCING`` (patch 3) the faults let the
-    scheduler swap the tasks onto their memory's node, no page moving; without
-    the flag the memory is never scanned and nothing happens.
+    On a 2-node machine, process ``t1`` (cpuset: node 0) has its ``memory``
+    interleaved over node 1 only, and ``t2`` (cpuset: node 1) over node 0; each
+    runs one thread per CPU of its node, with 80 % of its accesses at random in
+    that memory and 20 % in a ``private`` heap (default policy) that it
+    zero-fills first, on its own node. At ``release_s`` both cpusets are
+    widened to the whole machine. With ``MPOL_INTERLEAVE |
+    MPOL_F_NUMA_BALANCING`` (patch 3) the faults let the scheduler swap the
+    tasks onto their interleaved memory's node, no interleaved page moving;
+    each private heap is then remote and migrates after its task. Without the
+    flag the interleaved memory is never scanned and the tasks stay.
+
+    As posted (``interleave-as-posted``), ``NUMA_TASK_MIG`` is 1: ``t1``'s heap,
+    whose migration target is node 1, never moves.
     """
     machine = two_socket(cpus_per_node=cpus_per_node, memory_per_node="4 GiB")
     procs = []
@@ -66,11 +106,16 @@ def interleave_pair(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
         policy = MemPolicy(mode="interleave", nodes=(other,), numa_balancing=numa_balancing_flag)
         procs.append(Process(
             name=name, cgroup=f"/{name}",
-            vmas=(Vma(name="buf", size=memory, policy=policy),),
+            vmas=(Vma(name="buf", size=memory, policy=policy), Vma(name="private", size=private)),
             threads=(Thread(name="worker", count=cpus_per_node, phases=(
                 Phase(patterns=(Pattern(vma="buf", kind="sweep", write_fraction=1.0),),
                       passes=1),
-                Phase(patterns=(Pattern(vma="buf", kind="uniform", write_fraction=0.5),),
+                Phase(patterns=(Pattern(vma="private", kind="sweep", write_fraction=1.0,
+                                        slice_by_thread=True),), passes=1),
+                Phase(patterns=(Pattern(vma="buf", kind="uniform", write_fraction=0.5,
+                                        share=0.8),
+                                Pattern(vma="private", kind="uniform", write_fraction=0.5,
+                                        share=0.2, slice_by_thread=True)),
                       duration_s=duration_s),)),)))
     cgroups = tuple(Cgroup(f"/{name}", cpus=_cpus(machine, (node,)))
                     for name, node in (("t1", 0), ("t2", 1)))
@@ -84,7 +129,7 @@ def interleave_pair(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
                     stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
                     sample_interval_s=0.5, actions=actions,
                     description="RFC patch 3: tasks bound away from their interleaved memory, "
-                                f"released at {release_s} s")
+                                f"released at {release_s} s; private heaps follow the tasks")
 
 
 def interleave_stride(variant: str = "rfc-v2", numa_balancing_flag: bool = True,

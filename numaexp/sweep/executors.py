@@ -20,6 +20,7 @@ import numba
 
 from numaexp.errors import ScenarioError
 from numaexp.results import Result
+from numaexp.sweep.lifeline import watch_parent
 from numaexp.sweep.spec import Point
 from numaexp.sweep.worker import STATUS_LOST, outcome, run_point
 
@@ -50,18 +51,27 @@ def local_pool(workers: int | None = None) -> cf.ProcessPoolExecutor:
     that has imported numaexp) copies numba's OpenMP threading layer into
     the child, which aborts at its first parallel kernel. Each worker's
     parallel kernels use ``CPUs // workers`` threads (at least one), so the
-    pool does not oversubscribe the CPUs. As with any such pool, a script
-    that sweeps must guard its top level with ``if __name__ == "__main__":``.
+    pool does not oversubscribe the CPUs. A worker ends within half a second
+    when the process that made the pool dies (:mod:`numaexp.sweep.lifeline`).
+    As with any such pool, a script that sweeps must guard its top level with
+    ``if __name__ == "__main__":``.
     """
     workers = workers or default_workers()
     return cf.ProcessPoolExecutor(max_workers=workers,
                                   mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=limit_threads,
-                                  initargs=(max(1, default_workers() // workers),))
+                                  initializer=init_worker,
+                                  initargs=(max(1, default_workers() // workers), os.getpid()))
+
+
+def init_worker(threads: int, parent_pid: int) -> None:
+    """Pool initializer: end with the parent (:func:`~numaexp.sweep.lifeline.watch_parent`),
+    use at most ``threads`` threads in numba's parallel kernels."""
+    watch_parent(parent_pid)
+    limit_threads(threads)
 
 
 def limit_threads(threads: int) -> None:
-    """Use at most ``threads`` threads in numba's parallel kernels (a pool initializer)."""
+    """Use at most ``threads`` threads in numba's parallel kernels."""
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 

@@ -50,19 +50,16 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from numaexp.errors import ScenarioError
+from numaexp.model.checks import check_text
+from numaexp.model.files import MAX_INPUT_BYTES, read_input
 from numaexp.model.scenario import Scenario
 from numaexp.sweep.hashing import SEED_LIMIT, canonical_json, point_seed, scenario_hash
 from numaexp.sweep.paths import get_path, set_paths
+from numaexp.sweep.values import check_distribution, check_values, draw
 
 DEFAULT_METRICS = ("elapsed_s", "throughput_per_s", "system_s", "numa_hint_faults",
                    "numa_pages_migrated", "local_access_pct")
 """Summary columns plotted by default (any column of the sweep frame may be named)."""
-
-DISTRIBUTIONS = ("choice", "uniform", "loguniform", "randint")
-"""Kinds of random parameter: ``choice = [values]`` (one of them, equally likely),
-``uniform = [low, high]``, ``loguniform = [low, high]`` (both floats, or rounded
-integers with ``integer = true``), ``randint = [low, high]`` (integers, both ends
-included)."""
 
 _SPEC_KEYS = ("name", "description", "seed", "repeats", "common_seeds", "samples", "metrics",
               "base", "fixed", "product", "zip", "sample")
@@ -123,22 +120,27 @@ class SweepSpec:
         (one axis).
     sample : dict of str to dict
         Parameter path -> distribution such as ``{"loguniform": [100, 4000],
-        "integer": True}`` (see :data:`DISTRIBUTIONS`); ``samples`` draws of
-        all of them form one axis, drawn from a generator seeded with ``seed``.
+        "integer": True}`` (see :data:`~numaexp.sweep.values.DISTRIBUTIONS`);
+        ``samples`` draws of all of them form one axis, drawn from a generator
+        seeded with ``seed``.
     samples : int
         Number of random draws (> 0 exactly when ``sample`` is given).
     fixed : dict of str to object
         Path -> value set on every point (not a parameter column).
     repeats : int
-        Runs of each parameter combination, each with its own seed.
+        Runs of each parameter combination; repeat ``k`` (the frame's
+        ``repeat`` column, the seed index) runs with seed ``k`` of the sweep.
     seed : int
-        Sweep seed; each point's seed is a hash of it, the point's parameters
-        and its repeat number (:func:`~numaexp.sweep.hashing.point_seed`), so
-        it does not depend on the point's position in the sweep.
+        Sweep seed; the seed of repeat ``k`` is a hash of it and ``k``
+        (:func:`~numaexp.sweep.hashing.point_seed`), so it does not depend on
+        the point's position in the sweep.
     common_seeds : bool
-        Use the same seeds (one per repeat) for every parameter combination
-        (common random numbers: differences between combinations are then
-        not blurred by different random streams).
+        Common random numbers (default): repeat ``k`` has the same seed at
+        every parameter combination, so a difference between two
+        combinations at the same repeat is the parameters' effect, not seed
+        noise (and a parameter the run does not read changes nothing).
+        ``false`` hashes the parameters into each point's seed as well (its
+        own random stream).
     base_options : dict
         Keyword arguments of the preset named by ``base`` (e.g.
         ``memory_scale``, ``passes``, ``first_touch_node``).
@@ -166,13 +168,14 @@ class SweepSpec:
     fixed: dict = field(default_factory=dict)
     repeats: int = 1
     seed: int = 0
-    common_seeds: bool = False
+    common_seeds: bool = True
     base_options: dict = field(default_factory=dict)
     name: str = ""
     metrics: tuple[str, ...] = DEFAULT_METRICS
     description: str = field(default="", compare=False)
 
     def __post_init__(self):
+        check_text(self, "name", "description")
         base = resolve_base(self.base, dict(self.base_options))
         object.__setattr__(self, "base", base)
         object.__setattr__(self, "name", self.name or base.name)
@@ -204,13 +207,13 @@ class SweepSpec:
                 groups[path] = group
                 self._check_path(group, path)
         for path, values in self.product.items():
-            _check_values(f"product.{path}", values)
-        lengths = {path: _check_values(f"zip.{path}", values) for path, values in self.zip.items()}
+            check_values(f"product.{path}", values)
+        lengths = {path: check_values(f"zip.{path}", values) for path, values in self.zip.items()}
         if len(set(lengths.values())) > 1:
             raise ScenarioError("zip", "lists of different lengths: " + ", ".join(
                 f"{path} has {n}" for path, n in lengths.items()), "lists of one length")
         for path, dist in self.sample.items():
-            _check_distribution(f"sample.{path}", dist)
+            check_distribution(f"sample.{path}", dist)
         if bool(self.sample) != (self.samples > 0):
             raise ScenarioError("samples", f"{self.samples} draws of {len(self.sample)} sampled "
                                            "parameters", "samples > 0 with a [sample] table, "
@@ -231,7 +234,9 @@ class SweepSpec:
         """Read a spec from a TOML file (``file`` bases are relative to it)."""
         path = Path(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = read_input(path, "spec", f"a regular TOML file of at most "
+                                           f"{MAX_INPUT_BYTES // 2**20} MiB")
+            data = tomllib.loads(raw.decode("utf-8"))
         except FileNotFoundError:
             raise FileNotFoundError(f"sweep spec not found: {path}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -288,7 +293,7 @@ class SweepSpec:
                          for row in zip(*self.zip.values(), strict=True)])
         if self.sample:
             rng = np.random.default_rng(self.seed)
-            axes.append([{path: _draw(rng, dist) for path, dist in self.sample.items()}
+            axes.append([{path: draw(rng, dist) for path, dist in self.sample.items()}
                          for _ in range(self.samples)])
         return axes
 
@@ -346,47 +351,3 @@ def resolve_base(base: Scenario | str, options: dict[str, Any]) -> Scenario:
             raise
         raise ScenarioError("base", f"preset {base!r} with options {options}: {err.field}: "
                                     f"{err.problem}", err.allowed) from None
-
-
-def _check_values(where: str, values) -> int:
-    if not isinstance(values, (list, tuple)) or not values:
-        raise ScenarioError(where, f"expected a non-empty list of values, got {values!r:.60}",
-                            'a list, e.g. [100, 1000]; quote dotted paths: "kernel.x" = [...]')
-    return len(values)
-
-
-def _check_distribution(where: str, dist) -> None:
-    kinds = [k for k in DISTRIBUTIONS if isinstance(dist, dict) and k in dist]
-    if not isinstance(dist, dict) or len(kinds) != 1 \
-            or set(dist) - {kinds[0], "integer"}:
-        raise ScenarioError(where, f"expected one distribution, got {dist!r:.60}",
-                            "{choice = [...]}, {uniform = [low, high]}, {loguniform = [low, "
-                            "high]} or {randint = [low, high]}, optionally integer = true")
-    kind, args = kinds[0], dist[kinds[0]]
-    if kind == "choice":
-        _check_values(f"{where}.choice", args)
-        return
-    numbers = isinstance(args, (list, tuple)) and len(args) == 2 and all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) for x in args)
-    if not numbers or not args[0] < args[1] or (kind == "loguniform" and args[0] <= 0) \
-            or (kind == "randint" and not all(isinstance(x, int) for x in args)):
-        raise ScenarioError(f"{where}.{kind}", f"expected [low, high] with low < high, got "
-                                               f"{args!r}",
-                            "integers for randint, low > 0 for loguniform")
-    if not isinstance(dist.get("integer", False), bool):
-        raise ScenarioError(f"{where}.integer", "must be true or false")
-
-
-def _draw(rng: np.random.Generator, dist: dict):
-    """One value from a distribution checked by :func:`_check_distribution`."""
-    if "choice" in dist:
-        return dist["choice"][int(rng.integers(len(dist["choice"])))]
-    if "randint" in dist:
-        low, high = dist["randint"]
-        return int(rng.integers(low, high + 1))
-    low, high = dist.get("uniform") or dist["loguniform"]
-    if "uniform" in dist:
-        value = float(rng.uniform(low, high))
-    else:
-        value = float(math.exp(rng.uniform(math.log(low), math.log(high))))
-    return round(value) if dist.get("integer") else value

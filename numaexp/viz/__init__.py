@@ -9,8 +9,11 @@ simulator core; matplotlib is imported only when a plot function runs.
 Interactive dashboards live in :mod:`numaexp.widgets`.
 """
 
+from numaexp.viz.catalog import PLOTS, applicable, draw
 from numaexp.viz.cgroups import plot_memory_stat, plot_pages_per_node
+from numaexp.viz.differences import plot_cgroup_counters, plot_difference
 from numaexp.viz.export import export, save_figure
+from numaexp.viz.moves import plot_task_moves, task_moves
 from numaexp.viz.placement import plot_placement
 from numaexp.viz.style import OKABE_ITO
 from numaexp.viz.sweeps import plot_sweep, plot_sweep_heatmap, summarize_sweep
@@ -20,8 +23,13 @@ from numaexp.viz.timeseries import plot_counters, plot_locality, plot_scan_perio
 
 __all__ = [
     "OKABE_ITO",
+    "PLOTS",
+    "applicable",
+    "draw",
     "export",
+    "plot_cgroup_counters",
     "plot_counters",
+    "plot_difference",
     "plot_locality",
     "plot_memory_stat",
     "plot_pages_per_node",
@@ -29,8 +37,10 @@ __all__ = [
     "plot_scan_period",
     "plot_sweep",
     "plot_sweep_heatmap",
+    "plot_task_moves",
     "plot_tiering",
     "plot_times",
     "save_figure",
     "summarize_sweep",
+    "task_moves",
 ]

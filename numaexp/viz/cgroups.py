@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from numaexp.viz.marks import finish, identical_labels, mark_times
 from numaexp.viz.style import (
     GIB_PER_PAGE,
     OKABE_ITO,
     TIME_LABEL,
     colors,
+    empty_message,
+    figure_legend,
+    grid_shape,
     hide_unused,
     label_axes,
     new_figure,
@@ -26,7 +30,8 @@ MEMORY_STAT_COUNTERS = ("numa_pte_updates", "numa_hint_faults", "numa_pages_migr
 def plot_pages_per_node(source, cgroups=None):
     """Memory of each cgroup per node over time, as stacked areas (``memory.numa_stat``).
 
-    One row of panels per cgroup, one column per run.
+    Small multiples: one panel per (cgroup, run), cgroup by cgroup, at most
+    four panels a row; one colour per node.
 
     Parameters
     ----------
@@ -38,10 +43,11 @@ def plot_pages_per_node(source, cgroups=None):
     Returns
     -------
     matplotlib.figure.Figure
-        One panel per cgroup and node, one line per run.
+        One panel per cgroup and run.
     """
     cts = table(source, "cgroup_timeseries")
     labels = list(runs(source))
+    names = identical_labels(source)
     if cgroups is None:
         held = cts.groupby("cgroup", sort=False)["pages"].max()
         cgroups = [cg for cg, pages in held.items() if pages > 0] or list(held.index)
@@ -53,28 +59,33 @@ def plot_pages_per_node(source, cgroups=None):
                              f"{', '.join(dict.fromkeys(cts['cgroup']))})")
     nodes = list(dict.fromkeys(cts["node"]))
     node_colors = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(nodes))]
-    fig, axes = new_figure(len(cgroups), len(labels), width=4.0, height=2.8, sharex=True,
-                           sharey="row")
-    for r, cgroup in enumerate(cgroups):
-        for c, label in enumerate(labels):
-            ax = axes[r, c]
-            part = cts[(cts["label"] == label) & (cts["cgroup"] == cgroup)]
-            pages = part.pivot_table(index="time_s", columns="node", values="pages",
-                                     aggfunc="sum").reindex(columns=nodes, fill_value=0)
-            ax.stackplot(pages.index, *(pages[n].to_numpy() * GIB_PER_PAGE for n in nodes),
-                         labels=nodes, colors=node_colors, alpha=0.9)
-            label_axes(ax, TIME_LABEL if r == len(cgroups) - 1 else "",
-                       "memory (GiB)" if c == 0 else "", f"{label} — cgroup {cgroup}")
-    axes[0, 0].legend(title="node", loc="lower right", fontsize="small")
-    fig.suptitle("Pages per node per cgroup (memory.numa_stat)")
-    fig.set_label("pages_per_node")
-    return fig
+    panels = [(cg, label) for cg in cgroups for label in labels]
+    nrows, ncols = grid_shape(len(panels), 4)
+    fig, axes = new_figure(nrows, ncols, width=3.0, height=2.2, sharex=True, legend=True)
+    for k, (ax, (cgroup, label)) in enumerate(zip(axes.flat, panels, strict=False)):
+        part = cts[(cts["label"] == label) & (cts["cgroup"] == cgroup)]
+        pages = part.pivot_table(index="time_s", columns="node", values="pages",
+                                 aggfunc="sum").reindex(columns=nodes, fill_value=0)
+        if pages.empty:
+            empty_message(ax, "no sample")
+            continue
+        ax.stackplot(pages.index, *(pages[n].to_numpy() * GIB_PER_PAGE for n in nodes),
+                     labels=nodes, colors=node_colors, alpha=0.9)
+        mark_times(ax, source, text=False)
+        label_axes(ax, TIME_LABEL if k >= len(panels) - ncols else "",
+                   "memory (GiB)" if k % ncols == 0 else "", f"{cgroup}\n{names[label]}")
+        ax.title.set_fontsize("small")
+    hide_unused(axes, len(panels))
+    figure_legend(fig, *axes.flat[0].get_legend_handles_labels(), title="node")
+    return finish(fig, source, "Pages per node per cgroup (memory.numa_stat)", "pages_per_node")
 
 
 def plot_memory_stat(source, counters=MEMORY_STAT_COUNTERS):
-    """``memory.stat`` NUMA counters per cgroup, grouped bars across runs.
+    """``memory.stat`` NUMA counters per cgroup across runs, as small multiples.
 
-    One panel per counter; bars grouped by cgroup, one bar per run.
+    One panel per (counter, cgroup): a row per counter, a column per cgroup;
+    in each panel one horizontal bar per run, named on the left. The figure
+    grows by a fixed height per run, never wider.
 
     Parameters
     ----------
@@ -86,31 +97,36 @@ def plot_memory_stat(source, counters=MEMORY_STAT_COUNTERS):
     Returns
     -------
     matplotlib.figure.Figure
-        One group of bars per counter and cgroup.
+        A grid of counter x cgroup panels.
     """
     counters = list(counters)
     ms = table(source, "memory_stat")
     require_columns(ms, counters, "memory_stat")
     labels = list(runs(source))
+    names = identical_labels(source)
     palette = colors(labels)
     cgroups = list(dict.fromkeys(ms["cgroup"]))
-    ncols = min(3, len(counters))
-    nrows = -(-len(counters) // ncols)
-    fig, axes = new_figure(nrows, ncols, width=max(3.6, 0.9 * len(cgroups) * len(labels)),
-                           height=3.2)
-    x = np.arange(len(cgroups))
-    width = 0.8 / len(labels)
-    for ax, counter in zip(axes.flat, counters, strict=False):
-        for i, label in enumerate(labels):
-            values = ms[ms["label"] == label].set_index("cgroup")[counter].reindex(cgroups)
-            ax.bar(x - 0.4 + (i + 0.5) * width, values.fillna(0).to_numpy(), width,
-                   label=label, color=palette[label])
-        ax.set_xticks(x, cgroups, rotation=30 if len(cgroups) > 3 else 0)
-        label_axes(ax, "cgroup", COUNTER_UNITS.get(counter, "count"), counter)
-        ax.grid(False, axis="x")
-    hide_unused(axes, len(counters))
-    handles, names = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncols=len(labels), fontsize="small")
-    fig.suptitle("Per-cgroup NUMA counters (memory.stat)")
-    fig.set_label("memory_stat")
-    return fig
+    held = ms.groupby("cgroup", sort=False)[counters].sum().sum(axis=1)
+    shown = [cg for cg in cgroups if held.get(cg, 0) > 0 or cg != "/"] or cgroups
+    height = 0.7 + 0.22 * len(labels)
+    fig, axes = new_figure(len(counters), len(shown), width=2.5, height=height, sharey=True)
+    y = np.arange(len(labels))
+    for r, counter in enumerate(counters):
+        for c, cgroup in enumerate(shown):
+            ax = axes[r, c]
+            values = [ms[(ms["label"] == label) & (ms["cgroup"] == cgroup)][counter].sum()
+                      for label in labels]
+            bars = ax.barh(y, values, color=[palette[label] for label in labels], height=0.7)
+            ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], fontsize="xx-small",
+                         padding=2)
+            ax.set_yticks(y, [names[label] for label in labels], fontsize="x-small")
+            if r == 0 and c == 0:
+                ax.invert_yaxis()  # shared: every panel lists the runs top down
+            ax.margins(x=0.25)
+            ax.grid(False, axis="y")
+            ax.tick_params(axis="x", labelsize="x-small")
+            title = f"{cgroup}" if r == 0 else ""
+            label_axes(ax, COUNTER_UNITS.get(counter, "count") if r == len(counters) - 1
+                       else "", counter if c == 0 else "", title)
+    return finish(fig, source, "Per-cgroup NUMA counters (memory.stat): a row per counter, a "
+                  "column per cgroup", "memory_stat", marks=False)

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from numaexp.viz.style import OKABE_ITO, TIME_LABEL, label_axes, new_figure, runs, table
+from numaexp.viz.marks import finish, identical_labels, mark_times
+from numaexp.viz.style import (
+    OKABE_ITO,
+    TIME_LABEL,
+    figure_legend,
+    grid_shape,
+    hide_unused,
+    label_axes,
+    new_figure,
+    runs,
+    table,
+)
+
+MAX_HEIGHT_IN = 10.0
+"""Largest height of the whole figure, inches (panels shrink as runs are added)."""
 
 MARKERS = {
     "sched_move_numa": {"marker": ">", "color": "black", "label": "move (sched_move_numa)"},
@@ -78,9 +92,14 @@ def plot_placement(source):
     row_of_name = {f"{p}/{t}": i for i, (p, t) in enumerate(zip(tasks["process"], tasks["thread"],
                                                                 strict=True))}
     nodes = sorted(int(n) for n in tts["current_node"].unique())
-    panel_height = min(8.0, 1.2 + 0.16 * len(tasks))
-    fig, axes = new_figure(len(labels), 1, width=8.0, height=panel_height, sharex=True)
-    for k, (ax, label) in enumerate(zip(axes[:, 0], labels, strict=True)):
+    names = identical_labels(source)
+    nrows, ncols = grid_shape(len(labels), 1 if len(labels) <= 2 else 3)
+    panel_height = min(1.2 + 0.16 * len(tasks), MAX_HEIGHT_IN / nrows, 8.0)
+    fig, axes = new_figure(nrows, ncols, width=8.0 if ncols == 1 else 4.2,
+                           height=max(1.6, panel_height), sharex=True, sharey=True,
+                           legend=True)
+    for k, (ax, label) in enumerate(zip(axes.flat, labels, strict=False)):
+        mark_times(ax, source, text=k == 0)
         part = tts[tts["label"] == label]
         for pid, task in part.groupby("pid", sort=False):
             runs_ = segments(task["time_s"].to_numpy(), task["current_node"].to_numpy(),
@@ -99,16 +118,18 @@ def plot_placement(source):
                 rows = np.concatenate([rows, hits["partner"].map(row_of_name)])
             if len(hits):
                 ax.scatter(times, rows, s=36, zorder=3, linewidths=0.8, **style)
-        step = max(1, -(-len(tasks) // MAX_TICK_LABELS))
+        rows_shown = max(4, int(panel_height / 0.12))
+        step = max(1, -(-len(tasks) // min(MAX_TICK_LABELS, rows_shown)))
         ticks = np.arange(0, len(tasks), step)
         ax.set_yticks(ticks, [f"{tasks['process'][i]}/{tasks['thread'][i]}" for i in ticks],
-                      fontsize="x-small")
+                      fontsize="xx-small" if ncols > 1 else "x-small")
         ax.set_ylim(len(tasks) - 0.5, -0.5)
         ax.grid(False, axis="y")
-        label_axes(ax, TIME_LABEL if k == len(labels) - 1 else "", "task", label)
+        label_axes(ax, TIME_LABEL if k >= len(labels) - ncols else "",
+                   "task" if k % ncols == 0 else "", names[label])
+    hide_unused(axes, len(labels))
     handles = [Patch(color=OKABE_ITO[n % len(OKABE_ITO)], label=f"N{n}") for n in nodes]
     handles += [axes[0, 0].scatter([], [], **style) for style in MARKERS.values()]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize="small")
-    fig.suptitle("Task placement (node per task) with NUMA moves and swaps")
-    fig.set_label("placement")
-    return fig
+    figure_legend(fig, handles, [h.get_label() for h in handles], title="node / event")
+    return finish(fig, source, "Task placement (node per task) with NUMA moves and swaps",
+                  "placement")

@@ -11,7 +11,15 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from numaexp.viz.style import hide_unused, label_axes, line_style, new_figure, require_columns
+from numaexp.viz.style import (
+    figure_legend,
+    grid_shape,
+    hide_unused,
+    label_axes,
+    line_style,
+    new_figure,
+    require_columns,
+)
 from numaexp.viz.timeseries import COUNTER_UNITS
 
 METRIC_LABELS = {
@@ -95,23 +103,73 @@ def summarize_sweep(frame: pd.DataFrame, by, metric: str) -> pd.DataFrame:
                          "n": stats["count"]}).sort_values(by, ignore_index=True)
 
 
+def is_categorical(frame: pd.DataFrame, column: str) -> bool:
+    """A swept column whose values are names or codes, not quantities: text, booleans, or a
+    parameter-table entry with a fixed set of values (``kernel.numa_balancing``)."""
+    from numaexp.model.params import PARAMS
+
+    values = frame[column]
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return True
+    return any(p.path == column and (p.choices or p.kind == "bool" or p.record == "mode")
+               for p in PARAMS)
+
+
+def metric_bounds(metric: str) -> tuple[float, float]:
+    """The range a metric can take: percentages 0..100, everything else 0 upwards."""
+    return (0.0, 100.0) if metric.endswith("_pct") else (0.0, np.inf)
+
+
+def paired_differences(frame: pd.DataFrame, x: str, metric: str, baseline,
+                       by=("repeat",)) -> pd.DataFrame:
+    """``metric`` minus its value at ``x == baseline`` with the same seed index (``repeat``,
+    or ``seed`` when there is no ``repeat`` column) and the same other columns of ``by``.
+
+    With common random numbers (the default) the two runs of a pair share their seed, so
+    the difference is the parameter's effect alone.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` without the baseline rows, ``metric`` replaced by the difference.
+    """
+    keys = [c for c in by if c in frame] or ["seed"]
+    require_columns(frame, [x, metric, *keys], "sweep frame")
+    base = frame[frame[x] == baseline].set_index(keys)[metric]
+    if base.empty:
+        raise ValueError(f"no row with {x} = {baseline!r} to pair with")
+    rest = frame[frame[x] != baseline].copy()
+    index = pd.MultiIndex.from_frame(rest[keys]) if len(keys) > 1 else rest[keys[0]]
+    rest[metric] = rest[metric].to_numpy(dtype=float) - base.reindex(index).to_numpy(dtype=float)
+    return rest
+
+
 def plot_sweep(frame: pd.DataFrame, x: str, metrics, hue: str | None = None, *,
-               logx: bool = False):
+               logx: bool = False, baseline=None):
     """Metric(s) against a parameter: mean over seeds with a 95 % confidence band.
+
+    A categorical parameter (mode, variant, a name: :func:`is_categorical`)
+    is drawn as points with error bars at evenly spaced positions, not as a
+    line through values that have no order. Bands are clipped to what the
+    metric can take (no negative throughput, no locality above 100 %). One
+    legend for the whole figure, beside the panels.
 
     Parameters
     ----------
     frame : DataFrame
         Tidy sweep frame: one row per run with the parameter columns, a seed
-        column and the metric columns.
+        column (and ``repeat``, the seed index) and the metric columns.
     x : str
         Parameter on the x axis (e.g. ``"kernel.scan_period_min_ms"``).
     metrics : str or sequence of str
         One panel per metric.
     hue : str, optional
-        Second parameter: one line per value.
+        Second parameter: one line (or set of points) per value.
     logx : bool
-        Logarithmic x axis.
+        Logarithmic x axis (numeric parameters).
+    baseline : optional
+        A value of ``x``: plot each metric minus its value at ``baseline`` for
+        the same seed index (paired differences, :func:`paired_differences`).
 
     Returns
     -------
@@ -119,28 +177,52 @@ def plot_sweep(frame: pd.DataFrame, x: str, metrics, hue: str | None = None, *,
     """
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     by = [x] if hue is None else [hue, x]
-    ncols = min(2, len(metrics))
-    nrows = -(-len(metrics) // ncols)
-    fig, axes = new_figure(nrows, ncols, width=5.2, height=3.4, sharex=True)
+    categorical = is_categorical(frame, x)
+    order = sorted(frame[x].unique(), key=lambda v: (str(type(v)), v)) if categorical else None
+    nrows, ncols = grid_shape(len(metrics), 2)
+    fig, axes = new_figure(nrows, ncols, width=4.6, height=3.2, sharex=True,
+                           legend=hue is not None)
     for k, (ax, metric) in enumerate(zip(axes.flat, metrics, strict=False)):
-        stats = summarize_sweep(frame, by, metric)
+        data = frame if baseline is None else paired_differences(
+            frame, x, metric, baseline, by=("repeat", *([hue] if hue else [])))
+        stats = summarize_sweep(data, by, metric)
+        if baseline is None:
+            low, high = metric_bounds(metric)
+            stats["ci_low"] = stats["ci_low"].clip(low, high)
+            stats["ci_high"] = stats["ci_high"].clip(low, high)
         groups = [(None, stats)] if hue is None else list(stats.groupby(hue, sort=True))
         for i, (value, part) in enumerate(groups):
             style = line_style(i)
-            ax.plot(part[x], part["mean"], marker="o", markersize=4,
-                    label=None if hue is None else format_value(value), **style)
-            ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=style["color"],
-                            alpha=0.2, linewidth=0)
-        if logx:
-            ax.set_xscale("log")
-        _value_ticks(ax, stats[x])
-        label_axes(ax, x if k >= len(metrics) - ncols else "", metric_label(metric), metric)
-        if hue is not None:
-            ax.legend(title=hue, fontsize="small")
+            name = None if hue is None else format_value(value)
+            if categorical:
+                where = np.array([order.index(v) for v in part[x]], dtype=float)
+                where += (i - (len(groups) - 1) / 2) * 0.8 / max(1, len(groups))
+                err = np.vstack([part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]])
+                ax.errorbar(where, part["mean"], yerr=np.clip(np.nan_to_num(err), 0, None), fmt="o",
+                            color=style["color"], capsize=3, label=name)
+            else:
+                ax.plot(part[x], part["mean"], marker="o", markersize=4, label=name, **style)
+                ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=style["color"],
+                                alpha=0.2, linewidth=0)
+        if categorical:
+            ax.set_xticks(range(len(order)), [format_value(v) for v in order])
+        else:
+            if logx:
+                ax.set_xscale("log")
+            _value_ticks(ax, stats[x])
+        if baseline is not None:
+            ax.axhline(0, color="black", linewidth=0.8)
+        ylabel = metric_label(metric) + (f" minus {x} = {format_value(baseline)}"
+                                         if baseline is not None else "")
+        label_axes(ax, x if k >= len(metrics) - ncols else "", ylabel, metric)
     hide_unused(axes, len(metrics))
+    if hue is not None:
+        figure_legend(fig, *axes.flat[0].get_legend_handles_labels(), title=hue)
     seeds = int(frame.groupby(by).size().max()) if len(frame) else 0
     fig.suptitle(f"Sweep over {x}: mean of {seeds} seed(s)"
-                 + (", 95 % confidence band" if seeds > 1 else ""))
+                 + (", 95 % confidence band" if seeds > 1 else "")
+                 + (f"; paired differences from {x} = {format_value(baseline)}"
+                    if baseline is not None else ""))
     fig.set_label("sweep")
     return fig
 

@@ -1,17 +1,21 @@
-"""Memory tiering over time: promotion rate, hot threshold and fast-tier share."""
+"""Memory tiering over time: promotion per top-tier node, hot threshold, fast-tier shares."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from numaexp.model.units import PAGE_SIZE
+from numaexp.viz.marks import finish, identical_labels, mark_times
 from numaexp.viz.style import (
-    MIB_PER_PAGE,
     TIME_LABEL,
-    colors,
+    empty_message,
+    figure_legend,
+    hide_unused,
     label_axes,
     new_figure,
     require_columns,
+    run_styles,
     runs,
 )
 from numaexp.viz.timeseries import counter_rate
@@ -21,6 +25,15 @@ THRESHOLD_PREFIX = "hot_threshold_ms_"
 
 FREE_PREFIX = "free_pages_"
 """Prefix of the free pages per node columns in ``timeseries``."""
+
+PROMOTED_PREFIX = "pgpromote_success_"
+"""Prefix of the per-node promotion counters in ``timeseries``."""
+
+MB_PER_PAGE = PAGE_SIZE / 1e6
+"""MB (10^6 bytes, the unit of ``numa_balancing_promote_rate_limit_MBps``) per 4 KiB page."""
+
+LIMIT_SHOWN = 3.0
+"""The rate limit is drawn when it is at most this many times the highest rate drawn."""
 
 
 def fast_tier_share(timeseries: pd.DataFrame, node_pages: dict[str, int],
@@ -54,69 +67,105 @@ def fast_tier_share(timeseries: pd.DataFrame, node_pages: dict[str, int],
     return 100 * fast / total.where(total > 0)
 
 
-def plot_tiering(source):
-    """Memory tiering at work: promotion rate, hot threshold and fast-tier share.
+def _tiered(result) -> bool:
+    machine = result.scenario.machine if result.scenario is not None else None
+    return machine is not None and not all(machine.toptier)
 
-    Three panels, one line per run: the promotion rate (``pgpromote_success``
-    per second, MiB/s; dotted: the rate limit times the number of top-tier
-    nodes, when in range), the hot threshold of each top-tier node
-    (``hot_threshold_ms_<node>``, ms), and the share of the used memory on
-    top-tier nodes (from ``free_pages_<node>``).
+
+def plot_tiering(source):
+    """Memory tiering at work, in the units the kernel uses.
+
+    Top row: pages promoted into each top-tier node per second, in MB/s (the
+    unit of ``numa_balancing_promote_rate_limit_MBps``, a limit per node,
+    drawn dotted when in range); middle row: each top-tier node's hot
+    threshold (ms); bottom row: the share of accesses served by the top tier
+    and the share of the used memory on it (%). One line per run; runs on a
+    machine with a single memory tier are left out (and named).
 
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
-        The runs, labelled; reads their ``timeseries`` frame.
+        The runs, labelled; reads ``timeseries`` and ``task_timeseries``.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Three panels: promotion rate, hot threshold, top-tier share.
 
     Raises
     ------
     ValueError
-        Naming the missing column when a run's ``timeseries`` lacks
-        ``pgpromote_success``, a ``free_pages_<node>`` column or a top-tier
-        node's ``hot_threshold_ms_<node>`` column.
+        Naming the missing column when a tiered run's ``timeseries`` lacks a
+        top-tier node's ``hot_threshold_ms_<node>`` or ``pgpromote_success_<node>``,
+        or a ``free_pages_<node>`` column.
     """
+    from numaexp.summary import fast_tier_access_pct
+
     results = runs(source)
-    palette = colors(results)
-    fig, axes = new_figure(1, 3, width=4.4, height=3.4, sharex=True)
-    ax_rate, ax_th, ax_share = axes[0]
-    limits = set()
-    top_rate = 0.0
-    for label, result in results.items():
+    tiered = {label: r for label, r in results.items() if _tiered(r)}
+    left_out = [label for label in results if label not in tiered]
+    if not tiered:
+        fig, axes = new_figure(1, 1, width=7.0, height=2.4)
+        machine = next(iter(results.values())).scenario
+        empty_message(axes[0, 0], "nothing to draw: no run has a lower memory tier "
+                      f"({machine.machine.name if machine else 'this machine'} has one tier, "
+                      "so memory tiering promotes nothing);\nuse a machine with CPU-less slow "
+                      "nodes, numaexp.model.machine.tiered()")
+        fig.suptitle("Memory tiering (kernel.numa_balancing & 2)")
+        fig.set_label("tiering")
+        return fig
+    first = next(iter(tiered.values())).scenario.machine
+    top = [f"N{i}" for i, is_top in enumerate(first.toptier) if is_top]
+    ncols = max(2, len(top))
+    fig, axes = new_figure(3, ncols, width=3.8, height=2.7, sharex=True, legend=True)
+    styles = run_styles(results)
+    names = identical_labels(source)
+    top_rate, limits = 0.0, set()
+    for label, result in tiered.items():
         ts = result.timeseries
         machine = result.scenario.machine
-        names = [f"N{i}" for i in range(machine.nr_nodes)]
-        toptier = dict(zip(names, machine.toptier, strict=True))
-        thresholds = [THRESHOLD_PREFIX + n for n in names if toptier[n]]
-        require_columns(ts, ["time_s", "pgpromote_success", *thresholds], "timeseries")
-        share = fast_tier_share(ts, {n: node.pages for n, node in zip(names, machine.nodes,
+        nodes = [f"N{i}" for i in range(machine.nr_nodes)]
+        toptier = dict(zip(nodes, machine.toptier, strict=True))
+        require_columns(ts, ["time_s", *(PROMOTED_PREFIX + n for n in top),
+                             *(THRESHOLD_PREFIX + n for n in top)], "timeseries")
+        limits.add(result.scenario.kernel.promote_rate_limit_mbps)
+        style = styles[label]
+        for j, node in enumerate(top):
+            rate = counter_rate(ts["time_s"], ts[PROMOTED_PREFIX + node]) * MB_PER_PAGE
+            top_rate = max(top_rate, float(np.nanmax(rate, initial=0.0)))
+            axes[0, j].plot(ts["time_s"], rate, label=names[label], **style)
+            axes[1, j].plot(ts["time_s"], ts[THRESHOLD_PREFIX + node], **style)
+        access = fast_tier_access_pct(result)
+        axes[2, 0].plot(access.index, access.to_numpy(), **style)
+        share = fast_tier_share(ts, {n: node.pages for n, node in zip(nodes, machine.nodes,
                                                                       strict=True)}, toptier)
-        color = palette[label]
-        rate = counter_rate(ts["time_s"], ts["pgpromote_success"]) * MIB_PER_PAGE
-        ax_rate.plot(ts["time_s"], rate, color=color, label=label)
-        top_rate = max(top_rate, float(np.nanmax(rate, initial=0.0)))
-        limits.add(result.scenario.kernel.promote_rate_limit_mbps * sum(toptier.values()))
-        for j, col in enumerate(thresholds):
-            ax_th.plot(ts["time_s"], ts[col], color=color, linestyle=("-", "--", ":", "-.")[j % 4],
-                       label=f"{label} {col.removeprefix(THRESHOLD_PREFIX)}")
-        ax_share.plot(ts["time_s"], share, color=color, label=label)
-    for limit in sorted(limits):
-        # a limit far above every rate would flatten the lines: the title names it anyway
-        if limit * 1e6 / 2**20 <= 2 * top_rate:
-            ax_rate.axhline(limit * 1e6 / 2**20, color="grey", linestyle=":", linewidth=1)
-    label_axes(ax_rate, TIME_LABEL, "promoted (MiB/s)",
-               f"Promotion rate (limit {', '.join(f'{x:,}' for x in sorted(limits))} MB/s)")
-    label_axes(ax_th, TIME_LABEL, "hot threshold (ms)", "Hot page threshold per top-tier node")
-    label_axes(ax_share, TIME_LABEL, "used memory on the fast tier (%)", "Fast-tier share")
-    ax_rate.set_ylim(bottom=0)
-    ax_th.set_ylim(bottom=0)
-    ax_share.set_ylim(0, 105)
-    ax_rate.legend(title="run", fontsize="small")
-    ax_th.legend(fontsize="x-small")
-    fig.suptitle("Memory tiering (kernel.numa_balancing & 2)")
-    fig.set_label("tiering")
-    return fig
+        axes[2, 1].plot(ts["time_s"], share, **style)
+    limit_text = ", ".join(f"{x:,}" for x in sorted(limits))
+    for j, node in enumerate(top):
+        for limit in limits:
+            if limit <= LIMIT_SHOWN * top_rate:
+                axes[0, j].axhline(limit, color="grey", linestyle=":", linewidth=1)
+        label_axes(axes[0, j], "", "promoted (MB/s)" if j == 0 else "",
+                   f"Promotions into {node}")
+        label_axes(axes[1, j], "", "hot threshold (ms)" if j == 0 else "",
+                   f"Hot threshold of {node}")
+        axes[0, j].set_ylim(bottom=0)
+        axes[1, j].set_ylim(bottom=0)
+    label_axes(axes[2, 0], TIME_LABEL, "accesses to the top tier (%)",
+               "Accesses served by the fast tier")
+    label_axes(axes[2, 1], TIME_LABEL, "used memory on the top tier (%)",
+               "Memory on the fast tier")
+    for ax in (axes[2, 0], axes[2, 1]):
+        ax.set_ylim(0, 105)
+    for ax in axes.flat:
+        if ax.get_visible():
+            mark_times(ax, source, text=ax is axes[0, 0])
+    hide_unused(axes[2:], 2)
+    for j in range(len(top), ncols):
+        axes[0, j].set_visible(False)
+        axes[1, j].set_visible(False)
+    figure_legend(fig, *axes[0, 0].get_legend_handles_labels(), title="run")
+    drawn = "dotted" if any(limit <= LIMIT_SHOWN * top_rate for limit in limits) \
+        else "off the scale, not drawn"
+    return finish(fig, source, f"Memory tiering\npromotion rate limit {limit_text} MB/s per "
+                  f"top-tier node ({drawn})", "tiering",
+                  f"left out (one memory tier): {', '.join(left_out)}" if left_out else "")

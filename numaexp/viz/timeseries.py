@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from numaexp.viz.marks import finish, identical_labels, mark_times
 from numaexp.viz.style import (
     TIME_LABEL,
-    colors,
+    empty_message,
+    figure_legend,
+    grid_shape,
     hide_unused,
     label_axes,
-    legend_if_any,
     line_style,
     new_figure,
     require_columns,
+    run_styles,
     runs,
     table,
 )
@@ -72,6 +75,11 @@ def counter_rate(times: np.ndarray, values: np.ndarray) -> np.ndarray:
 def plot_counters(source, counters=DEFAULT_COUNTERS, *, rate: bool = False):
     """``/proc/vmstat`` counters over time, one panel per counter, one line per run.
 
+    Each run has its own colour and line style (so identical runs, drawn on
+    top of each other, still show both and are named so in the legend); the
+    legend sits beside the panels; run-time actions and phase changes are
+    marked on the time axes.
+
     Parameters
     ----------
     source : Result, Comparison or dict of str to Result
@@ -90,30 +98,31 @@ def plot_counters(source, counters=DEFAULT_COUNTERS, *, rate: bool = False):
     ts = table(source, "timeseries")
     require_columns(ts, counters, "timeseries")
     labels = list(dict.fromkeys(ts["label"]))
-    palette = colors(labels)
-    ncols = min(2, len(counters))
-    nrows = -(-len(counters) // ncols)
-    fig, axes = new_figure(nrows, ncols, width=5.0, height=3.2, sharex=True)
+    styles = run_styles(labels)
+    names = identical_labels(source)
+    nrows, ncols = grid_shape(len(counters), 2)
+    fig, axes = new_figure(nrows, ncols, width=4.6, height=3.0, sharex=True, legend=True)
     for i, (ax, counter) in enumerate(zip(axes.flat, counters, strict=False)):
+        mark_times(ax, source, text=i == 0)
         for label in labels:
             part = ts[ts["label"] == label]
             y = counter_rate(part["time_s"], part[counter]) if rate else part[counter]
-            ax.plot(part["time_s"], y, label=label, color=palette[label])
+            ax.plot(part["time_s"], y, label=names[label], **styles[label])
         unit = COUNTER_UNITS.get(counter, "count")
         label_axes(ax, TIME_LABEL if i >= len(counters) - ncols else "",
                    f"{unit} per s" if rate else f"{unit} (cumulative)", counter)
     hide_unused(axes, len(counters))
-    axes.flat[0].legend(title="run")
-    fig.suptitle("NUMA balancing counters (/proc/vmstat)" + (", rate" if rate else ""))
-    fig.set_label("counter_rates" if rate else "counters")
-    return fig
+    figure_legend(fig, *axes.flat[0].get_legend_handles_labels(), title="run")
+    title = "NUMA balancing counters (/proc/vmstat)" + (", rate" if rate else "")
+    return finish(fig, source, title, "counter_rates" if rate else "counters")
 
 
 def plot_locality(source):
     """Share of each running thread's accesses that hit its current node, over time.
 
-    One line per run: the mean over running threads, with a band from the
-    least to the most local thread.
+    One panel per run (small multiples, shared axes): the mean over running
+    threads, with a band from the least to the most local thread; the
+    baseline (first) run's mean is drawn faintly in every other panel.
 
     Parameters
     ----------
@@ -123,32 +132,43 @@ def plot_locality(source):
     Returns
     -------
     matplotlib.figure.Figure
-        One line per run with its band.
+        One panel per run.
     """
     tts = table(source, "task_timeseries")
-    tts = tts[tts["alive"]]
+    tts = tts[tts["alive"].astype(bool)]
     labels = list(runs(source))
-    palette = colors(labels)
-    fig, axes = new_figure(1, 1, width=6.4, height=3.6)
-    ax = axes[0, 0]
-    for label in labels:
-        stats = tts[tts["label"] == label].groupby("time_s")["locality"].agg(["mean", "min",
-                                                                             "max"])
-        ax.plot(stats.index, 100 * stats["mean"], label=f"{label} (mean)", color=palette[label])
-        ax.fill_between(stats.index, 100 * stats["min"], 100 * stats["max"],
-                        color=palette[label], alpha=0.15, linewidth=0)
-    ax.set_ylim(0, 105)
-    label_axes(ax, TIME_LABEL, "accesses to the thread's node (%)",
-               "Locality of running threads (band: least to most local thread)")
-    ax.legend(title="run")
-    fig.set_label("locality")
-    return fig
+    styles = run_styles(labels)
+    names = identical_labels(source)
+    nrows, ncols = grid_shape(len(labels))
+    fig, axes = new_figure(nrows, ncols, width=3.6, height=2.6, sharex=True, sharey=True)
+    stats = {label: tts[tts["label"] == label].groupby("time_s")["locality"].agg(
+        ["mean", "min", "max"]) for label in labels}
+    first = labels[0]
+    for k, (ax, label) in enumerate(zip(axes.flat, labels, strict=False)):
+        mark_times(ax, source, text=k == 0)
+        st = stats[label]
+        if st.empty:
+            empty_message(ax, "no running thread sampled")
+            continue
+        color = styles[label]["color"]
+        if label != first and not stats[first].empty:
+            ax.plot(stats[first].index, 100 * stats[first]["mean"], color="#999",
+                    linewidth=1.0, linestyle="--", label=f"{first} (mean)")
+        ax.fill_between(st.index, 100 * st["min"], 100 * st["max"], color=color, alpha=0.25,
+                        linewidth=0)
+        ax.plot(st.index, 100 * st["mean"], color=color, label=f"{label} (mean)")
+        ax.set_ylim(0, 105)
+        label_axes(ax, TIME_LABEL if k >= len(labels) - ncols else "",
+                   "local accesses (%)" if k % ncols == 0 else "", names[label])
+    hide_unused(axes, len(labels))
+    return finish(fig, source, "Locality of running threads: mean, band from the least to the "
+                  f"most local thread (dashed: {first})", "locality")
 
 
 def plot_scan_period(source):
     """Scan period of each running task over time (``p->numa_scan_period``).
 
-    One panel per run, one line per task, coloured by process.
+    One panel per run (small multiples), one line per task, coloured by process.
 
     Parameters
     ----------
@@ -162,20 +182,30 @@ def plot_scan_period(source):
     """
     tts = table(source, "task_timeseries")
     labels = list(runs(source))
-    fig, axes = new_figure(len(labels), 1, width=7.0, height=2.8, sharex=True, sharey=True)
+    names = identical_labels(source)
+    nrows, ncols = grid_shape(len(labels))
+    fig, axes = new_figure(nrows, ncols, width=3.8, height=2.6, sharex=True, sharey=True,
+                           legend=True)
     processes = list(dict.fromkeys(tts["process"]))
-    for k, (ax, label) in enumerate(zip(axes[:, 0], labels, strict=True)):
+    for k, (ax, label) in enumerate(zip(axes.flat, labels, strict=False)):
+        mark_times(ax, source, text=k == 0)
         part = tts[tts["label"] == label]
         for i, process in enumerate(processes):
             style = line_style(i)
-            for j, (_pid, task) in enumerate(part[part["process"] == process].groupby("pid")):
-                period = task["numa_scan_period_ms"].where(task["alive"]).astype(float)
-                ax.step(task["time_s"], period, where="post", alpha=0.7, linewidth=1.0,
-                        label=process if j == 0 else None, **style)
+            rows = part[part["process"] == process]
+            times = rows.pivot_table(index="time_s", columns="pid", values="numa_scan_period_ms",
+                                     aggfunc="first")
+            alive = rows.pivot_table(index="time_s", columns="pid", values="alive",
+                                     aggfunc="first").astype(bool)
+            period = times.where(alive).astype(float)
+            if period.empty:
+                continue
+            lines = ax.step(period.index, period.to_numpy(), where="post", alpha=0.7,
+                            linewidth=1.0, **style)
+            lines[0].set_label(process)
         ax.set_yscale("log")
-        label_axes(ax, TIME_LABEL if k == len(labels) - 1 else "", "scan period (ms)", label)
-        legend_if_any(ax, "process", fontsize="small")
-    fig.suptitle("Scan period per task (numa_scan_period)")
-    fig.set_label("scan_period")
-    return fig
-
+        label_axes(ax, TIME_LABEL if k >= len(labels) - ncols else "",
+                   "scan period (ms)" if k % ncols == 0 else "", names[label])
+    hide_unused(axes, len(labels))
+    figure_legend(fig, *axes.flat[0].get_legend_handles_labels(), title="process")
+    return finish(fig, source, "Scan period per task (numa_scan_period)", "scan_period")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import time
 
 import pandas as pd
@@ -10,18 +11,9 @@ import pandas as pd
 from numaexp.comparison import Comparison
 from numaexp.errors import ScenarioError
 from numaexp.experiment import check_runnable, simulate
-from numaexp.model.kernel import NUMA_BALANCING_MEMORY_TIERING
 from numaexp.model.units import PAGE_SIZE
-from numaexp.viz import (
-    plot_counters,
-    plot_locality,
-    plot_memory_stat,
-    plot_pages_per_node,
-    plot_placement,
-    plot_scan_period,
-    plot_tiering,
-    plot_times,
-)
+from numaexp.viz.catalog import PLOTS, applicable
+from numaexp.viz.html import notices_html, scrolling_table
 from numaexp.widgets.base import RunModel
 from numaexp.widgets.scenarios import (
     DashboardSettings,
@@ -31,25 +23,16 @@ from numaexp.widgets.scenarios import (
     build_workload,
 )
 
-DASHBOARD_PLOTS = {
-    "counters": plot_counters,
-    "locality": plot_locality,
-    "times": plot_times,
-    "pages per node": plot_pages_per_node,
-    "placement": plot_placement,
-    "scan period": plot_scan_period,
-    "memory.stat": plot_memory_stat,
-}
-"""Figures the dashboard shows, in tab order (plus ``tiering`` when a mode has bit 2)."""
+DASHBOARD_PLOTS = PLOTS
+"""Figures the dashboard can show, in tab order (those that apply to the runs: see
+:func:`numaexp.viz.applicable`)."""
 
-SUMMARY_COLUMNS = ("label", "elapsed_s", "user_s", "system_s", "numa_pte_updates",
-                   "numa_hint_faults", "hint_local_pct", "numa_pages_migrated",
-                   "numa_task_migrated", "numa_task_swapped", "local_access_pct", "finished")
-"""Columns of the dashboard's summary table."""
-
-SUMMARY_STYLE = ("<style>.numaexp-summary-table th, .numaexp-summary-table td "
-                 "{white-space: nowrap; padding: 2px 10px; text-align: right}</style>")
-"""Keeps the summary table's labels and numbers on one line."""
+SUMMARY_COLUMNS = ("label", "finished", "elapsed_s", "throughput_per_s", "speedup", "user_s",
+                   "system_s", "numa_pte_updates", "numa_hint_faults", "hint_local_pct",
+                   "numa_pages_migrated", "pgpromote_success", "pgpromote_candidate",
+                   "pgdemote_kswapd", "numa_task_migrated", "numa_task_swapped",
+                   "local_access_pct")
+"""Columns of the dashboard's summary table (it scrolls sideways)."""
 
 
 class DashboardModel(RunModel):
@@ -82,6 +65,9 @@ class DashboardModel(RunModel):
         super().__init__()
         self.settings = settings or DashboardSettings()
         self.comparison: Comparison | None = None
+        self.plan_scenario = None
+        self.sentences: list[str] = []
+        self.notes: list = []
 
     def cgroup_paths(self) -> list[str]:
         """Cgroups of the workload the settings describe (for ``cpu.numa_load_balance``)."""
@@ -96,7 +82,7 @@ class DashboardModel(RunModel):
         return plan
 
     def execute(self, job, plan) -> None:
-        """Simulate each mode, then draw the figures and the summary table."""
+        """Simulate each mode, then show the summary, sentences, notices and first figure."""
         started = time.perf_counter()
         results = {}
         steps = len(plan) + 1
@@ -105,57 +91,73 @@ class DashboardModel(RunModel):
             self.update(progress=i / steps,
                         message=f"Simulating {label} ({i + 1} of {len(plan)}): "
                                 f"{scenario.workload.name} on {scenario.machine.name}…")
+
             def advance(fraction, i=i):
                 self.update(progress=(i + fraction) / steps)
 
+            def compiling(message, fraction, i=i):
+                self.update(message=message[0].upper() + message[1:] + "…",
+                            progress=(i + fraction) / steps)
+
             with job.interruptible():
-                results.update(_run_backends(self.settings, label, scenario, advance))
+                results.update(_run_backends(self.settings, label, scenario, advance, compiling))
         job.check()
-        self.update(progress=len(plan) / steps, message="Drawing the figures…")
+        drawing = time.perf_counter()
+        self.update(progress=len(plan) / steps, message="Drawing the summary and first figure…")
         comparison = Comparison(results=results, settings=pd.DataFrame(
             [{"label": _label(self.settings, label, backend), "mode": mode, "variant": variant,
               "backend": backend}
              for label, mode, variant, _ in plan for backend in self.settings.backends]))
-        plots = dict(DASHBOARD_PLOTS)
+        plots = {name: PLOTS[name] for name in applicable(comparison)}
         if len(self.settings.backends) > 1:
             plots.update(_backend_plots(comparison))
-        if any(mode & NUMA_BALANCING_MEMORY_TIERING for _, mode, _, _ in plan):
-            plots["tiering"] = plot_tiering
-        figures = {}
-        for name, plot in plots.items():  # a Cancel pressed while drawing stops here
-            job.check()
-            figures[name] = plot(comparison)
-        job.check()
-        frame = comparison.frame
-        self.comparison = comparison
-        tables = {"summary": frame[[c for c in SUMMARY_COLUMNS if c in frame]]}
+        frame = comparison.summary()
+        tables = {"summary": frame[[c for c in SUMMARY_COLUMNS if c in frame]],
+                  "by cgroup": comparison.summary(by="cgroup")}
         if len(self.settings.backends) > 1:
             from numaexp.kernel.side import comparison_ratios
 
             tables["sim/kernel"] = comparison_ratios(comparison)
+        self.sentences = list(comparison.sentences().values())
+        self.notes = [(label, n) for label, found in comparison.notices().items() for n in found]
+        makers = {name: (lambda plot=plot: plot(comparison)) for name, plot in plots.items()}
+        first = next(iter(makers))
+        drawn = {first: makers[first]()}  # a Cancel pressed while drawing stops here
+        job.check()
+        self.comparison = comparison
+        self.plan_scenario = plan[0][3]
         self.update(tables=tables)
-        self.show_figures(figures)
+        self.show_figures(makers, first=0, drawn=drawn)
+        self.draw_seconds = time.perf_counter() - drawing
         sim = ", ".join(f"{label} {r.meta['sim_seconds']:.2f} s" for label, r in results.items())
         self.update(message=f"Run {self.runs_finished + 1}: {len(plan)} run(s) of "
                             f"{plan[0][3].workload.name} in {time.perf_counter() - started:.1f} "
-                            f"s (simulated: {sim}).")
+                            f"s (simulated: {sim}); summary and first figure drawn in "
+                            f"{self.draw_seconds:.1f} s, other tabs when opened.")
 
     def export_frames(self):
         """The whole comparison: summary and every combined table."""
         return self.comparison
 
+    def export_settings(self) -> tuple[str, dict]:
+        """The first run's scenario as TOML (defaults included) and the dashboard settings."""
+        from numaexp.model.toml_io import scenario_to_toml
+
+        return (scenario_to_toml(self.plan_scenario, defaults=True),
+                dataclasses.asdict(self.settings))
+
     def summary_html(self) -> str:
-        """The summary table as HTML (empty before the first run)."""
+        """The summary table (scrolling sideways), a sentence per run and the notices."""
         frame = self.tables.get("summary")
         if frame is None:
             return ""
-        out = SUMMARY_STYLE + frame.to_html(index=False, classes="numaexp-summary-table",
-                                            border=0, float_format=lambda x: f"{x:,.3f}")
+        out = scrolling_table(frame, css_class="numaexp-summary-table")
+        out += "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in self.sentences) + "</ul>"
+        out += notices_html(self.notes)
         ratios = self.tables.get("sim/kernel")
         if ratios is not None:
-            out += "<p><b>sim / kernel</b></p>" + ratios.to_html(
-                index=False, classes="numaexp-summary-table", border=0,
-                float_format=lambda x: f"{x:,.3g}")
+            out += "<p><b>sim / kernel</b></p>" + scrolling_table(
+                ratios, float_format=lambda x: f"{x:,.3g}", css_class="numaexp-summary-table")
         return out
 
     def describe(self) -> str:
@@ -172,7 +174,8 @@ def _label(settings: DashboardSettings, label: str, backend: str) -> str:
     return f"{label} {backend}" if len(settings.backends) > 1 else label
 
 
-def _run_backends(settings: DashboardSettings, label: str, scenario, advance) -> dict:
+def _run_backends(settings: DashboardSettings, label: str, scenario, advance,
+                  compiling=None) -> dict:
     """The run of ``scenario`` on each selected backend (simulator and/or a QEMU guest)."""
     from numaexp.kernel.side import check_backends, tag_backend
 
@@ -184,7 +187,8 @@ def _run_backends(settings: DashboardSettings, label: str, scenario, advance) ->
                 from numaexp.model.cost_profiles import apply_profile
 
                 run = apply_profile(scenario, settings.profile)
-            result = simulate(run, progress=False, on_interrupt="raise", on_progress=advance)
+            result = simulate(run, progress=False, on_interrupt="raise", on_progress=advance,
+                              on_compile=compiling)
             out[_label(settings, label, backend)] = tag_backend(result, "sim")
         else:
             from numaexp.kernel.run import run_kernel

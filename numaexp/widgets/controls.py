@@ -68,44 +68,86 @@ class RunBar:
         self.status.value = status_html(model.status, model.message)
 
 
-class Results:
-    """Figures in tabs and an HTML table, refreshed from a RunModel."""
+STALE_STYLE = ("<style>.numaexp-old {opacity: 0.45} .numaexp-stale-banner {background: #fff3e0; "
+               "border-left: 4px solid #D55E00; padding: 4px 8px; font-weight: bold}</style>")
+"""Old results are faded, with a vermillion-barred banner above them."""
 
-    def __init__(self):
+
+class Results:
+    """A banner for old results, an HTML table, and the figures in tabs, refreshed from a
+    RunModel. Each tab shows its figure when drawn; opening a tab asks the model to draw it."""
+
+    def __init__(self, model=None):
+        self.model = model
+        self.banner = w.HTML(value="")
         self.tabs = w.Tab(children=[])
         self.images: dict[str, w.Image] = {}
-        self.table = w.HTML(value="")
+        self.waiting: dict[str, w.HTML] = {}
+        self.table = w.HTML(value="", layout=w.Layout(width="100%", min_width="0"))
+        self.banner.add_class("numaexp-stale")
         self.tabs.add_class("numaexp-plots")
         self.table.add_class("numaexp-summary")
-        self.box = w.VBox([self.table, self.tabs])
+        self.content = w.VBox([self.table, self.tabs], layout=w.Layout(width="100%"))
+        self.box = w.VBox([w.HTML(STALE_STYLE), self.banner, self.content])
+        self.tabs.observe(self._on_tab, names="selected_index")
+
+    def show_names(self, names: list[str]) -> None:
+        """One tab per figure name, each waiting for its figure."""
+        if list(names) == list(self.images):
+            return
+        self.images = {name: w.Image(format="png", layout=w.Layout(max_width="100%"))
+                       for name in names}
+        self.waiting = {name: w.HTML("<i>drawing…</i>") for name in names}
+        self.tabs.children = [w.VBox([self.waiting[n], self.images[n]]) for n in names]
+        self.tabs.titles = list(names)
+        if names:
+            self.tabs.selected_index = 0
 
     def show_images(self, images: dict[str, bytes]) -> None:
-        """One tab per figure (tabs are reused when the names stay the same)."""
-        if list(images) != list(self.images):
-            self.images = {name: w.Image(format="png", layout=w.Layout(max_width="100%"))
-                           for name in images}
-            self.tabs.children = list(self.images.values())
-            self.tabs.titles = list(self.images)
+        """Put each rendered figure in its tab."""
         for name, png in images.items():
-            self.images[name].value = png
+            if name in self.images and self.images[name].value != png:
+                self.images[name].value = png
+                self.waiting[name].value = ""
+
+    def show_note(self, note: str) -> None:
+        """Mark the results as old (faded, with a banner saying why), or as current."""
+        self.banner.value = (f'<div class="numaexp-stale-banner">{html.escape(note)}</div>'
+                             if note else "")
+        if note:
+            self.content.add_class("numaexp-old")
+        else:
+            self.content.remove_class("numaexp-old")
+
+    def _on_tab(self, change) -> None:
+        index = change["new"]
+        if self.model is not None and index is not None and index < len(self.images):
+            self.model.request_figure(list(self.images)[index])
 
 
 class ExportBar:
-    """A folder name, an Export button and the export's outcome, bound to a RunModel."""
+    """A folder name, an overwrite box, an Export button and the export's outcome."""
 
     def __init__(self, model):
         self.model = model
         self.folder = w.Text(value=str(model.export_dir), description="Folder",
-                             tooltip="Figures go to <folder>/figures, tables to <folder>/tables",
+                             tooltip="Figures go to <folder>/figures, tables to <folder>/tables, "
+                                     "the scenario and settings to <folder>/scenario",
                              layout=w.Layout(width="420px"))
+        self.overwrite = w.Checkbox(value=False, description="overwrite", indent=False,
+                                    tooltip="Replace an earlier export in the folder",
+                                    layout=w.Layout(width="100px"))
         self.button = w.Button(description="Export", icon="download",
-                               tooltip="Write figures (PNG, SVG, PDF) and tables (CSV, Parquet)")
+                               tooltip="Write figures (PNG, SVG, PDF), tables (CSV, Parquet), "
+                                       "the scenario (TOML) and the settings (JSON)")
         self.message = w.HTML(value="")
         self.folder.add_class("numaexp-export-dir")
+        self.overwrite.add_class("numaexp-export-overwrite")
         self.button.add_class("numaexp-export")
         self.message.add_class("numaexp-export-message")
-        self.button.on_click(lambda _b: self.model.export(self.folder.value))
-        self.box = w.HBox([self.folder, self.button, self.message])
+        self.button.on_click(lambda _b: self.model.export(self.folder.value,
+                                                          overwrite=self.overwrite.value))
+        self.box = w.HBox([self.folder, self.overwrite, self.button, self.message])
 
     def refresh(self, model) -> None:
         """Show the outcome of the last export."""
@@ -143,10 +185,14 @@ class RunView:
     def _on_model(self, model, changed: set) -> None:
         self.run_bar.refresh(model)
         self.export_bar.refresh(model)
+        if "figure_names" in changed:
+            self.results.show_names(model.figure_names)
         if "images" in changed:
-            self.results.show_images(model.images)
+            self.results.show_images(dict(model.images))
         if "tables" in changed:
             self._show_tables(model)
+        if "results_note" in changed:
+            self.results.show_note(model.results_note)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)

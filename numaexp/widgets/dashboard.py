@@ -22,11 +22,20 @@ from numaexp.model.kernel import CGROUP_VARIANTS, PATCH_VARIANTS
 from numaexp.model.machine import MACHINE_PRESETS
 from numaexp.widgets.comparison import DashboardModel
 from numaexp.widgets.controls import ExportBar, Results, RunBar, RunView
+from numaexp.widgets.files import ScenarioFileBar
 from numaexp.widgets.scenarios import (
     DASHBOARD_TUNABLES,
+    FILE_PREFIX,
+    INTERLEAVE_CHOICES,
+    MEMORY_OPTIONS,
+    SCENARIO_PRESETS,
     WORKLOAD_PARAMS,
     DashboardSettings,
+    build_machine,
+    is_whole_scenario,
     mode_choices,
+    settings_for,
+    whole_scenario,
 )
 
 NOT_SIMULATED_TOOLTIP = "Mode {mode} is a valid kernel.numa_balancing value but is not " \
@@ -64,30 +73,32 @@ class Dashboard(RunView):
         self.fields = {
             "machine": w.Dropdown(options=list(MACHINE_PRESETS), value=s.machine,
                                   description="preset"),
-            "cpus_per_node": w.BoundedIntText(value=s.cpus_per_node, min=1, max=256,
-                                              description="CPUs per node"),
-            "memory_per_node_gib": w.BoundedFloatText(value=s.memory_per_node_gib, min=0.25,
-                                                      max=4096, step=1,
-                                                      description="memory per node (GiB)"),
-            "workload": w.Dropdown(options=list(WORKLOAD_PARAMS), value=s.workload,
-                                   description="preset"),
-            "memory_scale": w.BoundedFloatText(value=s.memory_scale, min=0.001, max=64,
-                                               step=0.05, description="memory scale (x)"),
-            "passes": w.BoundedIntText(value=s.passes, min=1, max=10**6,
-                                       description="passes per thread"),
+            "cpus_per_node": w.IntText(value=s.cpus_per_node, description="CPUs per node"),
+            "memory_per_node_gib": w.FloatText(value=s.memory_per_node_gib, step=1,
+                                               description="memory per node (GiB)"),
+            "workload": w.Dropdown(options=_workload_options(s.workload), value=s.workload,
+                                   description="workload"),
+            "memory_scale": w.FloatText(value=s.memory_scale, step=0.05,
+                                        description="memory scale (x)"),
+            "passes": w.IntText(value=s.passes, description="passes per thread"),
             "bind": w.Dropdown(options=[("none", "none"), ("HARD_BIND", "hard"),
                                         ("INVERSE_BIND", "inverse")], value=s.bind or "none",
                                description="bind variant"),
-            "duration_s": w.BoundedFloatText(value=s.duration_s, min=0.1, max=10**5,
-                                             description="duration (s)"),
+            "duration_s": w.FloatText(value=s.duration_s, description="duration (s)"),
+            "first_touch_node": w.Dropdown(options=_first_touch_options(4),
+                                           value=THREADS_NODE if s.first_touch_node is None
+                                           else s.first_touch_node,
+                                           description="first touch on"),
+            "thp": w.Checkbox(value=s.thp, indent=False, description="THP (2 MiB pages)"),
+            "interleave": w.Dropdown(options=list(INTERLEAVE_CHOICES), value=s.interleave,
+                                     description="memory policy"),
             "cgroup_per_process": w.Checkbox(value=s.cgroup_per_process, indent=False,
                                              description="one cgroup per process"),
             **{name: _tunable_control(param, s.tunables[name])
                for name, param in DASHBOARD_TUNABLES.items()},
-            "seed": w.BoundedIntText(value=s.seed, min=0, max=2**62, description="seed"),
-            "sample_interval_s": w.BoundedFloatText(value=s.sample_interval_s, min=0.01,
-                                                    max=3600, step=0.1,
-                                                    description="sample interval (s)"),
+            "seed": w.IntText(value=s.seed, description="seed"),
+            "sample_interval_s": w.FloatText(value=s.sample_interval_s, step=0.1,
+                                             description="sample interval (s)"),
         }
         for widget in self.fields.values():
             widget.style = _STYLE
@@ -123,12 +134,15 @@ class Dashboard(RunView):
             layout=w.Layout(width=_WIDTH),
             tooltip="Cgroups with cpu.numa_load_balance = 1 (only read in mode 4)")
         self.scenario_line = w.HTML()
+        self.scenario_line.add_class("numaexp-scenario-line")
+        self.file_bar = ScenarioFileBar(self)
         for widget in [*self.fields.values(), *self.modes.values(), *self.variants.values(),
                        self.numa_load_balance]:
             widget.observe(self._on_change, names="value")
+        self.fields["workload"].observe(self._on_workload, names="value")
 
         self.run_bar = RunBar(self.model, before_run=self.read_settings)
-        self.results = Results()
+        self.results = Results(self.model)
         self.export_bar = ExportBar(self.model)
         f = self.fields
         controls = w.HBox([
@@ -137,15 +151,16 @@ class Dashboard(RunView):
                      w.HTML("<code>cpu.numa_load_balance = 1</code> in (read in mode 4):"),
                      self.numa_load_balance),
             _section("Workload", f["workload"], f["memory_scale"], f["passes"], f["bind"],
-                     f["duration_s"], f["seed"], f["sample_interval_s"]),
+                     f["duration_s"], f["first_touch_node"], f["thp"], f["interleave"],
+                     f["seed"], f["sample_interval_s"]),
             _section("Kernel", *(f[name] for name in DASHBOARD_TUNABLES),
                      *self.variants.values()),
             _section("kernel.numa_balancing", *self.modes.values()),
         ], layout=w.Layout(flex_flow="row wrap"))
         self.widget = w.VBox([
             w.HTML("<h3>numaexp: compare kernel.numa_balancing modes</h3>"),
-            controls, self.scenario_line, self.run_bar.box, self.results.box,
-            self.export_bar.box])
+            controls, self.scenario_line, self.file_bar.box, self.run_bar.box,
+            self.results.box, self.export_bar.box])
         self._start("numaexp-dashboard")
 
     def read_settings(self) -> DashboardSettings:
@@ -157,6 +172,8 @@ class Dashboard(RunView):
             else:
                 setattr(s, name, widget.value)
         s.bind = None if s.bind == "none" else s.bind  # a Dropdown value of None means "no choice"
+        if s.first_touch_node == THREADS_NODE:
+            s.first_touch_node = None
         for name, widget in self.variants.items():
             setattr(s, name, widget.value)
         s.profile = None if s.profile == "none" else s.profile
@@ -166,32 +183,83 @@ class Dashboard(RunView):
 
     def _on_change(self, _change=None) -> None:
         settings = self.read_settings()
-        params = WORKLOAD_PARAMS.get(settings.workload, ())
-        for name in ("memory_scale", "passes", "bind", "duration_s"):
+        whole = is_whole_scenario(settings.workload)
+        params = () if whole else WORKLOAD_PARAMS.get(settings.workload, ())
+        for name in ("memory_scale", "passes", "bind", "duration_s", *MEMORY_OPTIONS):
             self.fields[name].disabled = name not in params
+        for name in ("machine", "cpus_per_node", "memory_per_node_gib", "cgroup_per_process"):
+            self.fields[name].disabled = whole
+        dropped = ""
         try:
             paths = self.model.cgroup_paths()
+            nodes = build_machine(settings).nr_nodes
         except ScenarioError:  # shown by the scenario line below
-            paths = None
+            paths, nodes = None, None
+        if nodes is not None and len(self.fields["first_touch_node"].options) != nodes + 1:
+            keep = settings.first_touch_node
+            self.fields["first_touch_node"].options = _first_touch_options(nodes)
+            self.fields["first_touch_node"].value = THREADS_NODE if keep is None \
+                or keep >= nodes else keep
         if paths is not None and list(paths) != list(self.numa_load_balance.options):
             keep = tuple(p for p in self.numa_load_balance.value if p in paths)
+            lost = [p for p in self.numa_load_balance.value if p not in paths]
             self.numa_load_balance.options = paths
             self.numa_load_balance.value = keep
-        self.scenario_line.value = f"<i>{html.escape(self.model.describe())}</i>"
+            if lost:
+                dropped = (f" — cpu.numa_load_balance selection {', '.join(lost)} dropped: the "
+                           "workload has no such cgroup now")
+        self.scenario_line.value = (f"<i>{html.escape(self.model.describe())}</i>"
+                                    + (f"<b>{html.escape(dropped)}</b>" if dropped else ""))
+
+    def _on_workload(self, change) -> None:
+        """A whole scenario brings its own tunables, seed, interval and enabled cgroups."""
+        if not is_whole_scenario(change["new"]):
+            return
+        try:
+            scenario = whole_scenario(self.read_settings())
+        except (ScenarioError, OSError):
+            return
+        own = settings_for(self.model.settings, scenario)
+        for name, value in own.tunables.items():
+            self.fields[name].value = value
+        self.fields["seed"].value = own.seed
+        self.fields["sample_interval_s"].value = own.sample_interval_s
+        paths = [c.path for c in scenario.workload.all_cgroups()]
+        self.numa_load_balance.options = paths
+        self.numa_load_balance.value = own.numa_load_balance
 
     def _show_tables(self, model) -> None:
         self.results.table.value = model.summary_html()
 
 
 def _tunable_control(param, value):
-    """The control of one kernel tunable, with the parameter table's bounds, unit and doc."""
+    """The control of one kernel tunable, with the parameter table's unit and doc; a value
+    out of the table's bounds is refused with the kernel's limit named, not clamped."""
     unit = f" ({param.unit})" if param.unit else ""
     if param.kind == "bool":
         return w.Checkbox(value=bool(value), indent=False, description=param.name,
                           tooltip=param.doc)
-    return w.BoundedIntText(value=value, min=param.low, max=param.high,
-                            description=param.name.replace("_", " ") + unit,
-                            tooltip=f"{param.doc}; {param.allowed}")
+    return w.IntText(value=value, description=param.name.replace("_", " ") + unit,
+                     tooltip=f"{param.doc}; {param.allowed}")
+
+
+def _workload_options(current: str) -> list:
+    """The workload list: the built workloads, then the whole scenarios (and a loaded file)."""
+    options = [(name, name) for name in WORKLOAD_PARAMS]
+    options += [(f"scenario: {name}", name) for name in SCENARIO_PRESETS]
+    if current.startswith(FILE_PREFIX):
+        options.append((current, current))
+    return options
+
+
+THREADS_NODE = -1
+"""The first-touch choice "where the touching thread runs" (``first_touch_node = None``; a
+Dropdown shows a value of None as no choice at all)."""
+
+
+def _first_touch_options(nodes: int) -> list:
+    """``first_touch_node`` choices: the touching thread's node, or any node."""
+    return [("the thread's node", THREADS_NODE), *((f"N{n}", n) for n in range(nodes))]
 
 
 def _backend_controls(s: DashboardSettings) -> dict:

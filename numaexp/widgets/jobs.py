@@ -87,9 +87,14 @@ class Job:
             except (Cancelled, KeyboardInterrupt):
                 self.status = "cancelled"
             except Exception as err:  # shown in the widget, not raised into the event loop
-                self.error = err
-                self.traceback = traceback.format_exc()
-                self.status = "error"
+                if self._cancel.is_set():
+                    # the interrupt of a cancel can surface as another exception when it
+                    # lands in C code or a finaliser (SystemError, ...): still a cancel
+                    self.status = "cancelled"
+                else:
+                    self.error = err
+                    self.traceback = traceback.format_exc()
+                    self.status = "error"
         except KeyboardInterrupt:  # a late interrupt landing in the handlers above
             self.status = "cancelled"
         try:

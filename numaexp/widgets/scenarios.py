@@ -22,16 +22,32 @@ from numaexp.model.kernel import (
 from numaexp.model.machine import MACHINE_PRESETS, Machine
 from numaexp.model.params import runtime_tunables
 from numaexp.model.scenario import Scenario, Stop
-from numaexp.model.workload import Cgroup, Workload
+from numaexp.model.workload import Cgroup, MemPolicy, Workload
+
+MEMORY_OPTIONS = ("first_touch_node", "thp", "interleave")
+"""Memory settings the built workloads read (first-touch node, THP, interleave policy)."""
 
 WORKLOAD_PARAMS = {
-    "numa01": ("memory_scale", "bind"),
-    "numa01_THREAD_ALLOC": ("memory_scale", "passes", "bind"),
-    "numa02": ("memory_scale", "passes", "bind"),
-    "numa02_SMT": ("memory_scale", "passes", "bind"),
-    "random_access": ("memory_scale", "duration_s"),
+    "numa01": ("memory_scale", "bind", *MEMORY_OPTIONS),
+    "numa01_THREAD_ALLOC": ("memory_scale", "passes", "bind", *MEMORY_OPTIONS),
+    "numa02": ("memory_scale", "passes", "bind", *MEMORY_OPTIONS),
+    "numa02_SMT": ("memory_scale", "passes", "bind", *MEMORY_OPTIONS),
+    "random_access": ("memory_scale", "duration_s", *MEMORY_OPTIONS),
 }
-"""Workload presets of the dashboard and the settings each one reads."""
+"""Workloads the dashboard builds on its machine, and the settings each one reads."""
+
+SCENARIO_PRESETS = ("default", "per_cgroup", "interleave_pair", "interleave_stride",
+                    "pmbench_gaussian", "gups_moving_hotset", "kv_store")
+"""Whole scenarios (machine, cgroups, actions, stop) the dashboard also offers, by their
+catalog name (``numaexp presets``); a scenario file loaded into the dashboard is offered as
+``file:<path>``."""
+
+INTERLEAVE_CHOICES = ("none", "interleave", "interleave+NB")
+"""VMA policy of the built workloads: as built, interleaved over every node, or interleaved
+with ``MPOL_F_NUMA_BALANCING`` (RFC patch 3)."""
+
+FILE_PREFIX = "file:"
+"""Prefix of a loaded scenario file in :attr:`DashboardSettings.workload`."""
 
 DASHBOARD_TUNABLES = runtime_tunables()
 """Kernel tunables the dashboard shows: the parameter table's run-time tunables."""
@@ -53,7 +69,9 @@ class DashboardSettings:
     memory_per_node_gib : float
         Memory per node (per DRAM node; slow nodes get four times as much), GiB.
     workload : str
-        A key of :data:`WORKLOAD_PARAMS`.
+        A key of :data:`WORKLOAD_PARAMS` (built on the chosen machine), a name of
+        :data:`SCENARIO_PRESETS` or ``file:<path>`` of a scenario file (whole
+        scenarios: their own machine, cgroups, actions and stop).
     memory_scale : float
         Size relative to the preset's (autonumabench: 3 GiB or 1 GiB per
         process; ``random_access``: 1 GiB).
@@ -63,6 +81,13 @@ class DashboardSettings:
         autonumabench bind variant.
     duration_s : float
         Simulated seconds of ``random_access`` (its stop).
+    first_touch_node : int, optional
+        Node every page of the built workload starts on (None: where the
+        touching thread runs).
+    thp : bool
+        Back the built workload's memory with 2 MiB THPs.
+    interleave : {"none", "interleave", "interleave+NB"}
+        VMA policy of the built workload (:data:`INTERLEAVE_CHOICES`).
     cgroup_per_process : bool
         Put each process in its own cgroup ``/<process name>``.
     numa_load_balance : tuple of str
@@ -99,9 +124,12 @@ class DashboardSettings:
     memory_per_node_gib: float = 8.0
     workload: str = "numa01_THREAD_ALLOC"
     memory_scale: float = 0.1
-    passes: int = 100
+    passes: int = 1000
     bind: str | None = None
     duration_s: float = 10.0
+    first_touch_node: int | None = None
+    thp: bool = False
+    interleave: str = "none"
     cgroup_per_process: bool = True
     numa_load_balance: tuple[str, ...] = ()
     modes: tuple[int, ...] = (0, 1)
@@ -140,8 +168,37 @@ def build_variants(settings: DashboardSettings) -> list[KernelVariant]:
     return variants
 
 
+def check_settings(settings: DashboardSettings) -> None:
+    """Refuse out-of-range settings by name (widgets do not clamp them).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the setting, its value and what is allowed.
+    """
+    checks = (("cpus_per_node", 1, int, "an integer >= 1"),
+              ("memory_per_node_gib", 0.0, float, "a number of GiB > 0"),
+              ("memory_scale", 0.0, float, "a factor > 0"),
+              ("passes", 1, int, "an integer >= 1"),
+              ("duration_s", 0.0, float, "a number of seconds > 0"),
+              ("seed", 0, int, "an integer >= 0"),
+              ("sample_interval_s", 0.0, float, "a number of seconds > 0"))
+    for name, low, kind, allowed in checks:
+        value = getattr(settings, name)
+        wrong_type = isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            kind is int and not float(value).is_integer())
+        if wrong_type or (value < low if kind is int else not value > low):
+            raise ScenarioError(name, f"{value!r} refused", allowed)
+    if settings.interleave not in INTERLEAVE_CHOICES:
+        raise ScenarioError("interleave", f"unknown policy {settings.interleave!r}",
+                            ", ".join(INTERLEAVE_CHOICES))
+
+
 def build_machine(settings: DashboardSettings) -> Machine:
-    """The machine preset at the chosen size."""
+    """The machine preset at the chosen size (or the whole scenario's own machine)."""
+    if is_whole_scenario(settings.workload):
+        return whole_scenario(settings).machine
+    check_settings(settings)
     if settings.machine not in MACHINE_PRESETS:
         raise ScenarioError("machine", f"unknown machine preset {settings.machine!r}",
                             ", ".join(MACHINE_PRESETS))
@@ -154,12 +211,66 @@ def build_machine(settings: DashboardSettings) -> Machine:
                                              memory_per_node=memory)
 
 
+def is_whole_scenario(workload: str) -> bool:
+    """``workload`` names a whole scenario (a preset of :data:`SCENARIO_PRESETS` or a file)."""
+    return workload in SCENARIO_PRESETS or workload.startswith(FILE_PREFIX)
+
+
+def whole_scenario(settings: DashboardSettings) -> Scenario:
+    """The preset or file scenario the settings name, as it is (before modes and tunables)."""
+    from numaexp.model.catalog import scenario_from
+    from numaexp.model.toml_io import load_scenario
+
+    if settings.workload.startswith(FILE_PREFIX):
+        return load_scenario(settings.workload[len(FILE_PREFIX):])
+    return scenario_from(settings.workload, field="workload")
+
+
+def _memory_options(workload: Workload, settings: DashboardSettings, machine: Machine):
+    """The built workload's VMAs with the first-touch node, THP and interleave settings."""
+    node = settings.first_touch_node
+    if node is not None and not 0 <= node < machine.nr_nodes:
+        raise ScenarioError("first_touch_node", f"no node {node} on {machine.name}",
+                            f"0 to {machine.nr_nodes - 1}, or none")
+    policy = None if settings.interleave == "none" else MemPolicy(
+        mode="interleave", nodes=tuple(range(machine.nr_nodes)),
+        numa_balancing=settings.interleave == "interleave+NB")
+
+    def vma(v):
+        return dataclasses.replace(v, first_touch_node=node if node is not None
+                                   else v.first_touch_node, thp=settings.thp or v.thp,
+                                   policy=policy or v.policy)
+
+    return dataclasses.replace(workload, processes=tuple(
+        dataclasses.replace(p, vmas=tuple(vma(v) for v in p.vmas)) for p in workload.processes))
+
+
 def build_workload(settings: DashboardSettings, machine: Machine) -> Workload:
-    """The workload preset with its parameters, cgroups and ``cpu.numa_load_balance``."""
+    """The workload with its parameters, cgroups and ``cpu.numa_load_balance``."""
     name = settings.workload
-    if name not in WORKLOAD_PARAMS:
+    if is_whole_scenario(name):
+        workload = whole_scenario(settings).workload
+        own = workload.cgroups
+    elif name not in WORKLOAD_PARAMS:
         raise ScenarioError("workload", f"unknown workload preset {name!r}",
-                            ", ".join(WORKLOAD_PARAMS))
+                            ", ".join([*WORKLOAD_PARAMS, *SCENARIO_PRESETS]))
+    else:
+        workload, own = _memory_options(_built(settings, machine), settings, machine), ()
+    paths = [c.path for c in workload.all_cgroups()]
+    for path in settings.numa_load_balance:
+        if path not in paths:
+            raise ScenarioError("numa_load_balance", f"no cgroup {path!r} in the workload",
+                                ", ".join(paths))
+    keep = tuple(dataclasses.replace(c, numa_load_balance=int(c.path in settings.numa_load_balance))
+                 for c in own)
+    listed = tuple(Cgroup(path=p, numa_load_balance=1) for p in settings.numa_load_balance
+                   if p not in {c.path for c in own})
+    return dataclasses.replace(workload, cgroups=keep + listed)
+
+
+def _built(settings: DashboardSettings, machine: Machine) -> Workload:
+    """A workload of :data:`WORKLOAD_PARAMS` on ``machine``, one cgroup per process if set."""
+    name = settings.workload
     if name == "random_access":
         workload = presets.random_access(
             machine, memory=f"{round(RANDOM_ACCESS_GIB * settings.memory_scale * 1024)} MiB",
@@ -176,13 +287,7 @@ def build_workload(settings: DashboardSettings, machine: Machine) -> Workload:
     if settings.cgroup_per_process:
         workload = dataclasses.replace(workload, processes=tuple(
             dataclasses.replace(p, cgroup=f"/{p.name}") for p in workload.processes))
-    paths = [c.path for c in workload.all_cgroups()]
-    for path in settings.numa_load_balance:
-        if path not in paths:
-            raise ScenarioError("numa_load_balance", f"no cgroup {path!r} in the workload",
-                                ", ".join(paths))
-    listed = tuple(Cgroup(path=p, numa_load_balance=1) for p in settings.numa_load_balance)
-    return dataclasses.replace(workload, cgroups=listed)
+    return workload
 
 
 def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Scenario]]:
@@ -201,10 +306,14 @@ def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Sc
     """
     if not settings.modes:
         raise ScenarioError("modes", "no mode selected", "one or more of 0, 1, 2, 3, 4")
+    check_settings(settings)
     machine = build_machine(settings)
     workload = build_workload(settings, machine)
     variants = build_variants(settings)
-    if settings.workload == "random_access":
+    whole = whole_scenario(settings) if is_whole_scenario(settings.workload) else None
+    if whole is not None:
+        stop = whole.stop
+    elif settings.workload == "random_access":
         stop = Stop(kind="duration", duration_s=settings.duration_s)
     else:
         stop = Stop(kind="work", max_duration_s=settings.max_duration_s)
@@ -216,15 +325,29 @@ def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Sc
     out = []
     for label, _index, mode, variant in comparison_runs(modes, variants):
         try:
-            kernel = KernelConfig(numa_balancing=mode, variant=variant, **settings.tunables)
+            kernel = dataclasses.replace(whole.kernel if whole else KernelConfig(),
+                                         numa_balancing=mode, variant=variant,
+                                         **settings.tunables)
         except ScenarioError as err:
             raise err.under("kernel") from None
-        scenario = Scenario(name=workload.name, machine=machine, workload=workload,
-                            kernel=kernel, stop=stop, seed=settings.seed,
+        scenario = Scenario(name=whole.name if whole else workload.name, machine=machine,
+                            workload=workload, kernel=kernel, stop=stop, seed=settings.seed,
                             sample_interval_s=settings.sample_interval_s,
-                            description=f"{workload.description} on {machine.name}")
+                            actions=whole.actions if whole else (),
+                            description=whole.description if whole else
+                            f"{workload.description} on {machine.name}")
         out.append((label, mode, variant.label, scenario))
     return out
+
+
+def settings_for(settings: DashboardSettings, scenario: Scenario) -> DashboardSettings:
+    """``settings`` with what a whole scenario sets itself: its tunables, seed, sample
+    interval and enabled cgroups (the view shows them when the scenario is chosen)."""
+    return dataclasses.replace(
+        settings, tunables={name: getattr(scenario.kernel, name) for name in settings.tunables},
+        seed=scenario.seed, sample_interval_s=scenario.sample_interval_s,
+        numa_load_balance=tuple(c.path for c in scenario.workload.cgroups
+                                if c.numa_load_balance))
 
 
 def build_scenario(settings: DashboardSettings) -> Scenario:

@@ -12,6 +12,7 @@ and vmstat counter.
 from __future__ import annotations
 
 import itertools
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -24,12 +25,14 @@ from numaexp.model.params import PARAMS
 from numaexp.model.scenario import Scenario
 from numaexp.sweep.paths import get_path, set_paths
 from numaexp.viz import plot_sweep, plot_sweep_heatmap
+from numaexp.viz.sweeps import is_categorical
 from numaexp.widgets.base import RunModel
 
-SWEEP_PATHS = tuple(p.path for p in PARAMS if p.kind != "bool" and not p.choices
-                    and p.path != "kernel.numa_balancing")
-"""Parameters offered in the sweep widget: the parameter table's numeric tunables and
-costs (any dotted path to a number works)."""
+SWEEP_PATHS = ("kernel.numa_balancing", "kernel.variant",
+               *(p.path for p in PARAMS if p.kind != "bool" and not p.choices
+                 and p.path != "kernel.numa_balancing"))
+"""Parameters offered in the sweep widget: the mode and kernel variant (given as a list of
+values), then the parameter table's numeric tunables and costs (any dotted path works)."""
 
 SWEEP_METRICS = ("elapsed_s", "user_s", "system_s", "throughput_per_s", "local_access_pct",
                  "hint_local_pct", "numa_pte_updates", "numa_hint_faults",
@@ -96,8 +99,9 @@ class SweepSettings:
         One or two parameters; every combination of their values is a point.
     seeds : int
         Runs per point, with seeds ``base_seed`` .. ``base_seed + seeds - 1``
-        (the same seeds at every point, so differences between points are not
-        seed noise).
+        (the same seeds at every point: common random numbers, so differences
+        between points are not seed noise; the frame's ``repeat`` column is the
+        seed index, for paired differences).
     base_seed : int
         First seed.
     metrics : tuple of str
@@ -114,13 +118,39 @@ class SweepSettings:
     logx: bool = True
 
 
-def _coerce(current, values: tuple) -> tuple:
-    """Values in the type of the field's current value (integers rounded, duplicates dropped)."""
-    if isinstance(current, bool) or not isinstance(current, (int, float)):
-        return tuple(values)
-    if isinstance(current, int):
-        return tuple(dict.fromkeys(round(float(v)) for v in values))
-    return tuple(float(v) for v in values)
+def _coerce(path: str, current, values: tuple) -> tuple:
+    """Values in the type of the field's current value: integers rounded, duplicates dropped
+    (so the run count is that of distinct values); text and true/false fields refuse numbers.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``path`` when a value does not fit the field's type.
+    """
+    def refuse(kind: str):
+        shown = ", ".join(repr(v) for v in values[:4])
+        raise ScenarioError(path, f"a {kind} field cannot take {shown}",
+                            f"{kind} values (it holds {current!r} now)")
+
+    from numaexp.model.kernel import KernelVariant
+
+    if isinstance(current, bool):
+        if not all(isinstance(v, (bool, np.bool_)) or (isinstance(v, numbers.Real)
+                                                       and v in (0, 1)) for v in values):
+            refuse("true/false")
+        return tuple(dict.fromkeys(bool(v) for v in values))
+    if isinstance(current, (str, KernelVariant)):
+        if not all(isinstance(v, str) for v in values):
+            refuse("text")
+        return tuple(dict.fromkeys(values))
+    if isinstance(current, (int, float)):
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                   for v in values):
+            refuse("number")
+        if isinstance(current, int):
+            return tuple(dict.fromkeys(round(float(v)) for v in values))
+        return tuple(dict.fromkeys(float(v) for v in values))
+    return tuple(values)
 
 
 class SweepModel(RunModel):
@@ -135,14 +165,15 @@ class SweepModel(RunModel):
     Attributes
     ----------
     frame : DataFrame
-        One row per finished run: parameter columns, ``seed``, ``mode``,
-        every summary metric and vmstat counter.
+        One row per finished run: parameter columns, ``repeat`` (the seed
+        index), ``seed``, ``mode``, every summary metric and vmstat counter.
     """
 
     default_export_dir = "out/sweep"
 
     def __init__(self, scenario: Scenario, settings: SweepSettings | None = None):
         super().__init__()
+        self._planned = 0
         if not isinstance(scenario, Scenario):
             raise ScenarioError("scenario", f"expected a Scenario, got {type(scenario).__name__}")
         self.scenario = scenario
@@ -159,29 +190,47 @@ class SweepModel(RunModel):
             raise ScenarioError("parameters", "the same parameter twice", "two different paths")
         if s.seeds < 1:
             raise ScenarioError("seeds", f"must be >= 1 (got {s.seeds})")
+        if s.base_seed < 0:
+            raise ScenarioError("first seed", f"must be >= 0 (got {s.base_seed})")
         if not s.metrics:
             raise ScenarioError("metrics", "no metric selected", ", ".join(SWEEP_METRICS))
-        grids = []
-        for p in s.parameters:
-            values = _coerce(get_path(self.scenario, p.path), tuple(p.values))
-            if not values:
-                raise ScenarioError(p.path, "no values to sweep")
-            grids.append(values)
+        grids = self.grids()
         plan = []
-        for seed in range(s.base_seed, s.base_seed + s.seeds):
+        for repeat, seed in enumerate(range(s.base_seed, s.base_seed + s.seeds)):
             for point in itertools.product(*grids):
                 values = {p.path: v for p, v in zip(s.parameters, point, strict=True)}
-                plan.append((values | {"seed": seed},
+                plan.append((values | {"repeat": repeat, "seed": seed},
                              set_paths(self.scenario, values | {"seed": seed})))
         check_runnable(plan[0][1])
         return plan
+
+    def grids(self) -> list[tuple]:
+        """The distinct values of each parameter, in its field's type (see :func:`_coerce`)."""
+        grids = []
+        for p in self.settings.parameters:
+            values = _coerce(p.path, get_path(self.scenario, p.path), tuple(p.values))
+            if not values:
+                raise ScenarioError(p.path, "no values to sweep")
+            grids.append(values)
+        return grids
+
+    def count(self) -> int:
+        """Runs the settings make: distinct values of each parameter multiplied, times the
+        seeds (raises ScenarioError as :meth:`plan` would for a bad parameter)."""
+        if self.settings.seeds < 1:
+            raise ScenarioError("seeds", f"must be >= 1 (got {self.settings.seeds})")
+        total = self.settings.seeds
+        for values in self.grids():
+            total *= len(values)
+        return total
 
     def execute(self, job, plan) -> None:
         """Run every point, redrawing the plots as points finish."""
         started = time.perf_counter()
         rows: list[dict] = []
         self.frame = pd.DataFrame()
-        self.update(tables={}, figures={}, images={})
+        self._planned = len(plan)
+        self.update(tables={}, figures={}, images={}, figure_names=[], results_note="")
         last_draw = 0.0
         for i, (params, scenario) in enumerate(plan):
             job.check()
@@ -198,22 +247,44 @@ class SweepModel(RunModel):
                 last_draw = time.perf_counter()
         self.update(message=f"{len(plan)} runs in {time.perf_counter() - started:.1f} s.")
 
+    def _finish(self, job) -> None:
+        """As :meth:`RunModel._finish`, but a cancelled sweep's finished points are new
+        results, only incomplete: said so (and not exported as a complete sweep)."""
+        if job.status == "cancelled" and not self.frame.empty:
+            self.update(status="cancelled", message=f"Cancelled. {self.message}",
+                        results_note=f"Partial results: the sweep was cancelled after "
+                                     f"{len(self.frame)} of {self._planned} runs. Run again "
+                                     "for the whole sweep.")
+            return
+        super()._finish(job)
+
+    def export_settings(self) -> tuple[str, dict]:
+        """The base scenario as TOML (defaults included) and the sweep settings."""
+        import dataclasses
+
+        from numaexp.model.toml_io import scenario_to_toml
+
+        return scenario_to_toml(self.scenario, defaults=True), dataclasses.asdict(self.settings)
+
     def metrics_redrawable(self) -> bool:
         """The plots can be redrawn for other metrics without running again."""
         return not self.running and not self.frame.empty and bool(self.settings.metrics)
 
     def shown_columns(self) -> list[str]:
-        """Parameter columns, ``seed`` and the chosen metrics (for a compact table)."""
-        return [*(p.path for p in self.settings.parameters), "seed", *self.settings.metrics]
+        """Parameter columns, ``repeat``, ``seed`` and the chosen metrics (a compact table)."""
+        return [*(p.path for p in self.settings.parameters), "repeat", "seed",
+                *self.settings.metrics]
 
     def draw(self) -> None:
         """Redraw the sweep plots from :attr:`frame` (also after changing the metrics)."""
         params = [p.path for p in self.settings.parameters]
         metrics = list(self.settings.metrics)
-        figures = {"sweep": plot_sweep(self.frame, params[0], metrics,
-                                       hue=params[1] if len(params) == 2 else None,
-                                       logx=self.settings.logx)}
+        frame = self.frame
+        makers = {"sweep": lambda: plot_sweep(frame, params[0], metrics,
+                                              hue=params[1] if len(params) == 2 else None,
+                                              logx=self.settings.logx
+                                              and not is_categorical(frame, params[0]))}
         if len(params) == 2:
-            figures["heatmap"] = plot_sweep_heatmap(self.frame, params[0], params[1], metrics)
-        self.update(tables={"sweep": self.frame})
-        self.show_figures(figures)
+            makers["heatmap"] = lambda: plot_sweep_heatmap(frame, params[0], params[1], metrics)
+        self.update(tables={"sweep": frame})
+        self.show_figures(makers, first=len(makers))

@@ -13,6 +13,7 @@ import html
 
 import ipywidgets as w
 
+from numaexp.errors import ScenarioError
 from numaexp.model.scenario import Scenario
 from numaexp.widgets.controls import ExportBar, Results, RunBar, RunView
 from numaexp.widgets.sweep_model import (
@@ -44,18 +45,39 @@ class ParameterRow:
                                  style={"description_width": "40px"})
         self.stop = w.FloatText(value=max(values), description="to",
                                 layout=w.Layout(width="150px"), style={"description_width": "30px"})
-        self.steps = w.BoundedIntText(value=len(values), min=1, max=100, description="steps",
+        self.steps = w.IntText(value=len(values), description="steps",
                                       layout=w.Layout(width="130px"),
                                       style={"description_width": "45px"})
         self.scale = w.Dropdown(options=["log", "linear"], value="log" if logx else "linear",
                                 layout=w.Layout(width="90px"))
+        self.values = w.Text(value="", placeholder='or values: 0, 1, 4 / "rfc-v1", "rfc-v2"',
+                             layout=w.Layout(width="260px"),
+                             tooltip="A list of values (as in a scenario file) instead of the "
+                                     "range: modes, variants, names")
         self.box = w.HBox([self.enabled, self.path, self.start, self.stop, self.steps,
-                           self.scale])
+                           self.scale, self.values])
 
     def parameter(self) -> SweepParameter:
-        """The parameter and its values (raises ScenarioError for a bad range)."""
-        return SweepParameter(self.path.value.strip(), parameter_values(
+        """The parameter and its values: the list when one is given, else the range
+        (raises ScenarioError for a bad range or list)."""
+        path = self.path.value.strip()
+        if self.values.value.strip():
+            return SweepParameter(path, parse_values(path, self.values.value))
+        return SweepParameter(path, parameter_values(
             self.start.value, self.stop.value, self.steps.value, self.scale.value))
+
+
+def parse_values(path: str, text: str) -> tuple:
+    """A comma-separated list of values as in a scenario file (``0, 1, 4`` or ``"rfc-v1",
+    "rfc-v2"``; bare words are text)."""
+    from numaexp.cli_report import parse_value
+
+    value = parse_value(f"[{text}]")
+    if not isinstance(value, list):
+        value = [parse_value(part.strip()) for part in text.split(",") if part.strip()]
+    if not value:
+        raise ScenarioError(path, f"no values in {text!r}", "a comma-separated list")
+    return tuple(value)
 
 
 class SweepWidget(RunView):
@@ -82,9 +104,9 @@ class SweepWidget(RunView):
         self.rows = [ParameterRow(params[0], s.logx, enabled=True, optional=False),
                      ParameterRow(params[1] if len(params) > 1 else SECOND_DEFAULT, s.logx,
                                   enabled=len(params) > 1, optional=True)]
-        self.seeds = w.BoundedIntText(value=s.seeds, min=1, max=100, description="seeds",
+        self.seeds = w.IntText(value=s.seeds, description="seeds",
                                       layout=w.Layout(width="160px"))
-        self.base_seed = w.BoundedIntText(value=s.base_seed, min=0, max=2**62,
+        self.base_seed = w.IntText(value=s.base_seed,
                                           description="first seed",
                                           layout=w.Layout(width="200px"))
         self.metrics = w.SelectMultiple(options=list(dict.fromkeys([*SWEEP_METRICS, *s.metrics])),
@@ -97,7 +119,7 @@ class SweepWidget(RunView):
         self.metrics.observe(self._on_metrics, names="value")
         self.logx.observe(self._on_metrics, names="value")
         self.run_bar = RunBar(self.model, before_run=self.read_settings)
-        self.results = Results()
+        self.results = Results(self.model)
         self.export_bar = ExportBar(self.model)
         self.widget = w.VBox([
             w.HTML("<h3>numaexp: parameter sweep</h3>"),
@@ -113,7 +135,7 @@ class SweepWidget(RunView):
     def row_widgets(self):
         """Every input widget of the parameter rows."""
         return [widget for row in self.rows for widget in
-                (row.enabled, row.path, row.start, row.stop, row.steps, row.scale)]
+                (row.enabled, row.path, row.start, row.stop, row.steps, row.scale, row.values)]
 
     def read_settings(self) -> SweepSettings:
         """Copy the widgets' values into ``model.settings`` and return it.
@@ -133,14 +155,18 @@ class SweepWidget(RunView):
 
     def _on_change(self, _change=None) -> None:
         for row in self.rows[1:]:
-            for widget in (row.path, row.start, row.stop, row.steps, row.scale):
+            for widget in (row.path, row.start, row.stop, row.steps, row.scale, row.values):
                 widget.disabled = not row.enabled.value
-        points = 1
-        for row in self.rows:
-            if row.enabled.value:
-                points *= row.steps.value
-        self.summary.value = (f"{points} point(s) x {self.seeds.value} seed(s) = "
-                              f"{points * self.seeds.value} runs (integer fields are rounded)")
+        try:
+            self.read_settings()
+            runs = self.model.count()
+        except ScenarioError as err:
+            self.summary.value = f"<span style='color:#D55E00'>{html.escape(str(err))}</span>"
+            return
+        seeds = self.model.settings.seeds
+        self.summary.value = (f"{runs // max(seeds, 1)} point(s) x {seeds} seed(s) = {runs} "
+                              "runs (integer fields rounded, repeated values run once; every "
+                              "point runs with the same seeds)")
 
     def _on_metrics(self, _change) -> None:
         self.model.settings.metrics = tuple(self.metrics.value)

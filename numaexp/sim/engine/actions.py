@@ -15,10 +15,11 @@ from numaexp.model.actions import Action
 from numaexp.model.scenario import effective_cpusets
 from numaexp.model.workload import Cgroup, Workload
 from numaexp.sim.engine.build.nodes import node_mask
-from numaexp.sim.engine.codes import CLK_TICK
+from numaexp.sim.engine.codes import CLK_TICK, MOVE_AFFINITY
 from numaexp.sim.engine.params import set_tunable
 from numaexp.sim.kernel.cgroup_gate import effective_numa_load_balance
 from numaexp.sim.kernel.constants import NUMA_BALANCING_MEMORY_TIERING
+from numaexp.sim.kernel.scan_period import jiffies_to_msecs
 from numaexp.sim.kernel.sched import set_task_cpu
 from numaexp.sim.kernel.tiering import reset_memory_tiering
 
@@ -54,7 +55,7 @@ class ActionApplier:
         old = int(a.p["mode"])
         if action.value & NUMA_BALANCING_MEMORY_TIERING and \
                 not old & NUMA_BALANCING_MEMORY_TIERING:
-            now_ms = int(a.clk[CLK_TICK]) * 1000 // int(a.p["hz"])
+            now_ms = jiffies_to_msecs(int(a.clk[CLK_TICK]), int(a.p["hz"]))
             for nid in range(len(a.nd)):
                 reset_memory_tiering(a.nd_nbp[nid], now_ms)
         a.p["mode"] = action.value
@@ -118,5 +119,6 @@ class ActionApplier:
                 # the cpuset no longer holds the task's CPU: move it to the least busy one
                 allowed = np.flatnonzero(a.tk_allowed[t])
                 target = int(allowed[np.argmin(a.cpu["nr_running"][allowed])])
-                set_task_cpu(state, t, target)
+                now = int(a.clk[CLK_TICK]) * int(a.p["tick_ns"])
+                set_task_cpu(state, t, target, now, MOVE_AFFINITY, -1)
         self.runner.refresh_state()

@@ -45,13 +45,37 @@ EV_MOVE_NUMA = 0  # sched_move_numa: a task moved to an idle CPU (migrate_task_t
 EV_SWAP_NUMA = 1  # sched_swap_numa: two tasks swapped (migrate_swap)
 EV_STICK_NUMA = 2  # sched_stick_numa: no better CPU found
 EV_SKIP_VMA = 3  # sched_skip_vma_numa
-EV_LB_MOVE = 4  # the regular load balancer moved a task
-EV_PHASE = 5  # a thread entered a new phase
-EV_EXIT = 6  # a thread finished its work
-EV_MISSING_NODE = 7  # as posted, a THP fault's target NUMA_TASK_MIG is a node that does not exist
+EV_PHASE = 4  # a thread entered a new phase
+EV_EXIT = 5  # a thread finished its work
+EV_MISSING_NODE = 6  # as posted, a THP fault's target NUMA_TASK_MIG is a node that does not exist
+EV_MIGRATE = 7  # sched_migrate_task: set_task_cpu moved it (a, b: CPUs; c MOVE_*; d level)
+EV_WAKEUP_NEW = 8  # sched_wakeup_new: a new task placed (a parent's CPU or -1, b its CPU)
+EV_START = 9  # a thread was created and started its first phase
 EVENT_FIELDS = ("time", "kind", "task", "a", "b", "c", "d")
 EVENT_NAMES = ("sched_move_numa", "sched_swap_numa", "sched_stick_numa", "sched_skip_vma_numa",
-               "load_balance", "phase", "exit", "as_posted_missing_node")
+               "phase", "exit", "as_posted_missing_node", "sched_migrate_task",
+               "sched_wakeup_new", "start")
+
+# why a task changed CPU (EV_MIGRATE's c)
+MOVE_LB, MOVE_NEWIDLE, MOVE_ACTIVE, MOVE_WAKEUP, MOVE_NUMA, MOVE_SWAP, MOVE_AFFINITY = range(7)
+MOVE_REASONS = ("load_balance", "newidle", "active_balance", "wakeup", "numa_move", "numa_swap",
+                "affinity")
+"""Names of the MOVE_* reasons (the events frame's ``reason``); fork placement is the
+``sched_wakeup_new`` event."""
+
+# task kinds (TASK_DTYPE.kind)
+TK_WORKER = 0  # a thread of the workload
+TK_MAIN_SLEEPER = 1  # the main thread of a main_thread = "sleeps" process: creates, then sleeps
+TK_KTHREAD = 2  # a per-CPU kernel thread of the background (bound to its CPU, no mm)
+TK_DAEMON = 3  # a background process's thread (no mm modelled)
+# task states (TASK_DTYPE.state)
+TS_NEW = 0  # not created yet
+TS_RUNNABLE = 1  # on its CPU's runqueue
+TS_SLEEPING = 2  # sleeping until wake_ns
+TS_WAITING = 3  # blocked until another task wakes it (barrier, join)
+TS_DEAD = 4  # exited
+# PHASE_DTYPE.barrier: where a phase's threads wait for each other
+BARRIER_NONE, BARRIER_PASS, BARRIER_PHASE = 0, 1, 2
 
 # status codes returned by the engine to Python
 RUN_OK = 0  # reached the requested time
@@ -70,6 +94,8 @@ RNG_REHOME = 6
 RNG_WRITE = 7
 RNG_REFERENCED = 8
 RNG_DEMOTE_TARGET = 9
+RNG_SLEEP = 10  # sleep lengths and background wake-ups
+RNG_NEWIDLE = 11  # sched_balance_newidle's NI_RANDOM dice
 RNG_STREAM_IN_ROW = RNG_ACCESSOR + 16  # the accessing stream within its mass row
 
 # calls of events.schedule_page: which draw of a page's next access this is
@@ -88,7 +114,9 @@ CLK_SPEEDS_FRESH = 5  # 1 while no mass row changed since perf.compute_speeds la
 CLK_POLICY_ERROR = 6  # 1 + the slot of a policy that returned a value it may not, 0 none
 CLK_POLICY_VALUE = 7  # that value
 CLK_POLICY_TICK = 8  # the tick it happened in
-NR_CLK = 9
+CLK_RD_OVERLOADED = 9  # rd->overloaded: some CPU had more than one task (set_rd_overloaded)
+CLK_WORKERS_ALIVE = 10  # workload threads not yet finished (created or not)
+NR_CLK = 11
 
 GUIDE_CELLS = 4
 """Cells of a random row's guide table per stream of the row (tick.build_row_guide)."""

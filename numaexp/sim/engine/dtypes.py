@@ -63,15 +63,43 @@ MM_DTYPE = np.dtype([
     ("vma_count", i64),
     ("cgroup", i64),  # memcg of mm->owner
     ("rss", i64),  # get_mm_rss, pages
+    ("barrier_members", i64),  # threads in a phase with a barrier
+    ("barrier_waiting", i64),  # of which waiting at it
 ])
 """An address space (one per process)."""
 
 TASK_DTYPE = np.dtype([
     ("pid", i64),
-    ("mm", i64),
+    ("mm", i64),  # -1: no mm (a kernel thread or a background task without memory)
     ("cgroup", i64),
     ("cpu", i64),
-    ("alive", i64),  # 0 once exited
+    ("alive", i64),  # 1 from its creation until it exits
+    ("kind", i64),  # TK_* (engine.codes): a workload thread, a sleeping main thread, background
+    ("state", i64),  # TS_* (engine.codes): new, runnable, sleeping, waiting, dead
+    ("on_rq", i64),  # queued on its CPU's runqueue
+    ("rq_next", i64),  # rq->cfs_tasks list (most recently run first), -1 at the end
+    ("rq_prev", i64),
+    ("wake_ns", i64),  # a sleeping task wakes then
+    ("avail_ns", i64),  # it may run from this time of the tick (woken or created within it)
+    ("creator", i64),  # the thread that clones it, -1: forked by the launcher
+    ("create_phase", i64),  # phase row of the creator after which it is created, -1: none
+    ("create_ns", i64),  # creation time once known, -1 before
+    ("create_delay", i64),  # ns from its creation point to its creation
+    ("burst_ns", i64),  # CPU time until it next sleeps (duty cycle), -1: none
+    ("exec_start", i64),  # ns: when it last started or stopped running (task_hot)
+    ("ran_ns", i64),  # CPU time this tick
+    ("slot_done", i64),  # it had its turn on a CPU this tick
+    ("util_avg", f64),  # PELT utilization (running), 0..1024
+    ("load_avg", f64),  # PELT load = runnable average of a nice-0 task, 0..1024
+    ("nr_migrations", i64),  # se.nr_migrations
+    ("nvcsw", i64),  # voluntary context switches
+    ("nivcsw", i64),  # involuntary context switches
+    ("wakee_flips", i64),
+    ("wakee_flip_decay_ts", i64),  # jiffies
+    ("last_wakee", i64),
+    ("recent_used_cpu", i64),
+    ("barrier_seq", i64),  # barrier rounds passed
+    ("barrier_wait", i64),  # lifecycle.BARRIER_* it waits at, 0: none
     ("pol_mode", i64),  # task mempolicy
     ("pol_nodes", i64),
     ("pol_flags", i64),
@@ -99,7 +127,6 @@ TASK_DTYPE = np.dtype([
     ("work_pending", i64),  # numa_work queued
     ("numa_task_migrated", i64),
     ("numa_task_swapped", i64),
-    ("nr_balance_failed", i64),
     ("numa_scans", i64),  # task_numa_work runs that scanned
     ("phase", i64),  # current thread-phase row, -1 when done
     ("phase_last", i64),  # last thread-phase row of the task
@@ -149,12 +176,117 @@ NODE_DTYPE = np.dtype([
 
 CPU_DTYPE = np.dtype([
     ("node", i64),
-    ("curr", i64),  # task running this tick, or -1
+    ("curr", i64),  # task running (at the tick, once the tick's work is done), or -1
     ("nr_running", i64),  # tasks on the runqueue (running or waiting)
+    ("nr_numa_running", i64),  # of which with a preferred node
+    ("nr_preferred_running", i64),  # of which on their preferred node
     ("numa_migrate_on", i64),
     ("min_vruntime", i64),
+    ("rq_head", i64),  # cfs_tasks: first (most recently picked) task, -1 empty
+    ("rq_tail", i64),
+    ("clock", i64),  # ns into the tick up to which the CPU's time is handed out
+    ("last", i64),  # task that ran last on it (context switches), -1: idle
+    ("load_avg", f64),  # PELT sums of its tasks (cpu_load, cpu_util_cfs before capping)
+    ("util_avg", f64),
+    ("next_balance", i64),  # jiffies
+    ("nr_switches", i64),
+    ("idle_ns", i64),  # ns idle
+    ("idle_stamp", i64),  # ns: when it last went idle, 0 while busy
+    ("sd", i64),  # its lowest sched domain (rq->sd), -1: none
+    ("sd_llc", i64),  # its LLC domain, -1: none
+    ("sd_numa", i64),  # its lowest NUMA domain, -1: none
+    ("llc_id", i64),  # sd_llc_id: first CPU of its LLC (itself without one)
+    ("llc_size", i64),  # sd_llc_size
 ])
 """A CPU and its runqueue."""
+
+SPAN_DTYPE = np.dtype([
+    ("first", i64),  # its CPUs: span_cpus[first:first + count], sorted
+    ("count", i64),
+    ("nodes", i64),  # node mask of the nodes it touches
+    ("whole_nodes", i64),  # 1 if it is a union of whole nodes
+    ("nr_idle_scan", i64),  # sd_llc_shared->nr_idle_scan of the LLC with this span
+])
+"""A set of CPUs: the span of a sched domain or group."""
+
+SD_DTYPE = np.dtype([
+    ("cpu", i64),  # the CPU whose domain it is
+    ("level", i64),  # topology level (build.domains: 0 MC, 1 NODE, 2.. NUMA)
+    ("sd_flags", i64),  # SD_* (sd->flags)
+    ("span", i64),
+    ("group_first", i64),  # its groups: sd_groups[group_first:group_first + group_count]
+    ("group_count", i64),
+    ("span_weight", i64),
+    ("min_interval", i64),  # ms
+    ("max_interval", i64),  # ms
+    ("busy_factor", i64),
+    ("imbalance_pct", i64),
+    ("cache_nice_tries", i64),
+    ("imb_numa_nr", i64),
+    ("balance_interval", i64),  # ms
+    ("last_balance", i64),  # jiffies
+    ("nr_balance_failed", i64),
+    ("newidle_call", i64),
+    ("newidle_success", i64),
+    ("newidle_ratio", i64),
+    ("distance", i64),  # NUMA levels: the SLIT distance they span
+    ("parent", i64),  # -1 at the top
+    ("child", i64),  # -1 at the bottom
+])
+"""A ``struct sched_domain`` of one CPU."""
+
+SG_DTYPE = np.dtype([
+    ("span", i64),
+    ("weight", i64),  # group_weight
+    ("cores", i64),
+    ("capacity", i64),  # sgc->capacity
+    ("imbalance", i64),  # sgc->imbalance
+    ("balance_cpu", i64),  # group_balance_cpu
+])
+"""A sched group (with its ``sched_group_capacity``)."""
+
+SG_LB_STATS_DTYPE = np.dtype([
+    ("avg_load", i64),
+    ("group_load", i64),
+    ("group_capacity", i64),
+    ("group_util", i64),
+    ("group_runnable", i64),
+    ("sum_nr_running", i64),
+    ("sum_h_nr_running", i64),
+    ("idle_cpus", i64),
+    ("group_weight", i64),
+    ("group_type", i64),
+    ("group_misfit_task_load", i64),
+    ("nr_numa_running", i64),
+    ("nr_preferred_running", i64),
+    ("cores", i64),
+    ("group", i64),  # the group's row, -1: none
+    ("grp_flags", i64),  # the group's flags (its child domain's)
+])
+"""``struct sg_lb_stats`` (plus the group it describes)."""
+
+LB_ENV_DTYPE = np.dtype([
+    ("sd", i64),
+    ("src_cpu", i64),
+    ("dst_cpu", i64),
+    ("new_dst_cpu", i64),
+    ("dst_group", i64),  # row of the local group (dst_grpmask)
+    ("idle", i64),  # CPU_NOT_IDLE, CPU_IDLE, CPU_NEWLY_IDLE
+    ("imbalance", i64),
+    ("lbf", i64),  # env->flags: LBF_*
+    ("loop", i64),
+    ("loop_break", i64),
+    ("loop_max", i64),
+    ("fbq_type", i64),
+    ("migration_type", i64),
+    ("prefer_sibling", i64),  # sds->prefer_sibling
+    ("total_load", i64),  # sds
+    ("total_capacity", i64),
+    ("avg_load", i64),
+    ("now_ns", i64),
+    ("reason", i64),  # MOVE_* of the moves it makes (engine.codes)
+])
+"""``struct lb_env`` with the scalars of ``struct sd_lb_stats``."""
 
 STREAM_DTYPE = np.dtype([
     ("task", i64),
@@ -185,8 +317,12 @@ PHASE_DTYPE = np.dtype([
     ("mlp", f64),
     ("stream_bw", f64),  # bytes per ns
     ("sweep", i64),
+    ("barrier", i64),  # lifecycle.BARRIER_*: none, after each pass, at the end
+    ("run_ns", i64),  # duty cycle: CPU time between sleeps, -1: none
+    ("sleep_ns", f64),  # the sleeps' length (mean)
+    ("sleep_exp", i64),  # 1: exponential sleeps
 ])
-"""A phase of a thread."""
+"""A phase of a thread (a background task has one, without streams: CPU bursts only)."""
 
 MASSROW_DTYPE = np.dtype([
     ("first", i64),  # its streams: mr_streams[first:first + count]

@@ -23,8 +23,8 @@ from numaexp.sim.kernel.constants import (
     GATE_WORK,
     NUMA_TASK_MIG_AS_POSTED,
     NUMA_TASK_MIG_FIXED,
-    SD_NUMA_IMBALANCE_PCT,
 )
+from numaexp.sim.kernel.pelt import pelt_decay
 
 if TYPE_CHECKING:
     from numaexp.model.scenario import Scenario
@@ -40,10 +40,6 @@ SWEEP_SHIFT = 6
 ROW_RING = 1024
 """Buckets in the ring of each random mass row (one bucket ~ one tick at full rate)."""
 
-BALANCE_INTERVAL_TICKS = 4
-"""Ticks between the simplified cross-node load balancer's passes (``sched.load_balance``)."""
-
-
 class Facts(NamedTuple):
     """What the derivations may read: the scenario and the sizes the builders found."""
 
@@ -52,6 +48,7 @@ class Facts(NamedTuple):
     nr_pages: int
     nr_cgroups: int
     row_list_base: int
+    nr_work_tasks: int
 
 
 @dataclass(frozen=True)
@@ -64,13 +61,6 @@ class Derived:
     dtype: type
     doc: str
     derive: Callable[[Facts], object]
-
-
-def _imb_numa_nr(facts: Facts) -> int:
-    """``sd->imb_numa_nr`` of the lowest NUMA domain (one LLC per node assumed)."""
-    cpus = [node.cpus for node in facts.scenario.machine.nodes if node.cpus > 0]
-    per_node = max(cpus) if cpus else 1
-    return max(1, per_node >> 3)
 
 
 def _cgroup_gate(facts: Facts) -> int:
@@ -116,13 +106,14 @@ DERIVED: tuple[Derived, ...] = (
     Derived("nr_pages", i64, "pages of all memory objects", lambda f: f.nr_pages),
     Derived("nr_cgroups", i64, "cgroups, parents included", lambda f: f.nr_cgroups),
     Derived("topology_type", i64, "sched_numa_topology_type", _machine("numa_topology_type")),
-    Derived("max_distance", i64, "sched_max_numa_distance",
-            lambda f: max(max(row) for row in f.scenario.machine.distance)),
-    Derived("imb_numa_nr", i64, "sd->imb_numa_nr of the lowest NUMA domain", _imb_numa_nr),
-    Derived("has_numa_domain", i64, "the machine has more than one node with CPUs",
-            lambda f: int(sum(n.cpus > 0 for n in f.scenario.machine.nodes) > 1)),
-    Derived("imbalance_pct", i64, "task_numa_env.imbalance_pct: 100 + (sd->imbalance_pct "
-            "- 100) / 2 of the NUMA domain", lambda f: 100 + (SD_NUMA_IMBALANCE_PCT - 100) // 2),
+    Derived("max_distance", i64, "sched_max_numa_distance: the largest distance between "
+            "two nodes with CPUs", lambda f: f.scenario.machine.sched_max_numa_distance),
+    Derived("max_load_balance_interval", i64, "max_load_balance_interval: HZ * CPUs / 10, "
+            "jiffies", lambda f: f.scenario.kernel.hz * f.scenario.machine.nr_cpus // 10),
+    Derived("pelt_decay", f64, "PELT decay of one tick: y^(TICK_NSEC / 1024 us), y^32 = 1/2",
+            lambda f: pelt_decay(tick_ns(f.scenario.kernel.hz))),
+    Derived("nr_work_tasks", i64, "the workload's listed threads (the first task rows)",
+            lambda f: f.nr_work_tasks),
     Derived("seed_key", u64, "rng.seed_key(seed): the first round of every draw's hash",
             lambda f: seed_key(f.scenario.seed)),
     Derived("ring_size", i64, "calendar ticks (power of two)", lambda f: RING_SIZE),
@@ -134,8 +125,6 @@ DERIVED: tuple[Derived, ...] = (
             "buckets)", lambda f: f.row_list_base),
     Derived("row_ring", i64, "buckets in each mass row's ring (power of two)",
             lambda f: ROW_RING),
-    Derived("balance_interval", i64, "ticks between cross-node balancing",
-            lambda f: BALANCE_INTERVAL_TICKS),
     Derived("min_latency_ns", f64, "lowest local latency of the machine, ns", lambda f: min(
         f.scenario.machine.latency_matrix[a][a]
         for a, node in enumerate(f.scenario.machine.nodes) if node.cpus > 0)),

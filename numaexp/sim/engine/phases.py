@@ -15,11 +15,10 @@ import math
 
 import numpy as np
 
-from numaexp.sim.engine.codes import CLK_ALIVE, CLK_TICK, EV_EXIT, EV_PHASE, PAT_SWEEP, RNG_REHOME
+from numaexp.sim.engine.codes import CLK_TICK, PAT_SWEEP, RNG_REHOME
 from numaexp.sim.engine.events import set_progress
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.parallel import requeue_range, row_mass
-from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import PAGE_SIZE
 
 ACTIVE_NONE, ACTIVE_ON, ACTIVE_NEW, ACTIVE_OLD = 0, 1, 2, 3
@@ -222,54 +221,6 @@ def leave_phase(s, t):
         return
     for k in range(s.ph.stream_first[ph], s.ph.stream_first[ph] + s.ph.stream_count[ph]):
         s.st.active[k] = ACTIVE_OLD
-
-
-@jit
-def advance_phases(s, now_ns):
-    """Move every task whose phase ended to its next phase, or let it exit.
-
-    Returns True if any stream changed (the index must be rebuilt).
-    """
-    tk = s.tk
-    changed = False
-    for t in range(s.p.nr_tasks):
-        if not tk.phase_done[t]:
-            continue
-        tk.phase_done[t] = 0
-        changed = True
-        leave_phase(s, t)
-        nxt = tk.phase[t] + 1
-        if nxt > tk.phase_last[t]:
-            tk.phase[t] = -1
-            done_at = tk.finish_ns[t] if tk.finish_ns[t] >= 0 else now_ns
-            tk.finish_ns[t] = done_at + tk.debt[t]
-            trace_event(s, now_ns, EV_EXIT, t, s.tk.cpu[t], 0, 0, 0)
-            task_exit(s, t)
-        else:
-            enter_phase(s, t, nxt, now_ns)
-            trace_event(s, now_ns, EV_PHASE, t, nxt, s.tk.cpu[t], 0, 0)
-    return changed
-
-
-@jit
-def task_exit(s, t):
-    """A thread exits: leave the runqueue, the mm and its NUMA group (``task_numa_free``)."""
-    tk = s.tk
-    tk.alive[t] = 0
-    tk.running[t] = 0
-    tk.rate[t] = 0.0
-    s.cpu.nr_running[tk.cpu[t]] -= 1
-    mm = tk.mm[t]
-    s.mm.users[mm] -= 1
-    s.mm.nr_threads[mm] -= 1
-    s.clk[CLK_ALIVE] -= 1
-    g = tk.numa_group[t]
-    if g >= 0:
-        for i in range(4 * s.p.nr_nodes):
-            s.ng_faults[g, i] -= s.tk_faults[t, i]
-        s.ng.total_faults[g] -= tk.total_numa_faults[t]
-        s.ng.nr_tasks[g] -= 1
-        tk.numa_group[t] = -1
 
 
 @jit

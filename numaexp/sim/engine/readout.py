@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from numaexp.readout import FRAMES, MEMCG_SPECS, VMSTAT_SPECS, Column
-from numaexp.sim.engine.codes import EV_SKIP_VMA, EV_SWAP_NUMA, EVENT_NAMES
+from numaexp.sim.engine.codes import (
+    EV_MIGRATE,
+    EV_SKIP_VMA,
+    EV_SWAP_NUMA,
+    EVENT_NAMES,
+    MOVE_REASONS,
+    TS_DEAD,
+)
 from numaexp.sim.engine.state import Arrays
 from numaexp.sim.kernel.constants import NUMA_MEM, SKIP_REASONS
 from numaexp.sim.kernel.tiering import NBP_CANDIDATES, NBP_RL_NR_CAND, NBP_THRESHOLD
@@ -89,12 +96,17 @@ def _events(view: View):
     ev = view.events
     kind = ev["kind"].astype(np.int64)
     n = len(kind)
-    tasks = view.layout.tasks
+    tasks = view.layout.tasks + view.layout.other_tasks
     names = np.array([f"{t[0]}/{t[1]}" for t in tasks], dtype=object)
     pids = np.array([t[2] for t in tasks], dtype=np.int64)
     task = ev["task"].astype(np.int64)
     is_skip = kind == EV_SKIP_VMA
+    is_move = kind == EV_MIGRATE
     vmas = np.array([f"{p}:{v}" for p, v in view.layout.vmas], dtype=object)
+    reason = _decode(is_skip, np.array(SKIP_REASONS, dtype=object), ev["b"])
+    moved = _decode(is_move, np.array(MOVE_REASONS, dtype=object), ev["c"])
+    reason[is_move] = moved[is_move]
+    levels = np.array(view.layout.sched_levels, dtype=object)
     return {
         "event_time_s": ev["time"] / 1e9,
         "event_name": np.array(EVENT_NAMES, dtype=object)[kind] if n else np.array([], object),
@@ -104,7 +116,8 @@ def _events(view: View):
         "event_dst_cpu": np.where(is_skip, -1, ev["b"]),
         "event_partner": _decode(kind == EV_SWAP_NUMA, names, ev["c"]),
         "event_vma": _decode(is_skip, vmas, ev["a"]),
-        "event_reason": _decode(is_skip, np.array(SKIP_REASONS, dtype=object), ev["b"]),
+        "event_reason": reason,
+        "event_level": _decode(is_move & (ev["d"] >= 0), levels, ev["d"]),
     }
 
 
@@ -136,7 +149,8 @@ DECODERS = {
     "promo_window_candidates": lambda v: (v.arrays.nd_nbp[:, NBP_CANDIDATES]
                                           - v.arrays.nd_nbp[:, NBP_RL_NR_CAND]),
     "alive": lambda v: v.arrays.tk["alive"].astype(bool),
-    "finished": lambda v: ~v.arrays.tk["alive"].astype(bool),
+    "finished": lambda v: v.arrays.tk["state"] == TS_DEAD,
+    "nr_switches": lambda v: v.arrays.tk["nvcsw"] + v.arrays.tk["nivcsw"],
     "locality": lambda v: v.locality.copy(),
     "user_s": lambda v: v.arrays.tk["utime"] / 1e9,
     "system_s": lambda v: stime_run(v.arrays.tk, v.sim_seconds * 1e9) / 1e9,
@@ -174,6 +188,11 @@ def reader(column: Column):
     return _READERS[column.source]
 
 
+TASK_FRAMES = frozenset({"sched", "task_timeseries", "times"})
+"""Frames with one row per workload thread: the first ``len(layout.tasks)`` task rows
+(hidden main threads and the background follow them)."""
+
+
 def read(frame: str, view: View) -> dict[str, np.ndarray]:
     """The simulator-sourced columns of ``frame``, by column key (:attr:`Column.key`).
 
@@ -182,7 +201,11 @@ def read(frame: str, view: View) -> dict[str, np.ndarray]:
     if frame == "events":
         decoded = _events(view)
         return {c.key: decoded[c.source[1:]] for c in FRAMES[frame].columns}
-    return {c.key: reader(c)(view) for c in FRAMES[frame].columns if c.source}
+    columns = {c.key: reader(c)(view) for c in FRAMES[frame].columns if c.source}
+    if frame in TASK_FRAMES:
+        n = len(view.layout.tasks)
+        columns = {key: value[:n] for key, value in columns.items()}
+    return columns
 
 
 def check_sources() -> list[str]:

@@ -1,14 +1,13 @@
 """The tick loop.
 
-Each tick (1/HZ s): pick the running task of every CPU; compute speeds;
-advance every running task (sweeps fault on the marked pages they pass);
-deliver the random-access faults due this tick; run ``task_tick_numa`` (and
-``task_numa_work`` when queued); load-balance; apply phase changes.
+Each tick (1/HZ s): create and wake the tasks due; hand out every CPU's time
+(sweeps fault on the marked pages they pass); deliver the random-access
+faults due this tick; then each CPU's ``scheduler_tick``: ``task_tick_numa``
+of its running task (and ``task_numa_work`` when queued), load tracking and
+periodic load balancing; apply phase changes.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from numaexp.sim.engine.codes import (
     CLK_ALIVE,
@@ -16,7 +15,6 @@ from numaexp.sim.engine.codes import (
     CLK_POLICY_ERROR,
     CLK_TICK,
     PG_CLEAR_QUEUED,
-    RNG_ORDER,
     RUN_DONE,
     RUN_EVENTS_FULL,
     RUN_OK,
@@ -24,53 +22,32 @@ from numaexp.sim.engine.codes import (
     RUN_SEGMENTS_FULL,
     SCHED_FAR_REDRAW,
 )
+from numaexp.sim.engine.cputime import run_cpus
 from numaexp.sim.engine.delivery import (
     advance_row_clocks,
     deliver_random_touch,
     prepare_row_picks,
     redraw_far,
 )
-from numaexp.sim.engine.events import set_progress
-from numaexp.sim.engine.jit import jit, jit_inline
+from numaexp.sim.engine.jit import jit
+from numaexp.sim.engine.lifecycle import advance_phases, sched_events, sim_init
 from numaexp.sim.engine.lists import (
     list_next,
     list_take,
     segment_page,
     segment_take,
 )
-from numaexp.sim.engine.perf import compute_speeds
 from numaexp.sim.engine.phases import (
-    advance_phases,
     build_segments,
-    enter_phase,
     settle_streams,
     update_row_rates,
 )
-from numaexp.sim.engine.rng import rand_u64
-from numaexp.sim.engine.touch import sweep_advance
+from numaexp.sim.kernel.lb import sched_balance_trigger
+from numaexp.sim.kernel.pelt import update_load_avg_tick
 from numaexp.sim.kernel.scan import task_numa_work, task_tick_numa
-from numaexp.sim.kernel.sched import load_balance, sched_pick
 from numaexp.sim.kernel.vmscan import kswapd
 
-
-@jit
-def sim_init(s):
-    """Enter every task's first phase; the index is built by the first :func:`run`."""
-    for t in range(s.p.nr_tasks):
-        enter_phase(s, t, s.tk.phase[t], 0)
-    s.clk[CLK_ALIVE] = s.p.nr_tasks
-    s.clk[CLK_PENDING] = 1
-
-
-@jit_inline
-def _shuffle(s, tick):
-    order = s.tmp_order
-    n = len(order)
-    for i in range(n):
-        order[i] = i
-    for i in range(n - 1, 0, -1):
-        j = np.int64(rand_u64(s.p.seed_key, tick, i, RNG_ORDER) % np.uint64(i + 1))
-        order[i], order[j] = order[j], order[i]
+__all__ = ["run", "sim_init", "task_locality", "tick_once"]
 
 
 @jit
@@ -80,39 +57,8 @@ def tick_once(s):
     tick_ns = s.p.tick_ns
     now = tick * tick_ns
     tk = s.tk
-    sched_pick(s)
-    compute_speeds(s)
-    _shuffle(s, tick)
-    for j in range(s.p.nr_tasks):
-        t = s.tmp_order[j]
-        if not tk.running[t]:
-            tk.rate[t] = 0.0
-            continue
-        avail = tick_ns
-        pay = min(tk.debt[t], avail)
-        tk.debt[t] -= pay
-        avail -= pay
-        used = 0
-        adv = 0.0
-        if tk.phase[t] >= 0 and not tk.phase_done[t] and avail > 0:
-            adv = avail * tk.speed[t]
-            remaining = tk.target[t] - tk.progress[t]
-            used = avail
-            if adv >= remaining:
-                adv = max(remaining, 0.0)
-                used = min(avail, np.int64(adv / tk.speed[t]) + 1)
-                tk.phase_done[t] = 1
-                tk.finish_ns[t] = now + pay + used
-            old = tk.progress[t]
-            set_progress(s, t, old + adv)
-            tk.touches[t] += adv
-            tk.utime[t] += used
-            if s.ph.sweep[tk.phase[t]]:
-                sweep_advance(s, t, old, adv, now)
-        tk.rate[t] = adv / tick_ns
-        ran = pay + used
-        tk.sum_exec_runtime[t] += ran
-        tk.vruntime[t] += ran if ran > 0 else tick_ns
+    sched_events(s, now)
+    run_cpus(s, now)
     update_row_rates(s, 0)
     prepare_row_picks(s)
     for t in range(s.p.nr_tasks):
@@ -135,14 +81,18 @@ def tick_once(s):
         page = segment_page(s, i, lo)
         if page >= 0:
             deliver_random_touch(s, page, now)
-    # NUMA scanning, paced by runtime
+    # scheduler_tick of each CPU: NUMA scanning of the running task (paced by its
+    # runtime), load tracking, periodic load balancing
     if s.p.mode != 0:
-        for t in range(s.p.nr_tasks):
-            if tk.running[t] and task_tick_numa(s, t):
+        for c in range(s.p.nr_cpus):
+            t = s.cpu.curr[c]
+            if t >= 0 and tk.mm[t] >= 0 and task_tick_numa(s, t):
                 task_numa_work(s, t)
     if s.p.demotion_enabled:
         kswapd(s, now)
-    load_balance(s, now, tick)
+    update_load_avg_tick(s, tick_ns)
+    for c in range(s.p.nr_cpus):
+        sched_balance_trigger(s, c, tick, now + tick_ns)
     if tick % (s.p.ring_size >> 1) == 0:
         redraw_far(s, s.p.far_list, SCHED_FAR_REDRAW)
     if advance_phases(s, now + tick_ns):

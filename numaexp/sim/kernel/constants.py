@@ -112,7 +112,60 @@ ACTIVE_NODE_FRACTION = 3
 NUMA_PERIOD_SLOTS = 10
 NUMA_PERIOD_THRESHOLD = 7
 MAX_SCAN_WINDOW = 2560
-CACHE_NICE_TRIES = 2
 SD_NUMA_IMBALANCE_PCT = 117  # sd->imbalance_pct of a NUMA sched domain (sd_init)
 MSEC_PER_SEC = 1000
 NSEC_PER_MSEC = 1_000_000
+
+# sched_domain flags (include/linux/sched/sd_flags.h, bit order of the SD_FLAG list)
+SD_BALANCE_NEWIDLE = 1 << 0
+SD_BALANCE_EXEC = 1 << 1
+SD_BALANCE_FORK = 1 << 2
+SD_BALANCE_WAKE = 1 << 3
+SD_WAKE_AFFINE = 1 << 4
+SD_ASYM_CPUCAPACITY = 1 << 5
+SD_ASYM_CPUCAPACITY_FULL = 1 << 6
+SD_SHARE_CPUCAPACITY = 1 << 7
+SD_CLUSTER = 1 << 8
+SD_SHARE_LLC = 1 << 9
+SD_SERIALIZE = 1 << 10
+SD_ASYM_PACKING = 1 << 11
+SD_PREFER_SIBLING = 1 << 12
+SD_OVERLAP = 1 << 13
+SD_NUMA = 1 << 14
+SD_DEGENERATE_GROUPS_MASK = (SD_BALANCE_NEWIDLE | SD_BALANCE_EXEC | SD_BALANCE_FORK
+                             | SD_BALANCE_WAKE | SD_ASYM_CPUCAPACITY | SD_ASYM_CPUCAPACITY_FULL
+                             | SD_SHARE_CPUCAPACITY | SD_CLUSTER | SD_SHARE_LLC | SD_SERIALIZE
+                             | SD_ASYM_PACKING | SD_PREFER_SIBLING | SD_OVERLAP | SD_NUMA)
+"""Flags marked SDF_NEEDS_GROUPS: meaningless in a domain with one group."""
+SD_FLAG_NAMES = ("SD_BALANCE_NEWIDLE", "SD_BALANCE_EXEC", "SD_BALANCE_FORK", "SD_BALANCE_WAKE",
+                 "SD_WAKE_AFFINE", "SD_ASYM_CPUCAPACITY", "SD_ASYM_CPUCAPACITY_FULL",
+                 "SD_SHARE_CPUCAPACITY", "SD_CLUSTER", "SD_SHARE_LLC", "SD_SERIALIZE",
+                 "SD_ASYM_PACKING", "SD_PREFER_SIBLING", "SD_OVERLAP", "SD_NUMA")
+"""Names of the flag bits, in bit order (debugfs ``sched/domains/cpuN/domainM/flags``)."""
+RECLAIM_DISTANCE = 30  # node_reclaim_distance: NUMA levels beyond it neither fork- nor wake-balance
+
+# enum cpu_idle_type
+CPU_NOT_IDLE, CPU_IDLE, CPU_NEWLY_IDLE = 0, 1, 2
+# enum group_type, in pulling priority
+GROUP_HAS_SPARE, GROUP_FULLY_BUSY, GROUP_MISFIT_TASK, GROUP_SMT_BALANCE, GROUP_ASYM_PACKING, \
+    GROUP_IMBALANCED, GROUP_OVERLOADED = range(7)
+GROUP_TYPE_NAMES = ("has_spare", "fully_busy", "misfit_task", "smt_balance", "asym_packing",
+                    "imbalanced", "overloaded")
+# enum migration_type
+MIGRATE_LOAD, MIGRATE_UTIL, MIGRATE_TASK, MIGRATE_MISFIT = range(4)
+# enum fbq_type
+FBQ_REGULAR, FBQ_REMOTE, FBQ_ALL = range(3)
+# lb_env flags
+LBF_ALL_PINNED = 0x01
+LBF_NEED_BREAK = 0x02
+LBF_DST_PINNED = 0x04
+LBF_SOME_PINNED = 0x08
+LBF_ACTIVE_LB = 0x10
+
+SCHED_NR_MIGRATE_BREAK = 32  # tasks detached before a breather (8 under PREEMPT_RT)
+SYSCTL_SCHED_NR_MIGRATE = 32  # sysctl_sched_nr_migrate: most tasks examined per balance
+SYSCTL_SCHED_MIGRATION_COST_NS = 500_000  # task_hot's window
+MAX_PINNED_INTERVAL = 512  # ms: most a balance interval grows while every task is pinned
+SYSCTL_SCHED_BASE_SLICE_NS = 700_000  # normalized; times 1 + ilog2(min(CPUs, 8))
+NICE_0_LOAD = 1024  # scale_load_down(NICE_0_LOAD): load of one busy nice-0 task
+WAKEE_FLIPS_DECAY_JIFFIES_HZ = 1  # record_wakee halves wakee_flips once per HZ jiffies

@@ -47,7 +47,8 @@ from numaexp.sim.kernel.scan_period import (
     task_scan_min_of,
     update_task_scan_period,
 )
-from numaexp.sim.kernel.taskmig import sched_setnuma, task_numa_migrate
+from numaexp.sim.kernel.sched import sched_setnuma
+from numaexp.sim.kernel.taskmig import task_numa_migrate
 from numaexp.sim.kernel.weights import (
     NUMA_DIRECT,
     NUMA_GLUELESS_MESH,

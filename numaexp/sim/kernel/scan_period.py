@@ -208,6 +208,13 @@ def msecs_to_jiffies(ms, hz):
 
 
 @jit_inline
+def jiffies_to_msecs(j, hz):
+    """``jiffies_to_msecs``: ticks to ms, rounded up (exact when HZ divides 1000; at HZ 300
+    the 64-bit kernel computes ``DIV_ROUND_UP(j * 10, 3)``)."""
+    return (j * 1000 + hz - 1) // hz
+
+
+@jit_inline
 def jiffies_ms(s):
     """``jiffies_to_msecs(jiffies)``: the current tick in ms."""
-    return (s.clk[CLK_TICK] * 1000) // s.p.hz
+    return jiffies_to_msecs(s.clk[CLK_TICK], s.p.hz)

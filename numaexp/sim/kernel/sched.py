@@ -1,20 +1,128 @@
-"""CPU scheduling: who runs on each CPU, task moves, and a simple load balancer.
+"""Runqueues (kernel/sched/core.c, fair.c): enqueue, dequeue, CPU changes, NUMA accounting.
 
-Departures from CFS, by design: every task is always runnable (the
-workloads are CPU-bound threads), each CPU runs the task with the smallest
-vruntime for a whole tick (time sharing at tick granularity), every task has
-the load of one busy nice-0 task (``task_h_load`` = 1024), and the regular
-load balancer is reduced to the rules in :func:`load_balance`.
+Each CPU's runnable tasks are on its ``cfs_tasks`` list (most recently picked
+first), and the CPU counts them (``nr_running``), those with a preferred node
+(``nr_numa_running``) and those on it (``nr_preferred_running``) as
+``account_numa_enqueue`` does. A task that sleeps leaves the list but keeps
+its CPU (``task_cpu``) until it wakes up.
+
+Time sharing is the engine's (:mod:`numaexp.sim.engine.cputime`): each tick,
+a CPU hands its time out by ``vruntime``. Departure from EEVDF: a task's
+``vruntime`` is its CPU time, lifted to the runqueue's ``min_vruntime`` when it
+arrives (a woken or new task one ns below it, so that it runs first in the
+tick it arrives in: wake-up preemption at tick granularity); there are no
+deadlines, lags or slices.
 """
 
 from __future__ import annotations
 
-from numaexp.sim.engine.codes import EV_LB_MOVE
+from numaexp.sim.engine.codes import CLK_RD_OVERLOADED, EV_MIGRATE, TS_RUNNABLE
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.trace import trace_event
-from numaexp.sim.kernel.constants import CACHE_NICE_TRIES, NUMA_IMBALANCE_MIN, NUMA_NO_NODE
+from numaexp.sim.kernel.constants import NUMA_IMBALANCE_MIN, NUMA_NO_NODE
 from numaexp.sim.kernel.scan_period import task_scan_start_of
-from numaexp.sim.kernel.weights import group_weight, task_weight
+
+
+@jit_inline
+def idle_cpu(s, c):
+    """``idle_cpu``: no task runnable on CPU ``c``."""
+    return s.cpu.nr_running[c] == 0
+
+
+@jit_inline
+def task_node(s, t):
+    """``task_node``: the node of the task's CPU."""
+    return s.cpu.node[s.tk.cpu[t]]
+
+
+@jit_inline
+def account_numa_enqueue(s, c, t):
+    """``account_numa_enqueue``."""
+    pref = s.tk.numa_preferred_nid[t]
+    s.cpu.nr_numa_running[c] += pref != NUMA_NO_NODE
+    s.cpu.nr_preferred_running[c] += pref == s.cpu.node[c]
+
+
+@jit_inline
+def account_numa_dequeue(s, c, t):
+    """``account_numa_dequeue``."""
+    pref = s.tk.numa_preferred_nid[t]
+    s.cpu.nr_numa_running[c] -= pref != NUMA_NO_NODE
+    s.cpu.nr_preferred_running[c] -= pref == s.cpu.node[c]
+
+
+@jit
+def rq_list_add(s, c, t):
+    """Put ``t`` at the head of CPU ``c``'s ``cfs_tasks`` (``list_add``)."""
+    head = s.cpu.rq_head[c]
+    s.tk.rq_prev[t] = -1
+    s.tk.rq_next[t] = head
+    if head >= 0:
+        s.tk.rq_prev[head] = t
+    else:
+        s.cpu.rq_tail[c] = t
+    s.cpu.rq_head[c] = t
+
+
+@jit
+def rq_list_del(s, c, t):
+    """Take ``t`` off CPU ``c``'s ``cfs_tasks``."""
+    prev = s.tk.rq_prev[t]
+    nxt = s.tk.rq_next[t]
+    if prev >= 0:
+        s.tk.rq_next[prev] = nxt
+    else:
+        s.cpu.rq_head[c] = nxt
+    if nxt >= 0:
+        s.tk.rq_prev[nxt] = prev
+    else:
+        s.cpu.rq_tail[c] = prev
+    s.tk.rq_next[t] = -1
+    s.tk.rq_prev[t] = -1
+
+
+@jit
+def rq_list_move_head(s, c, t):
+    """``list_move(&p->se.group_node, &rq->cfs_tasks)``: ``t`` to the head."""
+    if s.cpu.rq_head[c] != t:
+        rq_list_del(s, c, t)
+        rq_list_add(s, c, t)
+
+
+@jit
+def activate_task(s, t, c, arrival):
+    """``activate_task``: queue ``t`` on CPU ``c`` (its CPU).
+
+    ``arrival`` places a woken or new task just below the runqueue's
+    ``min_vruntime``; a migrated task only catches up with it.
+    """
+    if s.tk.on_rq[t]:
+        return
+    s.tk.on_rq[t] = 1
+    s.tk.state[t] = TS_RUNNABLE
+    s.cpu.nr_running[c] += 1
+    if s.cpu.nr_running[c] >= 2:  # add_nr_running
+        s.clk[CLK_RD_OVERLOADED] = 1
+    s.cpu.idle_stamp[c] = 0
+    account_numa_enqueue(s, c, t)
+    rq_list_add(s, c, t)
+    floor = s.cpu.min_vruntime[c] - (1 if arrival else 0)
+    if s.tk.vruntime[t] < floor:
+        s.tk.vruntime[t] = floor
+
+
+@jit
+def deactivate_task(s, t):
+    """``deactivate_task``: take ``t`` off its CPU's runqueue (it sleeps, exits or moves)."""
+    if not s.tk.on_rq[t]:
+        return
+    c = s.tk.cpu[t]
+    s.tk.on_rq[t] = 0
+    s.cpu.nr_running[c] -= 1
+    account_numa_dequeue(s, c, t)
+    rq_list_del(s, c, t)
+    if s.cpu.curr[c] == t:
+        s.cpu.curr[c] = -1
 
 
 @jit_inline
@@ -26,7 +134,7 @@ def update_scan_period(s, t, new_cpu):
     """
     if s.p.mode == 0:
         return
-    if not s.tk.has_faults[t] or not s.tk.alive[t]:
+    if not s.tk.has_faults[t] or s.tk.mm[t] < 0:
         return
     src_nid = s.cpu.node[s.tk.cpu[t]]
     dst_nid = s.cpu.node[new_cpu]
@@ -40,215 +148,51 @@ def update_scan_period(s, t, new_cpu):
 
 
 @jit
-def set_task_cpu(s, t, new_cpu):
-    """Move task ``t`` to ``new_cpu`` (``set_task_cpu`` + enqueue).
+def set_task_cpu(s, t, new_cpu, now_ns, reason, level):
+    """``set_task_cpu``: move task ``t`` to ``new_cpu`` (re-queued there if it was queued).
 
-    Calls :func:`update_scan_period` as ``migrate_task_rq_fair`` does, and
-    places the task at the destination's ``min_vruntime`` if it was behind.
+    Runs ``migrate_task_rq_fair`` (``update_scan_period``), counts
+    ``se.nr_migrations`` and traces ``sched_migrate_task`` with the move's
+    ``reason`` (``MOVE_*``) and the sched-domain ``level`` that moved it (-1:
+    none).
     """
     old = s.tk.cpu[t]
     if old == new_cpu:
         return
+    queued = s.tk.on_rq[t]
+    if queued:
+        deactivate_task(s, t)
+    trace_event(s, now_ns, EV_MIGRATE, t, old, new_cpu, reason, level)
     update_scan_period(s, t, new_cpu)
-    s.cpu.nr_running[old] -= 1
-    s.cpu.nr_running[new_cpu] += 1
+    # PELT: the task's averages leave the old CPU's sums and join the new one's
+    s.cpu.load_avg[old] -= s.tk.load_avg[t]
+    s.cpu.util_avg[old] -= s.tk.util_avg[t]
+    s.cpu.load_avg[new_cpu] += s.tk.load_avg[t]
+    s.cpu.util_avg[new_cpu] += s.tk.util_avg[t]
     s.tk.cpu[t] = new_cpu
-    if s.tk.vruntime[t] < s.cpu.min_vruntime[new_cpu]:
-        s.tk.vruntime[t] = s.cpu.min_vruntime[new_cpu]
+    s.tk.nr_migrations[t] += 1
+    if queued:
+        activate_task(s, t, new_cpu, False)
 
 
 @jit
-def sched_pick(s):
-    """Choose the task that runs on each CPU this tick (smallest vruntime)."""
-    curr = s.cpu.curr
-    tk = s.tk
-    for c in range(s.p.nr_cpus):
-        curr[c] = -1
-    for t in range(s.p.nr_tasks):
-        tk.running[t] = 0
-        if not tk.alive[t]:
-            continue
-        c = tk.cpu[t]
-        cur = curr[c]
-        if cur < 0 or tk.vruntime[t] < tk.vruntime[cur]:
-            curr[c] = t
-    for c in range(s.p.nr_cpus):
-        cur = curr[c]
-        if cur >= 0:
-            tk.running[cur] = 1
-            s.cpu.min_vruntime[c] = tk.vruntime[cur]
+def sched_setnuma(s, t, nid):
+    """``sched_setnuma``: change the preferred node (re-counted on the runqueue)."""
+    queued = s.tk.on_rq[t]
+    c = s.tk.cpu[t]
+    if queued:
+        account_numa_dequeue(s, c, t)
+    s.tk.numa_preferred_nid[t] = nid
+    if queued:
+        account_numa_enqueue(s, c, t)
 
 
 @jit_inline
 def adjust_numa_imbalance(imbalance, dst_running, imb_numa_nr):
-    """``adjust_numa_imbalance``: allow a small imbalance while lightly loaded."""
+    """``adjust_numa_imbalance``: allow a small imbalance while the destination is lightly
+    loaded (up to ``NUMA_IMBALANCE_MIN`` tasks while it runs at most ``imb_numa_nr``)."""
     if dst_running > imb_numa_nr:
         return imbalance
     if imbalance <= NUMA_IMBALANCE_MIN:
         return 0
     return imbalance
-
-
-@jit
-def nr_preferred_running(s, c):
-    """Tasks on CPU ``c``, and how many of them are on their preferred node."""
-    nid = s.cpu.node[c]
-    nr = 0
-    pref = 0
-    for t in range(s.p.nr_tasks):
-        if s.tk.alive[t] and s.tk.cpu[t] == c:
-            nr += 1
-            if s.tk.numa_preferred_nid[t] == nid:
-                pref += 1
-    return nr, pref
-
-
-@jit
-def migrate_degrades_locality(s, t, src_cpu, dst_cpu, dst_idle):
-    """``migrate_degrades_locality``: 1 degrades, 0 improves, -1 no opinion."""
-    if s.p.mode == 0 or not s.tk.has_faults[t]:
-        return -1
-    src_nid = s.cpu.node[src_cpu]
-    dst_nid = s.cpu.node[dst_cpu]
-    if src_nid == dst_nid:
-        return -1
-    pref = s.tk.numa_preferred_nid[t]
-    if src_nid == pref:
-        nr, nr_pref = nr_preferred_running(s, src_cpu)
-        return 1 if nr > nr_pref else -1
-    if dst_nid == pref:
-        return 0
-    if dst_idle:
-        return -1
-    dist = s.nd_distance[src_nid, dst_nid]
-    if s.tk.numa_group[t] >= 0:
-        src_w = group_weight(s, t, src_nid, dist)
-        dst_w = group_weight(s, t, dst_nid, dist)
-    else:
-        src_w = task_weight(s, t, src_nid, dist)
-        dst_w = task_weight(s, t, dst_nid, dist)
-    return 1 if dst_w < src_w else 0
-
-
-@jit
-def _can_migrate(s, t, src_cpu, dst_cpu, allow_running):
-    """``can_migrate_task``, reduced: allowed CPU, not running (unless active
-    balancing), and not degrading NUMA locality unless balancing failed more
-    than ``cache_nice_tries`` times."""
-    if not s.tk.alive[t] or s.tk.cpu[t] != src_cpu or not s.tk_allowed[t, dst_cpu]:
-        return False
-    if s.cpu.curr[src_cpu] == t and not allow_running:
-        return False
-    if s.cpu.node[src_cpu] != s.cpu.node[dst_cpu]:
-        if migrate_degrades_locality(s, t, src_cpu, dst_cpu, s.cpu.nr_running[dst_cpu] == 0) == 1:
-            if s.tk.nr_balance_failed[t] <= CACHE_NICE_TRIES:
-                s.tk.nr_balance_failed[t] += 1
-                return False
-    return True
-
-
-@jit
-def _pull_one(s, src_cpu, dst_cpu, allow_running, now_ns):
-    """Move one task from ``src_cpu`` to ``dst_cpu``, preferring tasks whose
-    preferred node is the destination. Returns True if one moved."""
-    best = -1
-    best_key = 3
-    dst_nid = s.cpu.node[dst_cpu]
-    for t in range(s.p.nr_tasks):
-        if s.tk.cpu[t] != src_cpu or not s.tk.alive[t]:
-            continue
-        if not _can_migrate(s, t, src_cpu, dst_cpu, allow_running):
-            continue
-        pref = s.tk.numa_preferred_nid[t]
-        key = 0 if pref == dst_nid else (1 if pref == NUMA_NO_NODE else 2)
-        if key < best_key:
-            best_key = key
-            best = t
-    if best < 0:
-        return False
-    set_task_cpu(s, best, dst_cpu)
-    s.tk.nr_balance_failed[best] = 0
-    trace_event(s, now_ns, EV_LB_MOVE, best, src_cpu, dst_cpu, s.cpu.node[src_cpu], dst_nid)
-    return True
-
-
-@jit
-def load_balance(s, now_ns, tick):
-    """The regular load balancer, reduced to three rules.
-
-    1. Every tick, an idle CPU pulls a waiting task: from its own node
-       first, else from the busiest CPU of another node (``can_migrate_task``
-       refuses tasks whose move degrades NUMA locality until balancing has
-       failed ``cache_nice_tries`` times).
-    2. Every tick, CPUs of one node even out (a CPU with two more tasks than
-       another gives one away).
-    3. Every ``balance_interval`` ticks, a node with idle CPUs pulls a task
-       from the node with the most tasks when ``sibling_imbalance`` (the
-       difference of running tasks) survives ``adjust_numa_imbalance`` and
-       the halving of ``calculate_imbalance``: nodes may differ by up to
-       ``NUMA_IMBALANCE_MIN`` tasks while lightly loaded, so NUMA placement
-       is not undone.
-    """
-    nc = s.p.nr_cpus
-    nr = s.cpu.nr_running
-    node = s.cpu.node
-    # rules 1 and 2 (only when some CPU has a waiting task)
-    waiting = False
-    for c in range(nc):
-        if nr[c] >= 2:
-            waiting = True
-            break
-    for c in range(nc if waiting else 0):
-        target_room = nr[c] == 0
-        for src in range(nc):
-            if src == c or nr[src] < 2:
-                continue
-            if node[src] != node[c] and not target_room:
-                continue
-            if node[src] == node[c] and nr[src] - nr[c] < 2:
-                continue
-            if _pull_one(s, src, c, False, now_ns):
-                break
-    # rule 3
-    if tick % s.p.balance_interval != 0 or s.p.nr_nodes < 2:
-        return
-    nn = s.p.nr_nodes
-    per_node = s.tmp_node_counts[0]
-    idle = s.tmp_node_counts[1]
-    for n in range(nn):
-        per_node[n] = 0
-        idle[n] = 0
-    for c in range(nc):
-        per_node[node[c]] += nr[c]
-        if nr[c] == 0:
-            idle[node[c]] += 1
-    for dst in range(nn):
-        if idle[dst] == 0:
-            continue
-        busiest = -1
-        for a in range(nn):
-            if a != dst and (busiest < 0 or per_node[a] > per_node[busiest]):
-                busiest = a
-        if busiest < 0 or per_node[busiest] == 0:
-            continue
-        imbalance = per_node[busiest] - per_node[dst]
-        if imbalance <= 0:
-            continue
-        imbalance = adjust_numa_imbalance(imbalance, per_node[dst] + 1, s.p.imb_numa_nr) >> 1
-        if imbalance <= 0:
-            continue
-        dst_cpu = -1
-        for c in range(nc):
-            if node[c] == dst and nr[c] == 0:
-                dst_cpu = c
-                break
-        moved = False
-        for src in range(nc):
-            if node[src] == busiest and nr[src] > 0:
-                if _pull_one(s, src, dst_cpu, True, now_ns):
-                    moved = True
-                    break
-        if moved:
-            per_node[busiest] -= 1
-            per_node[dst] += 1
-            idle[dst] -= 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numaexp.sim.engine.codes import EV_MOVE_NUMA, EV_STICK_NUMA, EV_SWAP_NUMA
+from numaexp.sim.engine.codes import EV_MOVE_NUMA, EV_STICK_NUMA, EV_SWAP_NUMA, MOVE_NUMA, MOVE_SWAP
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import (
@@ -32,14 +32,12 @@ from numaexp.sim.kernel.constants import (
     SCHED_CAPACITY_SCALE,
     SMALLIMP,
 )
-from numaexp.sim.kernel.sched import adjust_numa_imbalance, set_task_cpu
+from numaexp.sim.kernel.pelt import cpu_load, cpu_runnable, cpu_util_cfs, task_h_load
+from numaexp.sim.kernel.sched import adjust_numa_imbalance, sched_setnuma, set_task_cpu
 from numaexp.sim.kernel.weights import NUMA_BACKPLANE, group_weight, task_weight
 
 SRC, DST = 0, 1
 """Rows of ``State.tmp_numa_stats``: ``env->src_stats`` and ``env->dst_stats``."""
-
-TASK_H_LOAD = SCHED_CAPACITY_SCALE
-
 
 @jit_inline
 def cdiv(a, b):
@@ -157,9 +155,9 @@ def update_numa_stats(s, env, ns, nid, find_idle):
     first = s.nd.first_cpu[nid]
     for cpu in range(first, first + s.nd.cpus[nid]):
         nr = s.cpu.nr_running[cpu]
-        ns.load += nr * TASK_H_LOAD
-        ns.runnable += nr * TASK_H_LOAD
-        ns.util += SCHED_CAPACITY_SCALE if nr > 0 else 0
+        ns.load += cpu_load(s, cpu)
+        ns.runnable += cpu_runnable(s, cpu)
+        ns.util += cpu_util_cfs(s, cpu)
         ns.nr_running += nr
         ns.compute_capacity += SCHED_CAPACITY_SCALE
         if find_idle and nr == 0:
@@ -238,7 +236,7 @@ def task_numa_compare(s, env, taskimp, groupimp, maymove):
             src_nid, dst_nid, dst_stats.node_type == NODE_HAS_SPARE,
             task_weight(s, cur, src_nid, dist), task_weight(s, cur, dst_nid, dist),
             group_weight(s, cur, src_nid, dist), group_weight(s, cur, dst_nid, dist),
-            TASK_H_LOAD - TASK_H_LOAD, src_stats.load, dst_stats.load,
+            task_h_load(s, p) - task_h_load(s, cur), src_stats.load, dst_stats.load,
             src_stats.compute_capacity, dst_stats.compute_capacity)
         if action == CMP_SKIP:
             return False
@@ -281,7 +279,7 @@ def task_numa_find_cpu(s, env, taskimp, groupimp):
                 task_numa_assign(s, env, -1, 0)
                 return
     else:
-        load = TASK_H_LOAD
+        load = task_h_load(s, p)
         maymove = not load_too_imbalanced(
             src_stats.load - load, dst_stats.load + load, src_stats.compute_capacity,
             dst_stats.compute_capacity, src_stats.load, dst_stats.load)
@@ -293,12 +291,6 @@ def task_numa_find_cpu(s, env, taskimp, groupimp):
         env.dst_cpu = cpu
         if task_numa_compare(s, env, taskimp, groupimp, maymove):
             break
-
-
-@jit
-def sched_setnuma(s, t, nid):
-    """``sched_setnuma``: change the preferred node."""
-    s.tk.numa_preferred_nid[t] = nid
 
 
 @jit
@@ -324,7 +316,7 @@ def migrate_task_to(s, t, cpu, now_ns):
     """``migrate_task_to``: move ``t`` to ``cpu``; counts ``numa_task_migrated`` (RFC patch 1)."""
     src = s.tk.cpu[t]
     trace_event(s, now_ns, EV_MOVE_NUMA, t, src, cpu, s.cpu.node[src], s.cpu.node[cpu])
-    set_task_cpu(s, t, cpu)
+    set_task_cpu(s, t, cpu, now_ns, MOVE_NUMA, -1)
     # t runs on its new CPU from now on (stop_one_cpu): later searches this tick see it there
     if s.cpu.curr[src] == t:
         s.cpu.curr[src] = -1
@@ -339,8 +331,8 @@ def migrate_swap(s, p, cur, target_cpu, curr_cpu, now_ns):
     """``migrate_swap``: exchange CPUs of ``p`` and ``cur``; ``__migrate_swap_task``
     runs for each, so ``numa_task_swapped`` counts on both (RFC patch 1)."""
     trace_event(s, now_ns, EV_SWAP_NUMA, p, curr_cpu, target_cpu, cur, 0)
-    set_task_cpu(s, p, target_cpu)
-    set_task_cpu(s, cur, curr_cpu)
+    set_task_cpu(s, p, target_cpu, now_ns, MOVE_SWAP, -1)
+    set_task_cpu(s, cur, curr_cpu, now_ns, MOVE_SWAP, -1)
     # migrate_swap_stop exchanges the two running tasks: later searches this tick
     # must see each on its new CPU (else several tasks could swap with one partner)
     s.cpu.curr[target_cpu] = p
@@ -364,14 +356,15 @@ def task_numa_migrate(s, t, now_ns):
     env.dst_cpu = 0
     env.dst_nid = 0
     env.dist = 0
-    env.imbalance_pct = s.p.imbalance_pct
-    env.imb_numa_nr = s.p.imb_numa_nr
     env.best_task = -1
     env.best_imp = 0
     env.best_cpu = -1
-    if not s.p.has_numa_domain:
+    sd = s.cpu.sd_numa[env.src_cpu]
+    if sd < 0:
         sched_setnuma(s, t, env.src_nid)
         return 1
+    env.imbalance_pct = 100 + (s.sd.imbalance_pct[sd] - 100) // 2
+    env.imb_numa_nr = s.sd.imb_numa_nr[sd]
     src_nid = env.src_nid
     env.dst_nid = s.tk.numa_preferred_nid[t]
     dist = s.nd_distance[src_nid, env.dst_nid]

@@ -3,9 +3,8 @@
 Each builder returns the arrays of one part of the state (:mod:`.nodes`,
 :mod:`.memory`, :mod:`.tasks`, :mod:`.streams`, :mod:`.lists`, and the
 parameter record of :mod:`numaexp.sim.engine.params`); :func:`build_state`
-puts them together. The build also models what happens before the first
-tick: process creation (``init_numa_balancing``), placement of new threads
-on CPUs, and pre-population of ``first_touch_node`` VMAs.
+puts them together. The build also pre-populates of ``first_touch_node`` VMAs; the machine's
+sched domains (:mod:`.domains`).
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from numaexp.model.policy import POLICY_CONTEXT_DTYPE
 from numaexp.model.scenario import Scenario
 from numaexp.readout import Labels
 from numaexp.sim.engine import state as S
+from numaexp.sim.engine.build.domains import build_domains, level_names, llc_ids
 from numaexp.sim.engine.build.lists import build_lists, initial_segment_index, list_layout
 from numaexp.sim.engine.build.memory import build_memory, build_pages, pending_counts, prepopulate
 from numaexp.sim.engine.build.nodes import (
@@ -30,13 +30,15 @@ from numaexp.sim.engine.build.nodes import (
     build_zonelist,
 )
 from numaexp.sim.engine.build.streams import build_streams
-from numaexp.sim.engine.build.tasks import build_tasks, init_numa_balancing, place_new_tasks
+from numaexp.sim.engine.build.tasks import build_tasks, link_phases
 from numaexp.sim.engine.codes import GUIDE_CELLS, NR_CLK
 from numaexp.sim.engine.dtypes import (
     EVENT_DTYPE,
     GROUP_DTYPE,
+    LB_ENV_DTYPE,
     NUMA_STATS_DTYPE,
     NUMA_STATS_SLOTS,
+    SG_LB_STATS_DTYPE,
     TASK_NUMA_ENV_DTYPE,
 )
 from numaexp.sim.engine.parallel import MASS_CHUNK
@@ -57,6 +59,8 @@ class Layout(Labels):
     processes: tuple[str, ...] = ()
     vmas: tuple[tuple[str, str], ...] = ()  # (process, vma)
     task_specs: tuple[tuple[int, int], ...] = ()  # (process index, thread index) per task
+    other_tasks: tuple[tuple[str, str, int, str], ...] = ()  # hidden mains, background
+    sched_levels: tuple[str, ...] = ()  # name of each sched-domain level (build.domains)
 
 
 def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
@@ -76,25 +80,28 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
     cg_index = {cg.path: i for i, cg in enumerate(cgroups)}
 
     nodes = build_nodes(scenario)
+    domains = build_domains(machine)
     cpus = build_cpus(scenario)
+    cpus["sd"] = domains.cpu_sd
+    cpus["sd_llc"] = domains.cpu_llc
+    cpus["sd_numa"] = domains.cpu_numa
+    cpus["llc_id"], cpus["llc_size"] = llc_ids(domains)
     memory = build_memory(workload, cg_index)
     tasks = build_tasks(scenario, cg_index)
     nt = len(tasks.tasks)
-    memory.mms["users"] = tasks.mm_users
-    memory.mms["nr_threads"] = tasks.mm_users
     streams = build_streams(scenario, tasks.rows, memory.vmas,
                             [int(x) for x in memory.mms["vma_first"]])
-    tasks.tasks["phase"] = streams.first_phase
-    tasks.tasks["phase_last"] = streams.last_phase
+    link_phases(tasks, streams.first_phase, streams.last_phase, len(streams.phases))
+    phases = np.concatenate([streams.phases, tasks.background_phases])
     row_list_base = list_layout(streams)
-    init_numa_balancing(scenario, tasks, memory.mms)
-    place_new_tasks(tasks.tasks, tasks.allowed, cpus, nodes)
 
     pages = build_pages(memory.nr_pages)
     cg_node_pages = np.zeros((len(cgroups), nn), dtype=np.int64)
     prepopulate(memory, pages, nodes, cg_node_pages)
     facts = Facts(scenario=scenario, nr_tasks=nt, nr_pages=memory.nr_pages,
-                  nr_cgroups=len(cgroups), row_list_base=row_list_base)
+                  nr_cgroups=len(cgroups), row_list_base=row_list_base,
+                  nr_work_tasks=len(tasks.rows))
+    work = max(nt, machine.nr_cpus)
     nr_streams = len(streams.streams)
     picks = max(len(streams.mr_streams), 1)
     arrays = S.Arrays(
@@ -106,9 +113,11 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         nd=nodes, nd_nbp=build_promotion_state(scenario), nd_distance=build_distance(scenario),
         nd_zonelist=build_zonelist(scenario), nd_latency=build_latency(scenario),
         nd_link_bw=build_link_bandwidth(scenario),
-        cpu=cpus, st=streams.streams,
+        cpu=cpus, sd=domains.sd, grp=domains.sg, sd_grp=domains.sd_groups,
+        sd_grp_flags=domains.sd_group_flags, spans=domains.spans, span_cpus=domains.span_cpus,
+        st=streams.streams,
         st_mass=np.zeros((len(streams.massrows), nn), dtype=np.float64),
-        mr=streams.massrows, mr_streams=streams.mr_streams, ph=streams.phases,
+        mr=streams.massrows, mr_streams=streams.mr_streams, ph=phases,
         rg=streams.regions,
         **initial_segment_index(nr_streams, len(memory.objects) - 1),
         **build_lists(streams, memory.objects, row_list_base),
@@ -119,14 +128,20 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         cnt_node_vm=np.zeros((nn, NR_VM), dtype=np.int64),
         ev=np.zeros(EVENTS_CAPACITY, dtype=EVENT_DTYPE), ev_count=np.zeros(2, dtype=np.int64),
         clk=np.zeros(NR_CLK, dtype=np.int64),
-        tmp_order=np.arange(nt, dtype=np.int64),
+        tmp_round_task=np.zeros(work, dtype=np.int64),
+        tmp_round_cpu=np.zeros(work, dtype=np.int64),
+        tmp_round_start=np.zeros(work, dtype=np.int64),
+        tmp_round_key=np.zeros(work, dtype=np.float64),
+        tmp_round_idx=np.zeros(work, dtype=np.int64),
         tmp_task_f=np.zeros((nt, nn), dtype=np.float64),
         tmp_speed_key=np.zeros((nt, 3), dtype=np.int64),
         tmp_node_f=np.zeros((3, nn), dtype=np.float64),
         tmp_link_f=np.zeros((2, nn, nn), dtype=np.float64),
         tmp_env=np.zeros(1, dtype=TASK_NUMA_ENV_DTYPE),
         tmp_numa_stats=np.zeros(NUMA_STATS_SLOTS, dtype=NUMA_STATS_DTYPE),
-        tmp_node_counts=np.zeros((2, nn), dtype=np.int64),
+        tmp_sgs=np.zeros(3, dtype=SG_LB_STATS_DTYPE),
+        tmp_lb_env=np.zeros(2, dtype=LB_ENV_DTYPE),
+        tmp_lb_cpus=np.zeros(machine.nr_cpus, dtype=np.uint8),
         tmp_bounds=np.zeros((2, 2 * nr_streams + 2), dtype=np.int64),
         tmp_mass=np.zeros((max(1, -(-int(streams.streams["n"].max(initial=1)) // MASS_CHUNK)),
                            nn), dtype=np.float64),
@@ -143,5 +158,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         processes=tuple(p.name for p in workload.processes),
         vmas=tuple(memory.vma_names),
         task_specs=tuple(tasks.specs),
+        other_tasks=tuple(tasks.other_names),
+        sched_levels=level_names(machine),
     )
     return arrays, layout

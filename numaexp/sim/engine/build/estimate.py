@@ -6,9 +6,12 @@ from numaexp.model.scenario import Scenario
 from numaexp.sim.engine.build import EVENTS_CAPACITY
 from numaexp.sim.engine.dtypes import (
     BYTES_PER_PAGE,
+    CPU_DTYPE,
     EVENT_DTYPE,
     GROUP_DTYPE,
     POOL_BYTES_PER_PAGE,
+    SD_DTYPE,
+    SG_DTYPE,
     TASK_DTYPE,
 )
 from numaexp.sim.engine.params import RING_SIZE, ROW_RING, SWEEP_SHIFT
@@ -19,16 +22,31 @@ def estimate_bytes(scenario: Scenario) -> int:
 
     ``BYTES_PER_PAGE`` (17) per page, ``POOL_BYTES_PER_PAGE`` (4) more per
     page of a VMA that a random pattern covers (its slot in the lists'
-    segments), the per-task rows, 4 bytes per pending-fault list (the
+    segments), the per-task rows (the workload's threads, hidden main threads and
+    the background's tasks, with their per-CPU and per-node arrays), the per-CPU
+    rows (runqueue, sched domains and groups), 4 bytes per pending-fault list (the
     calendar ring, a head per 64 positions of each distinct sweep, a ring per
     distinct random pattern) and 24 more per non-sweep list (its segment),
     the events buffer and a margin for the small arrays. Patterns are told
     apart by their fields, so the count of lists is an upper bound.
     """
     pages = scenario.memory_pages
-    tasks = sum(p.nr_threads for p in scenario.workload.processes)
-    n = scenario.machine.nr_nodes
-    per_task = TASK_DTYPE.itemsize + GROUP_DTYPE.itemsize + scenario.machine.nr_cpus + 104 * n
+    machine, background = scenario.machine, scenario.background
+    nc, n = machine.nr_cpus, machine.nr_nodes
+    tasks = sum(p.nr_threads + (p.main_thread == "sleeps") for p in scenario.workload.processes)
+    tasks += (nc if background.kthread_wakeups_per_s > 0 else 0) + background.daemons \
+        + background.tenants(nc)  # the rows build_tasks makes
+    # the task and group rows, the allowed-CPU row, the fault statistics (8 + 4 per node,
+    # int64), the access shares and scratch per node, the sort scratch of the CPU-time turns
+    per_task = (TASK_DTYPE.itemsize + GROUP_DTYPE.itemsize + nc + 8 * (8 + 4 + 1 + 1) * n
+                + 3 * 8 + 5 * 8)
+    # per CPU: its row; per topology level (at most one per node distance, plus MC) a domain
+    # row, a group row and the domain's group list (index and flags, int64: as many groups
+    # as the widest level has, a node's CPUs at MC); the span lists, the balancer's CPU mask
+    levels = len(set(d for row in machine.distance for d in row)) + 1
+    groups = max(max(node.cpus for node in machine.nodes), n)
+    per_cpu = CPU_DTYPE.itemsize + levels * (SD_DTYPE.itemsize + SG_DTYPE.itemsize + 8
+                                             + 16 * groups) + 1
     lists = RING_SIZE + 1
     seg_lists = RING_SIZE + 1
     seen = set()
@@ -49,5 +67,6 @@ def estimate_bytes(scenario: Scenario) -> int:
                             random_objects[key[0]] = vmas[pat.vma].pages
     pool = sum(random_objects.values())
     return (pages * BYTES_PER_PAGE + pool * POOL_BYTES_PER_PAGE + tasks * per_task
+            + nc * per_cpu
             + 4 * lists + 24 * seg_lists
             + EVENTS_CAPACITY * EVENT_DTYPE.itemsize + (1 << 22))

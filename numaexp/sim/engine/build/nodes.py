@@ -107,4 +107,8 @@ def build_cpus(scenario: Scenario) -> np.ndarray:
     cpus = np.zeros(scenario.machine.nr_cpus, dtype=CPU_DTYPE)
     cpus["node"] = scenario.machine.cpu_node
     cpus["curr"] = -1
+    cpus["last"] = -1
+    cpus["rq_head"] = -1
+    cpus["rq_tail"] = -1
+    cpus["idle_stamp"] = 1  # idle since the start: before any CPU that idles later
     return cpus

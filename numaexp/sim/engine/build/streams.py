@@ -11,6 +11,9 @@ from numaexp.model.scenario import Scenario
 from numaexp.model.units import PAGE_SIZE
 from numaexp.sim.engine.access import gaussian_norm, zipf_norm, zipf_permutation
 from numaexp.sim.engine.codes import (
+    BARRIER_NONE,
+    BARRIER_PASS,
+    BARRIER_PHASE,
     PAT_GAUSSIAN,
     PAT_HOTSET,
     PAT_SWEEP,
@@ -19,6 +22,9 @@ from numaexp.sim.engine.codes import (
 )
 from numaexp.sim.engine.dtypes import MASSROW_DTYPE, PHASE_DTYPE, REGION_DTYPE, STREAM_DTYPE
 from numaexp.sim.engine.params import SWEEP_SHIFT
+
+BARRIER_CODES = {"none": BARRIER_NONE, "pass": BARRIER_PASS, "phase": BARRIER_PHASE}
+"""``PHASE_DTYPE.barrier`` of each ``Phase.barrier``."""
 
 ZIPF_SEED_MULTIPLIER = 1_000_003
 """A stream's Zipf permutation is seeded with ``seed * ZIPF_SEED_MULTIPLIER + stream``."""
@@ -117,11 +123,14 @@ def build_streams(scenario: Scenario, task_rows: list, vmas: np.ndarray,
             phase_rows.append((t, sfirst, len(stream_rows) - sfirst, end_touches,
                                math.inf if phase.duration_s is None else phase.duration_s * 1e9,
                                phase.think_ns, phase.mlp, phase.stream_gbps,
-                               1 if phase.is_sweep else 0))
+                               1 if phase.is_sweep else 0, BARRIER_CODES[phase.barrier],
+                               -1 if phase.run_s is None else max(1, round(phase.run_s * 1e9)),
+                               phase.sleep_s * 1e9, int(phase.sleep_dist == "exponential")))
         last_phase.append(len(phase_rows) - 1)
     phases = _columns(PHASE_DTYPE, phase_rows, ("task", "stream_first", "stream_count",
                                                 "end_touches", "end_ns", "think_ns", "mlp",
-                                                "stream_bw", "sweep"))
+                                                "stream_bw", "sweep", "barrier", "run_ns",
+                                                "sleep_ns", "sleep_exp"))
     streams = _columns(STREAM_DTYPE, stream_rows, ("task", "obj", "first", "n", "stride", "kind",
                                                    "share", "p1", "p2", "p3", "p4", "region",
                                                    "writes"))

@@ -1,0 +1,111 @@
+"""Sched-group statistics and their classification (kernel/sched/fair.c).
+
+``struct sg_lb_stats`` rows (``SG_LB_STATS_DTYPE``) and the pure functions on
+them that both the load balancer and fork/wake-up placement use:
+``group_has_capacity``, ``group_is_overloaded``, ``group_classify``.
+``State.tmp_sgs`` holds three rows: the local group, the busiest (or idlest)
+group, and the group being examined.
+"""
+
+from __future__ import annotations
+
+from numaexp.sim.engine.jit import jit_inline
+from numaexp.sim.kernel.constants import (
+    GROUP_FULLY_BUSY,
+    GROUP_HAS_SPARE,
+    GROUP_IMBALANCED,
+    GROUP_OVERLOADED,
+)
+
+SGS_LOCAL, SGS_BUSIEST, SGS_TMP = 0, 1, 2
+"""Rows of ``State.tmp_sgs``."""
+
+
+@jit_inline
+def group_has_capacity(imbalance_pct, sum_nr_running, group_weight, group_capacity,
+                       group_util, group_runnable):
+    """``group_has_capacity``: fewer tasks than CPUs, or utilization clearly below capacity."""
+    if sum_nr_running < group_weight:
+        return True
+    if group_capacity * imbalance_pct < group_runnable * 100:
+        return False
+    if group_capacity * 100 > group_util * imbalance_pct:
+        return True
+    return False
+
+
+@jit_inline
+def group_is_overloaded(imbalance_pct, sum_nr_running, group_weight, group_capacity,
+                        group_util, group_runnable):
+    """``group_is_overloaded``: more tasks than CPUs and utilization or runnable too high."""
+    if sum_nr_running <= group_weight:
+        return False
+    if group_capacity * 100 < group_util * imbalance_pct:
+        return True
+    if group_capacity * imbalance_pct < group_runnable * 100:
+        return True
+    return False
+
+
+@jit_inline
+def group_classify(imbalance_pct, sum_nr_running, group_weight, group_capacity, group_util,
+                   group_runnable, imbalanced):
+    """``group_classify`` (no asymmetric packing, SMT balance or misfit on these machines)."""
+    if group_is_overloaded(imbalance_pct, sum_nr_running, group_weight, group_capacity,
+                           group_util, group_runnable):
+        return GROUP_OVERLOADED
+    if imbalanced:
+        return GROUP_IMBALANCED
+    if not group_has_capacity(imbalance_pct, sum_nr_running, group_weight, group_capacity,
+                              group_util, group_runnable):
+        return GROUP_FULLY_BUSY
+    return GROUP_HAS_SPARE
+
+
+@jit_inline
+def classify_sgs(imbalance_pct, sgs, imbalanced):
+    """``group_classify`` of a statistics row."""
+    return group_classify(imbalance_pct, sgs.sum_nr_running, sgs.group_weight,
+                          sgs.group_capacity, sgs.group_util, sgs.group_runnable, imbalanced)
+
+
+@jit_inline
+def sgs_clear(sgs):
+    """``memset(sgs, 0, sizeof(*sgs))`` (and no group)."""
+    sgs.avg_load = 0
+    sgs.group_load = 0
+    sgs.group_capacity = 0
+    sgs.group_util = 0
+    sgs.group_runnable = 0
+    sgs.sum_nr_running = 0
+    sgs.sum_h_nr_running = 0
+    sgs.idle_cpus = 0
+    sgs.group_weight = 0
+    sgs.group_type = GROUP_HAS_SPARE
+    sgs.group_misfit_task_load = 0
+    sgs.nr_numa_running = 0
+    sgs.nr_preferred_running = 0
+    sgs.cores = 0
+    sgs.group = -1
+    sgs.grp_flags = 0
+
+
+@jit_inline
+def sgs_copy(dst, src):
+    """``*dst = *src``."""
+    dst.avg_load = src.avg_load
+    dst.group_load = src.group_load
+    dst.group_capacity = src.group_capacity
+    dst.group_util = src.group_util
+    dst.group_runnable = src.group_runnable
+    dst.sum_nr_running = src.sum_nr_running
+    dst.sum_h_nr_running = src.sum_h_nr_running
+    dst.idle_cpus = src.idle_cpus
+    dst.group_weight = src.group_weight
+    dst.group_type = src.group_type
+    dst.group_misfit_task_load = src.group_misfit_task_load
+    dst.nr_numa_running = src.nr_numa_running
+    dst.nr_preferred_running = src.nr_preferred_running
+    dst.cores = src.cores
+    dst.group = src.group
+    dst.grp_flags = src.grp_flags

@@ -1,0 +1,39 @@
+"""Compile honesty: a first run says it compiles, with its own progress, and the README and
+notebook 01 give the same measured figure as the message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bitid
+
+import numaexp
+import numaexp.warmup as warmup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_first_run_says_it_compiles_before_its_own_progress(monkeypatch, capsys):
+    monkeypatch.setattr(warmup, "kernels_cached", lambda: False)  # as in a fresh environment
+    said = []
+    numaexp.simulate(bitid.preset_scenario("numa02"), progress=True,
+                     on_compile=lambda message, share: said.append((message, share)))
+    err = capsys.readouterr().err
+    assert "compiling simulator kernels (first run only, about 5 min)" in err
+    assert said[-1][1] == 1.0 and said[-1][0].startswith("compiled the simulator kernels in")
+    monkeypatch.undo()
+    assert warmup.kernels_cached()  # this suite's kernels are compiled: no message then
+    numaexp.simulate(bitid.preset_scenario("numa02"), progress=True)
+    assert "compiling" not in capsys.readouterr().err
+
+
+def test_readme_and_notebook_01_give_the_measured_figure_of_the_message():
+    figure = f"about {warmup.COMPILE_MINUTES} min"
+    assert figure in warmup.COMPILE_MESSAGE
+    readme = (ROOT / "README.md").read_text()
+    book = json.loads((ROOT / "notebooks" / "01-quickstart.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in book["cells"])
+    for where in (readme, text):
+        assert f"{figure}utes; measured 244-437 s" in " ".join(where.split())
+    assert "a minute or two" not in text and "four to five minutes" not in readme
