@@ -21,7 +21,7 @@ from numaexp.model.scenario import Scenario
 from numaexp.model.units import format_size
 from numaexp.results import Result, build_result
 from numaexp.sim.engine.actions import ActionApplier
-from numaexp.sim.engine.build.estimate import estimate_bytes
+from numaexp.sim.engine.build.estimate import estimate_bytes, estimate_run_seconds, task_rows
 from numaexp.sim.engine.runner import Runner
 from numaexp.sim.kernel import policies as _kernel_policies  # noqa: F401 (registers them)
 from numaexp.summary import local_access_pct
@@ -30,6 +30,9 @@ from numaexp.warmup import warm_up
 
 MEMORY_HEADROOM = 0.8
 """Share of the available memory a run may use for its state."""
+
+LONG_RUN_SECONDS = 60.0
+"""Expected wall seconds above which :func:`simulate` warns before it starts."""
 
 
 def available_memory() -> int:
@@ -100,6 +103,7 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
                             '"return" or "raise"')
     check_runnable(scenario)
     _warn_if_work_cannot_finish(scenario)
+    _warn_if_run_is_long(scenario)
     warm_up(progress=progress is not False, on_status=on_compile)
     wall0 = time.perf_counter()
     runner = Runner(scenario)
@@ -175,6 +179,28 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         warnings.warn(f"{scenario.name!r}: not every thread finished within "
                       f"stop.max_duration_s = {scenario.stop.max_duration_s} s", stacklevel=2)
     return result
+
+
+def _warn_if_run_is_long(scenario: Scenario) -> None:
+    """Warn, before running, of a run expected to take more than :data:`LONG_RUN_SECONDS`.
+
+    The estimate (:func:`~numaexp.sim.engine.build.estimate.estimate_run_seconds`)
+    grows with the CPUs, the tasks and the simulated seconds; a ``"work"`` run
+    is estimated up to ``stop.max_duration_s``, which it may not reach.
+    """
+    expected = estimate_run_seconds(scenario)
+    if expected <= LONG_RUN_SECONDS:
+        return
+    stop = scenario.stop
+    until = (f"its {stop.duration_s:g} simulated s" if stop.kind == "duration" else
+             f"stop.max_duration_s = {stop.max_duration_s:g} simulated s, if its work "
+             "lasts that long")
+    about = f"{expected:.0f} s" if expected < 120 else f"{expected / 60:,.0f} min"
+    warnings.warn(f"{scenario.name!r} is expected to take at least {about} of "
+                  f"wall time to {until} ({scenario.machine.nr_cpus:,} CPUs, "
+                  f"{task_rows(scenario):,} tasks, {scenario.kernel.hz} ticks per simulated "
+                  "second); a shorter duration or fewer threads and CPUs run sooner",
+                  stacklevel=3)
 
 
 def _warn_if_work_cannot_finish(scenario: Scenario) -> None:

@@ -103,6 +103,7 @@ SCHED_MARKED = 0  # change_prot_numa marked the page
 SCHED_REDRAW = 2  # thinned (not an access), or no accessor runs: draw the next candidate
 SCHED_FAR_REDRAW = 3  # the calendar's far list, redrawn every half turn
 SCHED_ROW_FAR_REDRAW = 4  # a mass row's far list, redrawn every half turn of its ring
+SCHED_ROW_REBASE = 5  # a mass row's queued pages, redrawn when its clock restarts at 0
 
 # slots of State.clk
 CLK_TICK = 0  # jiffies of the tick being simulated

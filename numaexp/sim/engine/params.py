@@ -77,14 +77,16 @@ def _numa_task_mig(facts: Facts) -> int:
 def kswapd_batch(facts: Facts) -> int:
     """Pages kswapd can demote per tick per node: a tick's time over one page's migration cost.
 
-    A cost model whose migrations cost nothing puts no limit below every
-    page of the scenario (``nr_pages``, at least 1).
+    No limit is above every page of the scenario (``nr_pages``, at least 1):
+    that is the batch of a cost model whose migrations cost nothing, or so
+    little that a tick's worth of them would not fit an int64.
     """
     costs = facts.scenario.costs
+    every_page = max(1, facts.nr_pages)
     per_page = costs.migrate_folio_ns + costs.migrate_copy_ns_per_page
     if per_page <= 0:
-        return max(1, facts.nr_pages)
-    return max(1, int(tick_ns(facts.scenario.kernel.hz) // per_page))
+        return every_page
+    return max(1, int(min(tick_ns(facts.scenario.kernel.hz) // per_page, every_page)))
 
 
 def tick_ns(hz: int) -> int:

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from numaexp.sim.engine.codes import CLK_TICK, PAT_SWEEP, RNG_REHOME
+from numaexp.sim.engine.codes import CLK_TICK, PAT_SWEEP, RNG_REHOME, SCHED_ROW_REBASE
+from numaexp.sim.engine.delivery import redraw_far
 from numaexp.sim.engine.events import set_progress
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.parallel import requeue_range, row_mass
@@ -249,7 +250,31 @@ def update_row_rates(s, which):
         for r in range(len(s.mr)):
             if s.mr.random[r] and s.mr.rate_max[r] > 0.0:
                 s.mr.width[r] = s.mr.rate_max[r] * s.p.tick_ns
-                s.mr.pos[r] = np.int64(s.mr.clock[r] / s.mr.width[r] + 0.5)
+                position = s.mr.clock[r] / s.mr.width[r] + 0.5  # a float: it may be huge
+                if position < ROW_POSITION_LIMIT:
+                    s.mr.pos[r] = np.int64(position)
+                else:
+                    rebase_row_clock(s, r)
+
+
+ROW_POSITION_LIMIT = 2.0 ** 52
+"""Largest bucket position of a mass row kept on its clock: beyond it a float no longer
+resolves one bucket (and beyond 2**63 it is no int64). Only a row whose rate falls by ~15
+orders of magnitude (think_ns 1e307 beside fast threads) gets there."""
+
+
+@jit
+def rebase_row_clock(s, r):
+    """Restart mass row ``r``'s clock at 0 and re-draw every page queued on it.
+
+    Exact, as a row's far list redraw is: the accesses are memoryless, so
+    drawing the queued pages again from the new clock changes only which
+    random numbers are used.
+    """
+    s.mr.clock[r] = 0.0
+    s.mr.pos[r] = 0
+    for lst in range(s.mr.lists[r], s.mr.lists[r] + s.p.row_ring + 1):
+        redraw_far(s, lst, SCHED_ROW_REBASE)
 
 
 @jit
