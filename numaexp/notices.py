@@ -219,8 +219,9 @@ def scenario_notices(scenario) -> list[Notice]:
 
 
 def result_notices(result) -> list[Notice]:
-    """:func:`scenario_notices` and what the run adds: a ``"work"`` run that ended too soon,
-    and patch 1 as posted in a run where no task moved.
+    """:func:`scenario_notices` and what the run adds: a run that ended too soon (measured
+    on the simulated seconds it lasted: a ``"duration"`` run ends early when its work is
+    done), and patch 1 as posted in a run where no task moved.
 
     Parameters
     ----------
@@ -234,9 +235,9 @@ def result_notices(result) -> list[Notice]:
     if scenario is None:  # a kernel snapshot
         return []
     out = scenario_notices(scenario)
-    seconds = float(result.meta.get("sim_seconds", 0.0))
-    if scenario.stop.kind != "duration" and not result.meta.get("interrupted"):
-        out += short_run(scenario, seconds)
+    if not result.meta.get("interrupted"):  # the length it ran, not the planned duration
+        seconds = float(result.meta.get("sim_seconds", 0.0))
+        out = [n for n in out if n.code != "short-run"] + short_run(scenario, seconds)
     out += _no_slow_pages(result)
     variant = scenario.kernel.variant
     if variant.rfc and variant.stats == "as-posted":

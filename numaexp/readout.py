@@ -331,9 +331,10 @@ SUMMARY = Frame(
     "summary", "one per run; with by='cgroup' one per (run, cgroup)",
     "headline figures of a run (numaexp.summary): times from the times frame (total or "
     "cgroup row), counters from vmstat (a run) or memory_stat (a cgroup)", (
-        Column("finished", "", "the run reached its stop: every thread finished its work "
-                                "(stop.kind work) or the whole duration ran (duration); False "
-                                "when an interrupt or stop.max_duration_s cut it off"),
+        Column("finished", "", "the run ended as planned: every thread finished its work "
+                                "(stop.kind work, or duration when the work ends first) or "
+                                "the whole duration ran (duration); False when an interrupt "
+                                "or stop.max_duration_s cut it off"),
         Column("sim_s", "s", "simulated seconds the run lasted"),
         *(_times(name) for name in ("elapsed_s", "user_s", "system_s", "throughput_per_s")),
         Column("speedup", "x", "throughput relative to the baseline run's (same cgroup with "

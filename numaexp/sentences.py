@@ -62,7 +62,10 @@ def identical_runs(results: dict) -> dict[str, str]:
     return out
 
 
-def _speed(label: str, row: dict, baseline: str, identical_to: str | None) -> str:
+def _speed(label: str, row: dict, baseline: str, identical_to: str | None,
+           base_row: dict | None) -> str:
+    """The speed against the baseline; a run cut off (or a baseline cut off) says that its
+    figure is the throughput over the part that ran."""
     if identical_to is not None:
         return f"identical to {identical_to} (every counter and time)"
     if label == baseline:
@@ -71,9 +74,13 @@ def _speed(label: str, row: dict, baseline: str, identical_to: str | None) -> st
     if ratio is None or pd.isna(ratio):
         return f"no speed to compare with {baseline}"
     pct = (float(ratio) - 1.0) * 100.0
-    if abs(pct) < SAME_SPEED_PCT:
-        return f"as fast as {baseline}"
-    return f"{abs(pct):.0f}% {'faster' if pct > 0 else 'slower'} than {baseline}"
+    text = (f"as fast as {baseline}" if abs(pct) < SAME_SPEED_PCT else
+            f"{abs(pct):.0f}% {'faster' if pct > 0 else 'slower'} than {baseline}")
+    if row.get("finished") is False:
+        text += " while it ran"
+    if (base_row or {}).get("finished") is False:
+        text += f" ({baseline} was cut off)"
+    return text
 
 
 def _memory(row: dict) -> str:
@@ -121,10 +128,12 @@ def run_sentence(label: str, row: dict, *, baseline: str | None, base_row: dict 
     -------
     str
     """
-    parts = [] if baseline is None else [_speed(label, row, baseline, identical_to)]
+    parts = []
+    if identical_to is None and row.get("finished") is False:
+        parts.append(f"cut off at {row.get('sim_s', float('nan')):.3g} simulated s")
+    if baseline is not None:
+        parts.append(_speed(label, row, baseline, identical_to, base_row))
     if identical_to is None:
-        if row.get("finished") is False:
-            parts.append(f"cut off at {row.get('sim_s', float('nan')):.3g} simulated s")
         if row.get("mode") == 0:
             parts.append("NUMA balancing off")
         else:

@@ -80,16 +80,18 @@ def _row(result, times: pd.Series, counters: pd.Series, tts: pd.DataFrame,
 
 
 def _finished(result, threads_done: bool) -> bool | None:
-    """The run reached its stop: all threads done (a ``work`` stop), or the whole duration
-    ran (a ``duration`` stop); never after an interrupt. None for a machine's snapshot,
-    which is no run with a stop."""
+    """The run ended as planned: all threads done (a ``duration`` run ends there too when
+    its work is done first), or the whole duration ran (a ``duration`` stop); never after
+    an interrupt, nor for a ``work`` run that ``stop.max_duration_s`` cut off. None for a
+    machine's snapshot, which is no run with a stop."""
     if result.meta.get("interrupted"):
         return False
     if result.scenario is None:
         return None
     stop = result.scenario.stop
     if stop.kind == "duration":
-        return float(result.meta.get("sim_seconds", 0.0)) >= stop.duration_s - 1e-9
+        return threads_done or float(result.meta.get("sim_seconds", 0.0)) >= \
+            stop.duration_s - 1e-9
     return threads_done
 
 

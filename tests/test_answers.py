@@ -106,6 +106,29 @@ def test_interrupted_run_is_not_finished_and_its_sentence_says_so():
     assert "cut off at 2.5 simulated s" in result.sentence()
 
 
+def test_a_duration_run_whose_work_ends_first_is_finished_and_said_to_be_short():
+    scenario = bitid.preset_scenario("numa02")  # its work ends by 13.2 simulated s
+    kernel = dataclasses.replace(scenario.kernel, scan_delay_ms=12000, scan_period_min_ms=1000)
+    long = dataclasses.replace(scenario, kernel=kernel,
+                               stop=Stop(kind="duration", duration_s=100))
+    assert scenario_notices(long) == []  # 100 s would be long enough
+    cmp = numaexp.compare(long, modes=[0, 1], progress=False)
+    frame = cmp.summary()
+    assert frame["sim_s"].max() < needed_seconds(long) == 15
+    assert frame["finished"].tolist() == [True, True]
+    assert not any("cut off" in text for text in cmp.sentences().values())
+    assert _codes(cmp.notices()["mode 1"]) == ["short-run"]
+    seconds = f"{frame.loc[1, 'sim_s']:.3g} simulated s"  # 12.6
+    assert f"the run lasts {seconds}" in str(cmp.notices()["mode 1"][0])
+    cut = cmp.results["mode 1"]
+    cut.meta["interrupted"] = True
+    assert "short-run" not in _codes(cut.notices)  # it did not end on its own
+    text = cmp.sentences()["mode 1"]
+    assert text.startswith(f"mode 1: cut off at {seconds}; ") and " while it ran;" in text
+    cmp.results["mode 0"].meta["interrupted"] = True
+    assert "(mode 0 was cut off)" in cmp.sentences()["mode 1"]
+
+
 def _two_cgroups(mode: int, enabled: bool = False, parent: bool = False, machine=None):
     machine = machine or small_machine(nodes=2, cpus=2)
     path = "/parent/job" if parent else "/job"
