@@ -135,7 +135,11 @@ def test_calibrate_from_saved_results(mode1, tmp_path):
     assert status == 0
     profile = load_profile(tmp_path / "here.toml")
     assert profile.name == "here" and profile.flat_latency
-    assert profile.costs.hint_fault_ns > 0 and 0 < profile.stream_gbps < 10
+    assert 0 < profile.stream_gbps < 10
+    # one noisy run under TCG: how the fit splits system time between hint faults and PTE
+    # updates varies (either may come out 0 on a loaded host), their sum does not
+    assert profile.costs.hint_fault_ns + profile.costs.pte_update_ns > 0
+    assert isinstance(profile.fit["confounded"], list)  # events the fit cannot tell apart
     assert profile.fit["runs"] == ["numa02-guest-512M mode 1"]
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import numaexp
 from numaexp.errors import ScenarioError
 from numaexp.kernel import host
-from numaexp.kernel.calibrate import nnls
+from numaexp.kernel.calibrate import EVENTS, confounded_events, nnls
 from numaexp.kernel.errors import KernelBackendError
 from numaexp.kernel.guest import plan_guest
 from numaexp.kernel.images import kernel_image
@@ -131,6 +132,17 @@ def test_nnls_recovers_nonnegative_costs():
     x = nnls(a, b)
     assert (x >= 0).all()
     assert x[0] == pytest.approx(truth[0], rel=0.05) and x[3] == pytest.approx(truth[3], rel=0.05)
+
+
+def test_events_that_rise_together_are_named_as_confounded():
+    """Migrations in the same intervals as first touches: their costs cannot be told apart."""
+    rng = np.random.default_rng(2)
+    rows = pd.DataFrame({name: rng.uniform(0, 1000, 30) for name in EVENTS})
+    assert confounded_events(rows) == []
+    rows["numa_pages_migrated"] = 3 * rows["first_touch"] + rng.normal(0, 1, 30)
+    pairs = confounded_events(rows)
+    assert [(a, b) for a, b, _ in pairs] == [("numa_pages_migrated", "first_touch")]
+    assert pairs[0][2] > 0.99
 
 
 def test_qemu_tcg_profile_ships_and_applies():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,33 @@ def interval_rows(result) -> pd.DataFrame:
         if pgfault is not None else 0.0
     deltas = frame.diff().iloc[1:]
     return deltas.clip(lower=0).fillna(0.0)
+
+
+CONFOUNDED_CORRELATION = 0.95
+"""Correlation of two events' per-interval counts above which the fit cannot tell their
+costs apart."""
+
+
+def confounded_events(rows: pd.DataFrame) -> list[tuple[str, str, float]]:
+    """Pairs of events whose per-interval counts rise and fall together in ``rows``.
+
+    Least squares then only knows the sum of their costs per event: how it is
+    split between them is arbitrary (one of them may come out 0).
+
+    Returns
+    -------
+    list of (str, str, float)
+        Each pair with its correlation, at least :data:`CONFOUNDED_CORRELATION`.
+    """
+    pairs = []
+    for i, first in enumerate(EVENTS):
+        for second in EVENTS[i + 1:]:
+            x, y = rows[first].to_numpy(float), rows[second].to_numpy(float)
+            if x.std() > 0 and y.std() > 0:
+                r = float(np.corrcoef(x, y)[0, 1])
+                if r >= CONFOUNDED_CORRELATION:
+                    pairs.append((first, second, r))
+    return pairs
 
 
 def _kinds(result) -> set:
@@ -154,10 +182,18 @@ def fit_profile(results, name: str = "fitted", description: str = "") -> CostPro
     costs = dataclasses.replace(CostModel(), migrate_copy_ns_per_page=0.0, pte_scan_ns=0.0,
                                 tlb_flush_ns=0.0, **fitted)
     kernels = sorted({str(r.meta.get("kernel_release", "")) for r in results})
+    confounded = confounded_events(rows)
+    for first, second, r in confounded:
+        warnings.warn(f"{first} and {second} rise and fall together in these runs "
+                      f"(correlation {r:.2f} over {len(rows)} intervals): the fit knows the sum "
+                      "of their costs per event, not how it splits between them; add a run "
+                      "where they differ (calibrate()'s third probe: random accesses to a hot "
+                      "set)", stacklevel=2)
     fit = {"date": datetime.date.today().isoformat(), "kernels": kernels,
            "runs": [f"{r.meta.get('scenario')} mode {r.meta.get('mode')}" for r in results],
            "intervals": len(rows), "r2_system_time": 1 - ss_res / ss_tot,
-           "baseline_system_s_per_s": float(x[-1]) / 1e9}
+           "baseline_system_s_per_s": float(x[-1]) / 1e9,
+           "confounded": [f"{first} ~ {second} (r = {r:.2f})" for first, second, r in confounded]}
     return CostProfile(name=name, costs=costs, stream_gbps=sweep_rate_gbps(results),
                        think_ns=random_think_ns(results), flat_latency=True,
                        description=description, fit=fit)
