@@ -66,12 +66,14 @@ def cmd_run(args) -> int:
         mode_list, [KernelVariant.parse(v) for v in variants or [scenario.kernel.variant]])]
     cut = {label: result for label, result in comparison.results.items()
            if result.meta.get("interrupted")}
-    not_run = [label for label in planned if label not in comparison.results]
+    dropped = comparison.dropped
+    not_run = [label for label in planned
+               if label not in comparison.results and label != dropped]
     about = scenario.description or scenario.workload.description
     print(f"scenario: {scenario.name}" + (f" ({about})" if about else "")
           + f" on {scenario.machine.name}")
     print(report(comparison, scenario, baseline=args.baseline, by=args.by, cut_labels=cut))
-    if not cut and not not_run:
+    if not cut and not not_run and dropped is None:
         write_output(out, RUN_OUTPUT, lambda directory: _write_run(comparison, directory, args))
         print(f"tables in {out / 'tables'}" + ("" if args.no_plots else
                                               f", figures in {out / 'figures'} ("
@@ -80,6 +82,8 @@ def cmd_run(args) -> int:
     what = "; ".join(
         [f"{label} was cut off at {r.meta['sim_seconds']:.6g} of {scenario.stop.limit_s:g} "
          "simulated s (its figures cover only that part)" for label, r in cut.items()]
+        + ([f"{dropped} was interrupted while it was set up or its frames built, and is "
+            "dropped"] if dropped is not None else [])
         + ([f"{', '.join(not_run)} did not run"] if not_run else []))
     target = interrupted_dir(out)
     write_output(target, RUN_OUTPUT, lambda directory: _write_run(comparison, directory, args))

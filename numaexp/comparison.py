@@ -2,13 +2,14 @@
 backend) into a :class:`Comparison`.
 
 Every run is validated before any starts; interrupting keeps the finished
-runs (and the partial one).
+runs (and the partial one, when the interrupt came during its ticks).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +32,14 @@ class Comparison:
         One result per label (e.g. ``"mode 1"``), in run order.
     settings : DataFrame
         One row per label: the settings that differ (``mode``, ...).
+    dropped : str or None
+        Label of the run an interrupt cut off before it had a result to keep
+        (while it was set up or its frames built); None when there was none.
     """
 
     results: dict[str, Result]
     settings: pd.DataFrame = field(repr=False)
+    dropped: str | None = None
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -190,7 +195,9 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     Comparison
         Labels are ``"mode M"`` (one variant) or ``"mode M VARIANT"``.
         Every pair is validated before any run starts; interrupting keeps the
-        finished runs (and the partial one).
+        finished runs, and the partial one when the interrupt came during its
+        ticks (else it is named in :attr:`Comparison.dropped`); an interrupt
+        before the first run has a result is raised.
 
     Raises
     ------
@@ -232,14 +239,24 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     _refuse_repeats("variants", [v.label for v in variant_list],
                     'each variant once, such as ["rfc-v1", "rfc-v2"]')
     results: dict[str, Result] = {}
+    dropped = None
     for label, _mode, _variant, run in scenarios:
-        result = simulate(run, progress=progress)
-        results[label] = result
-        if result.meta.get("interrupted"):
+        try:  # simulate keeps a run interrupted in its ticks; not one cut off before or after
+            results[label] = simulate(run, progress=progress)
+            if results[label].meta.get("interrupted"):
+                break
+        except KeyboardInterrupt:
+            if not results:
+                raise
+            if label not in results:
+                dropped = label
+                warnings.warn(f"simulation of {scenario.name!r} interrupted while {label} "
+                              "was set up or its frames built: it is dropped, and the "
+                              f"{len(results)} finished run(s) kept", stacklevel=2)
             break
     settings = pd.DataFrame([{"label": label, "mode": mode, "variant": variant}
                              for label, mode, variant, _ in scenarios if label in results])
-    return Comparison(results=results, settings=settings)
+    return Comparison(results=results, settings=settings, dropped=dropped)
 
 
 def _compare_backends(scenario, modes, variants, progress, backends, kernel, profile):

@@ -124,3 +124,48 @@ def test_ctrl_c_before_any_run_writes_nothing_and_exits_130(tmp_path, monkeypatc
     assert main(["run", "default", "--modes", "0", "--out", str(tmp_path / "o")]) == 130
     assert capsys.readouterr().err == "numaexp: interrupted; nothing was written\n"
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("point", ["warm_up", "Runner", "build_result"])
+def test_ctrl_c_outside_a_run_s_ticks_keeps_the_finished_runs(tmp_path, monkeypatch, capsys,
+                                                              point):
+    """A Ctrl-C before mode 1's ticks (its warm-up or set-up) or after them (while its
+    frames are built) drops mode 1 by name; mode 0, finished, is written; mode 2 never runs."""
+    import numaexp.experiment
+
+    real, calls = getattr(numaexp.experiment, point), []
+
+    def second_call_interrupted(*args, **kwargs):
+        calls.append(point)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(numaexp.experiment, point, second_call_interrupted)
+    quick = _scenario_file(tmp_path / "quick.toml", duration=2.0)
+    out = tmp_path / "out"
+    assert main(["run", str(quick), "--modes", "0,1,2", "--out", str(out), "--quiet",
+                 "--no-plots"]) == 130
+    stdout, stderr = capsys.readouterr()
+    partial, = out.glob("interrupted-*")
+    line, = [x for x in stderr.splitlines() if x.startswith("numaexp:")]
+    assert line == (f"numaexp: interrupted: mode 1 was interrupted while it was set up or its "
+                    f"frames built, and is dropped; mode 2 did not run; the partial results "
+                    f"are in {partial}, nothing else in {out} changed")
+    summary = pd.read_csv(partial / "tables" / "summary.csv")
+    assert list(summary["label"]) == ["mode 0"] and summary["finished"].all()
+    assert "mode 0: the baseline" in stdout and "mode 1" not in stdout
+    assert (partial / "INTERRUPTED.txt").read_text().startswith(
+        "numaexp run was interrupted (Ctrl-C): mode 1 was interrupted while it was set up")
+
+
+def test_ctrl_c_before_the_first_run_has_a_result_is_raised(tmp_path, monkeypatch):
+    import numaexp.experiment
+    from numaexp.comparison import compare
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(numaexp.experiment, "build_result", interrupted)
+    machine = small_machine(nodes=2, cpus=2)
+    with pytest.raises(KeyboardInterrupt):
+        compare(scenario(sweep_workload(machine, size="16 MiB", passes=1e9), machine,
+                         duration=1.0), modes=[0, 1], progress=False)
