@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 
 import pytest
 from helpers import scenario, small_machine, sweep_workload
 
+import numaexp
 from numaexp import ScenarioError, SweepSpec
 from numaexp.model.toml_io import save_scenario
 from numaexp.sweep.hashing import point_seed, scenario_hash
@@ -124,6 +127,35 @@ def test_example_spec_files_load_and_expand(path):
     points = spec.points()
     assert len(points) == len(spec) >= 8 and spec.parameters and spec.metrics
     assert points[0].scenario.stop.kind == "duration"
+
+
+def _axes(spec: SweepSpec) -> list[tuple[str, ...]]:
+    """The parameter paths of each axis of ``spec``: each product parameter alone, the zip
+    parameters together, the sample parameters together."""
+    return [(path,) for path in spec.product] + [tuple(group) for group in (spec.zip,
+                                                                           spec.sample) if group]
+
+
+@pytest.mark.slow  # about 25 s: every point of the three specs, repeat 0, full size
+@pytest.mark.parametrize("path", sorted(SWEEPS.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_value_of_a_shipped_sweep_shows_an_effect(path):
+    """Any two values of an axis give metrics more than 0.1 % apart at some setting of the
+    other axes (repeat 0: the same seed at every point)."""
+    spec = SweepSpec.load(path)
+    metrics = {}
+    for point in spec.points():
+        if point.repeat == 0:
+            summary = numaexp.simulate(point.scenario, progress=False).summary
+            metrics[tuple(point.params.items())] = [float(summary[m]) for m in spec.metrics]
+    for axis in _axes(spec):
+        by_rest: dict[tuple, dict[tuple, list]] = {}
+        for params, values in metrics.items():
+            rest = tuple((p, v) for p, v in params if p not in axis)
+            by_rest.setdefault(rest, {})[tuple(v for p, v in params if p in axis)] = values
+        for a, b in itertools.combinations(list(next(iter(by_rest.values()))), 2):
+            assert any(not all(math.isclose(x, y, rel_tol=1e-3) for x, y in zip(
+                group[a], group[b], strict=True)) for group in by_rest.values()), \
+                f"{path.name}: {axis} = {a} and {b} give the same {spec.metrics}"
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
