@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import sys
+from pathlib import Path
 
 import bitid
 import pandas as pd
@@ -12,6 +15,8 @@ import pytest
 
 from numaexp.cli import main
 from numaexp.model.toml_io import save_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +112,7 @@ def test_show_into_a_closed_pipe_ends_quietly(monkeypatch, capsys):
 
 def _readme_runs() -> list[list[str]]:
     """Every ``numaexp run`` command of the README's shell blocks, as arguments."""
-    import re
-    import shlex
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (ROOT / "README.md").read_text()
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
         for line in block.replace("\\\n", " ").splitlines():
@@ -146,3 +147,16 @@ def test_readme_run_commands_parse_and_each_has_its_own_out(monkeypatch):
     for words in commands:
         assert main(words) == 0, words
     assert len(checked) == len(commands)
+
+
+@pytest.mark.slow  # the default scenario, four 30 s runs and every figure: about 10 s
+def test_readme_quotes_what_make_run_prints(tmp_path, monkeypatch, capsys):
+    """The README's block after "`make run` says so:" is what the Makefile's run recipe
+    prints, verbatim."""
+    recipe = re.search(r"^run: .*\n\t\$\(BIN\)/numaexp (.*)$", (ROOT / "Makefile").read_text(),
+                       flags=re.M).group(1)
+    quoted = re.search(r"`make run` says so:\n\n```\n(.*?)```", (ROOT / "README.md").read_text(),
+                       flags=re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    assert main([*shlex.split(recipe), "--quiet"]) == 0
+    assert capsys.readouterr().out == quoted
