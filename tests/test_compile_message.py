@@ -4,9 +4,11 @@ notebook 01 give the same measured figure as the message."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import bitid
+from helpers import scenario, small_machine, sweep_workload
 
 import numaexp
 import numaexp.warmup as warmup
@@ -25,6 +27,23 @@ def test_a_first_run_says_it_compiles_before_its_own_progress(monkeypatch, capsy
     monkeypatch.undo()
     assert warmup.kernels_cached()  # this suite's kernels are compiled: no message then
     numaexp.simulate(bitid.preset_scenario("numa02"), progress=True)
+    assert "compiling" not in capsys.readouterr().err
+
+
+def test_a_first_sweep_says_it_compiles_before_its_points_bar(monkeypatch, capsys):
+    machine = small_machine(nodes=2, cpus=2)
+    spec = numaexp.SweepSpec(scenario(sweep_workload(machine, size="16 MiB"), machine,
+                                      duration=0.5),
+                             product={"kernel.scan_size_mb": [64, 128]}, name="tiny")
+    monkeypatch.setattr(warmup, "kernels_cached", lambda: False)  # as in a fresh environment
+    with ThreadPoolExecutor(1) as pool:  # points in this process: simulate's own warm-ups
+        assert len(numaexp.sweep(spec, executor=pool, progress=True)) == 2  # show no bar
+    err = capsys.readouterr().err
+    assert warmup.COMPILE_MESSAGE in err and "tiny:" in err
+    assert err.index(warmup.COMPILE_MESSAGE) < err.index("tiny:")  # before the points' bar
+    monkeypatch.undo()
+    with ThreadPoolExecutor(1) as pool:
+        numaexp.sweep(spec, executor=pool, progress=True)
     assert "compiling" not in capsys.readouterr().err
 
 

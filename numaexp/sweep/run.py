@@ -25,6 +25,7 @@ from numaexp.sweep.hashing import canonical_json
 from numaexp.sweep.spec import Point, SweepSpec
 from numaexp.sweep.store import Store
 from numaexp.sweep.worker import STATUS_OK
+from numaexp.warmup import warm_up
 
 _POINT_COLUMNS = ("params", "sweep", "repeat", "seed")
 """Store columns that describe the point rather than its outcome."""
@@ -89,7 +90,10 @@ def sweep(spec: SweepSpec | str | os.PathLike, executor=None, store=None, full: 
     full : bool
         Also return each simulated point's whole result.
     progress : bool
-        Progress bar (tqdm), advancing as points finish.
+        Progress bar (tqdm), advancing as points finish. In a fresh environment
+        the kernels are compiled first, in this process, under their own bar
+        (:func:`numaexp.warmup.warm_up`; not for a Dask ``Client``, whose
+        workers may be other machines with caches of their own).
     on_point : callable, optional
         Called with each finished point's row (a dict) as it finishes.
     on_interrupt : {"return", "raise"}
@@ -120,6 +124,10 @@ def sweep(spec: SweepSpec | str | os.PathLike, executor=None, store=None, full: 
         records = {key: record for key, record in target.read().items()
                    if key in unique and record["status"] == STATUS_OK}
     todo = [point for key, point in unique.items() if key not in records]
+    if todo and not callable(getattr(executor, "get_executor", None)):  # local workers
+        # compile once here, saying so, before the points' bar (its ETA then leaves the
+        # compile out): the workers load the kernels from numba's cache on disk
+        warm_up(progress=progress)
     results: dict[str, Result] = {}
     bar = tqdm(total=len(unique), initial=len(records), unit="point", desc=spec.name,
                disable=not progress, smoothing=0.1)
