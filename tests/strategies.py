@@ -235,7 +235,8 @@ def actions(draw, sc: Scenario, wild: bool) -> tuple[Action, ...]:
             elif name == "scan_period_min_ms":  # only lowered, and the max only raised: ordered
                 value = draw(st.integers(1, sc.kernel.scan_period_min_ms))
             elif name == "scan_period_max_ms":
-                value = sc.kernel.scan_period_max_ms + draw(st.integers(0, 10000))
+                value = min(sc.kernel.scan_period_max_ms + draw(st.integers(0, 10000)),
+                            max(_extremes(name)))  # a wild max may already be the largest
             else:
                 value = _wild_int(draw, wild, 1, 5000, _extremes(name))
             out.append(Action(at_s=at, kind=kind, name=name, value=value))
