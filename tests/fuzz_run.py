@@ -48,9 +48,20 @@ class Campaign:
         self.cases = 0
         self.threads_checked = 0
         self.mutated: Counter = Counter()
+        self.started = time.monotonic()
+
+    PROGRESS_EVERY = 250
+    """Cases between two progress lines on stderr."""
+
+    def _counted(self) -> None:
+        self.cases += 1
+        if self.cases % self.PROGRESS_EVERY == 0:
+            failures = sum(self.counts[status] for status in FAILURES)
+            print(f"fuzz: {self.cases} cases in {(time.monotonic() - self.started) / 60:.1f} "
+                  f"min, {failures} failures ({len(self.new)} new)", file=sys.stderr, flush=True)
 
     def __call__(self, scenario, source: str) -> None:
-        self.cases += 1
+        self._counted()
         check = self.threads_every > 0 and self.cases % self.threads_every == 0
         self.threads_checked += check
         outcome = self.sandbox.run(scenario, threads_check=check)
@@ -69,7 +80,7 @@ class Campaign:
 
     def load_failed(self, failure: LoadTraceback) -> None:
         """A mutated file whose loading raised something other than ScenarioError."""
-        self.cases += 1
+        self._counted()
         self.counts["traceback"] += 1
         outcome = {"status": "traceback", "detail": failure.detail}
         self.new.append(outcome)
