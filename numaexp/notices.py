@@ -27,8 +27,8 @@ class Notice:
     """One explanation of a run that shows nothing (or no difference).
 
     It has a stable ``code`` (``mode4-nothing-enabled``, ``mode4-mainline``,
-    ``one-tier``, ``short-run``, ``no-slow-pages``, ``stats-as-posted``,
-    ``interleave-as-posted`` or ``identical``) and a ``message`` of one or two
+    ``one-tier``, ``short-run``, ``no-slow-pages``, ``already-local``,
+    ``stats-as-posted``, ``interleave-as-posted`` or ``identical``) and a ``message`` of one or two
     sentences: the condition, its consequence, what changes it."""
 
     code: str
@@ -191,6 +191,28 @@ def _no_slow_pages(result) -> list[Notice]:
                    "than the top tier holds")]
 
 
+ALREADY_LOCAL_PCT = 95.0
+"""Share of local accesses (%) above which a run that moved nothing had nothing to improve."""
+
+
+def _already_local(result) -> list[Notice]:
+    """NUMA balancing acted in a run whose accesses were local already: nothing moved."""
+    scenario = result.scenario
+    local = result.meta.get("local_access_pct")
+    if local is None or not local >= ALREADY_LOCAL_PCT or not _balancing(scenario):
+        return []  # not measured (NaN for a kernel run), or remote accesses to improve
+    stat = result.memory_stat
+    moved = stat[["numa_pages_migrated", "numa_task_migrated", "numa_task_swapped"]].sum().sum()
+    if moved:
+        return []
+    return [Notice("already-local", f"mode {scenario.kernel.numa_balancing}: {local:.0f}% of "
+                   "accesses were local already (each thread's memory was first touched on its "
+                   "own node), so NUMA balancing migrated no page and moved no task: it had "
+                   "nothing to improve; first-touch the memory on one node (Vma."
+                   "first_touch_node, the dashboard's first-touch node) or move threads away "
+                   "from their memory to see it act")]
+
+
 def scenario_notices(scenario) -> list[Notice]:
     """Notices that the scenario alone tells (see the module docstring).
 
@@ -239,6 +261,8 @@ def result_notices(result) -> list[Notice]:
         seconds = float(result.meta.get("sim_seconds", 0.0))
         out = [n for n in out if n.code != "short-run"] + short_run(scenario, seconds)
     out += _no_slow_pages(result)
+    if not any(n.code == "short-run" for n in out):
+        out += _already_local(result)
     variant = scenario.kernel.variant
     if variant.rfc and variant.stats == "as-posted":
         stat = result.memory_stat

@@ -214,3 +214,23 @@ def test_notices_show_in_the_notebook_reprs():
     assert "numaexp-table-wrap" in html and "speedup" in html
     result_html = comparison.results["mode 4"]._repr_html_()
     assert "numaexp-notice" in result_html and "mode 4: " in result_html
+
+
+def test_a_run_whose_accesses_are_local_already_says_balancing_had_nothing_to_do():
+    """The dashboard's default run (numa01_THREAD_ALLOC, each thread's slice first touched on
+    its own node): mode 1 moves nothing, and a notice says why; first touched on node 0, it
+    migrates and gets no such notice."""
+    from numaexp.widgets.scenarios import DashboardSettings, build_scenarios
+
+    local = {mode: sc for _, mode, _, sc in build_scenarios(DashboardSettings(modes=(1,)))}[1]
+    result = numaexp.simulate(local, progress=False)
+    assert result.meta["local_access_pct"] >= 95
+    assert result.vmstat["numa_pages_migrated"].iloc[0] == 0
+    notice = next(n for n in result.notices if n.code == "already-local")
+    assert notice.message.startswith(f"mode 1: {result.meta['local_access_pct']:.0f}% of "
+                                     "accesses were local already")
+    remote = {mode: sc for _, mode, _, sc in
+              build_scenarios(DashboardSettings(modes=(1,), first_touch_node=0))}[1]
+    moved = numaexp.simulate(remote, progress=False)
+    assert moved.vmstat["numa_pages_migrated"].iloc[0] > 0
+    assert "already-local" not in _codes(moved.notices)

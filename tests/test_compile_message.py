@@ -56,3 +56,20 @@ def test_readme_and_notebook_01_give_the_measured_figure_of_the_message():
     for where in (readme, text):
         assert f"{figure}utes; measured 244-437 s" in " ".join(where.split())
     assert "a minute or two" not in text and "four to five minutes" not in readme
+
+
+def test_the_sweep_widget_says_it_compiles_in_its_status(monkeypatch):
+    from numaexp.widgets import SweepModel, SweepParameter, SweepSettings
+
+    monkeypatch.setattr(warmup, "kernels_cached", lambda: False)  # as in a fresh environment
+    model = SweepModel(bitid.preset_scenario("numa02"), SweepSettings(
+        parameters=[SweepParameter("kernel.scan_size_mb", (64, 128))], seeds=1,
+        metrics=("numa_hint_faults",)))
+    messages = []
+    model.observe(lambda m, changed: messages.append(m.message) if "message" in changed else None)
+    model.run(blocking=True)
+    assert model.status == "done", model.message
+    said = [m for m in messages if m.startswith("Compil")]
+    assert said and said[0].startswith("Compiling simulator kernels (first run only")
+    assert messages.index(said[0]) < messages.index(next(m for m in messages
+                                                         if m.startswith("Point 2 of 2")))

@@ -237,8 +237,13 @@ class SweepModel(RunModel):
             self.update(progress=i / len(plan),
                         message=f"Point {i + 1} of {len(plan)}: "
                                 + ", ".join(f"{k} = {v}" for k, v in params.items()) + "…")
+            def compiling(message, fraction, i=i):  # the first point of a fresh environment
+                self.update(message=message[0].upper() + message[1:] + "…",
+                            progress=(i + fraction) / len(plan))
+
             with job.interruptible():
-                result = simulate(scenario, progress=False, on_interrupt="raise")
+                result = simulate(scenario, progress=False, on_interrupt="raise",
+                                  on_compile=compiling)
             rows.append({**params, **result.summary.to_dict(),
                          **result.vmstat.iloc[0].to_dict()})
             self.frame = pd.DataFrame(rows)
