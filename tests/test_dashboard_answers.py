@@ -236,3 +236,21 @@ def test_a_cancelled_sweep_says_its_results_are_partial():
     assert model.wait(300) and model.status == "cancelled"
     assert model.results_note.startswith("Partial results: the sweep was cancelled after")
     assert model.export("unused", blocking=True) is None
+
+
+def test_a_cgroup_selection_the_workload_loses_is_said_kept_and_restored():
+    """Unticking "one cgroup per process" removes /numa01.0: its cpu.numa_load_balance
+    selection is set aside with a message that stays while the cgroup is missing, and comes
+    back selected with the cgroup."""
+    dash = Dashboard(DashboardSettings(workload="numa01_THREAD_ALLOC", memory_scale=0.05))
+    dash.numa_load_balance.value = ("/numa01.0",)
+    dash.fields["cgroup_per_process"].value = False
+    assert dash.numa_load_balance.value == ()
+    said = "cpu.numa_load_balance selection /numa01.0 set aside"
+    assert said in dash.scenario_line.value
+    dash.fields["memory_scale"].value = 0.06  # another change: still said
+    assert said in dash.scenario_line.value
+    dash.fields["cgroup_per_process"].value = True
+    assert dash.numa_load_balance.value == ("/numa01.0",)
+    assert "set aside" not in dash.scenario_line.value
+    assert dash.read_settings().numa_load_balance == ("/numa01.0",)

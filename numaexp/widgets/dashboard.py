@@ -133,6 +133,7 @@ class Dashboard(RunView):
             options=self.model.cgroup_paths(), value=tuple(s.numa_load_balance), rows=4,
             layout=w.Layout(width=_WIDTH),
             tooltip="Cgroups with cpu.numa_load_balance = 1 (only read in mode 4)")
+        self._set_aside: tuple[str, ...] = ()  # selected cgroups the workload lacks for now
         self.scenario_line = w.HTML()
         self.scenario_line.add_class("numaexp-scenario-line")
         self.file_bar = ScenarioFileBar(self)
@@ -201,13 +202,14 @@ class Dashboard(RunView):
             self.fields["first_touch_node"].value = THREADS_NODE if keep is None \
                 or keep >= nodes else keep
         if paths is not None and list(paths) != list(self.numa_load_balance.options):
-            keep = tuple(p for p in self.numa_load_balance.value if p in paths)
-            lost = [p for p in self.numa_load_balance.value if p not in paths]
+            selected = tuple(self.numa_load_balance.value)
+            wanted = selected + tuple(p for p in self._set_aside if p not in selected)
+            self._set_aside = tuple(p for p in wanted if p not in paths)
             self.numa_load_balance.options = paths
-            self.numa_load_balance.value = keep
-            if lost:
-                dropped = (f" — cpu.numa_load_balance selection {', '.join(lost)} dropped: the "
-                           "workload has no such cgroup now")
+            self.numa_load_balance.value = tuple(p for p in wanted if p in paths)
+        if self._set_aside:  # said until the cgroups come back, and then selected again
+            dropped = (f" — cpu.numa_load_balance selection {', '.join(self._set_aside)} set "
+                       "aside: the workload has no such cgroup now (selected again when it has)")
         self.scenario_line.value = (f"<i>{html.escape(self.model.describe())}</i>"
                                     + (f"<b>{html.escape(dropped)}</b>" if dropped else ""))
 
