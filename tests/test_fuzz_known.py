@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 import pytest
 from fuzz_harness import Sandbox
@@ -39,6 +40,7 @@ from numaexp.model import (
     Vma,
     Workload,
 )
+from numaexp.model.toml_io import load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +96,15 @@ def test_item2_think_ns_1e308_runs(sandbox, checked_sandbox, checked):
     assert_ok(box.run(tiny(phase=Phase(patterns=(Pattern(vma="buf"),), think_ns=1e308))))
 
 
+def test_fuzz_subnormal_rates_of_a_mass_row_pick_a_stream_in_bounds(checked_sandbox):
+    """Found by ``make fuzz`` (seed 1, case ~3,000): think_ns = 1e308 with several patterns
+    leaves a mass row whose summed rate is subnormal; its guide scale (cells / total)
+    overflowed to infinity and ``np.int64(x * inf)`` indexed the guide table at -2**63
+    (bounds-checked: IndexError; unchecked: a wild read)."""
+    scenario = load_scenario(Path(__file__).parent / "data" / "fuzz" / "subnormal_row_rates.toml")
+    assert_ok(checked_sandbox.run(scenario))
+
+
 def test_item2_think_ns_1e307_runs(sandbox):
     assert_ok(sandbox.run(tiny(phase=Phase(patterns=(Pattern(vma="buf"),), think_ns=1e307))))
 
@@ -120,6 +131,7 @@ def test_item4_huge_cpu_counts_are_refused_quickly(cpus):
     done = _limited(f"""
         from helpers import sweep_workload, scenario
         from numaexp.errors import ScenarioError
+from numaexp.model.toml_io import load_scenario
         from numaexp.model import Machine, Node
         try:
             nodes = tuple(Node(cpus=c, memory="1 GiB") for c in {cpus})

@@ -112,8 +112,9 @@ def pick_row_stream(s, row, x, default):
         last = np.int64(pick[1, hi - 1])
         return last if last >= 0 else default
     cells = GUIDE_CELLS * count
-    g = np.int64(x * s.mr.pick_scale[row]) if x > 0.0 else np.int64(0)
-    q = s.tmp_guide[GUIDE_CELLS * lo + min(g, cells - 1)]
+    cell = x * s.mr.pick_scale[row]  # a float first: the scale is huge when the rates are tiny
+    g = np.int64(min(cell, cells - 1)) if x > 0.0 else np.int64(0)
+    q = s.tmp_guide[GUIDE_CELLS * lo + g]
     while q > lo and pick[0, q - 1] > x:
         q -= 1
     while not pick[0, q] > x:
