@@ -6,8 +6,12 @@ Quick start::
     spec = numaexp.SweepSpec(
         "numa02", base_options={"memory_scale": 0.25, "first_touch_node": 0},
         fixed={"stop": {"kind": "duration", "duration_s": 10.0}},
-        product={"kernel.scan_period_min_ms": [250, 1000, 4000]}, repeats=3)
+        product={"kernel.scan_period_min_ms": [2000, 6000, 16000]}, repeats=3)
     frame = numaexp.sweep(spec, store="out/sweep")   # resumable; one row per point
+
+(Minimum scan periods up to the scan delay give identical runs: the period starts
+at ``scan_delay_ms`` and only grows while faults are local; see
+``data/sweeps/numa02_scan_period.toml``.)
 
 In a script, put the call under ``if __name__ == "__main__":``: the local
 pool's workers are spawned and import the calling script again.
