@@ -66,8 +66,9 @@ def warm_up(progress: bool = True, on_status=None) -> bool:
         Show a tqdm bar while compiling: elapsed time against the
         :data:`COMPILE_MINUTES` estimate (it stops at 99 % until done).
     on_status : callable, optional
-        ``on_status(message, fraction)`` about once a second while compiling
-        and once when done (``fraction`` 1.0), for widgets.
+        ``on_status(message, fraction)`` when compiling starts (``fraction``
+        0.0), about once a second while it lasts and once when done
+        (``fraction`` 1.0), for widgets.
 
     Returns
     -------
@@ -93,6 +94,8 @@ def warm_up(progress: bool = True, on_status=None) -> bool:
             if on_status is not None:
                 on_status(COMPILE_MESSAGE, share)
 
+    if on_status is not None:  # at once: a widget shows it before the first tick
+        on_status(COMPILE_MESSAGE, 0.0)
     watcher = threading.Thread(target=tick, name="numaexp-compile", daemon=True)
     watcher.start()
     try:

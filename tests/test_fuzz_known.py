@@ -131,7 +131,6 @@ def test_item4_huge_cpu_counts_are_refused_quickly(cpus):
     done = _limited(f"""
         from helpers import sweep_workload, scenario
         from numaexp.errors import ScenarioError
-from numaexp.model.toml_io import load_scenario
         from numaexp.model import Machine, Node
         try:
             nodes = tuple(Node(cpus=c, memory="1 GiB") for c in {cpus})
