@@ -96,7 +96,8 @@ class Campaign:
         if self.mutated:
             lines.append(f"mutated files: {sum(self.mutated.values())} (refused at load "
                          f"{self.mutated['refused']}, valid presets loaded "
-                         f"{self.mutated['preset']}, run {self.mutated['run']}, load "
+                         f"{self.mutated['preset']}, long ones loaded "
+                         f"{self.mutated['long']}, run {self.mutated['run']}, load "
                          f"tracebacks {self.mutated['load-traceback']})")
         lines += [f"  {status}: {self.counts[status]}" for status in
                   ("ok", "refused", *FAILURES)]

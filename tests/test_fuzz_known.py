@@ -190,6 +190,14 @@ def test_item4_a_big_machine_for_an_hour_warns_but_a_small_run_does_not(monkeypa
     assert not any("wall time" in m for m in _warnings_before_the_run(tiny(), monkeypatch))
 
 
+def test_item4_an_hour_of_small_samples_warns(monkeypatch):
+    """Found by ``make fuzz``: a tiny scenario whose mutation dropped its stop limit ran 3,600
+    simulated s sampled every 12.3 ms (292,684 samples: 324 s of wall time) without a word."""
+    sc = tiny(duration=3600.0, interval=0.0123)
+    assert any("wall time" in m and "3600 simulated s" in m
+               for m in _warnings_before_the_run(sc, monkeypatch))
+
+
 def test_item4_the_run_estimate_grows_with_cpus_tasks_and_time():
     from numaexp.sim.engine.build.estimate import estimate_run_seconds
 
