@@ -29,7 +29,7 @@ from numaexp.sim.kernel.constants import (
     SYSCTL_SCHED_MIGRATION_COST_NS,
 )
 from numaexp.sim.kernel.pelt import task_h_load, task_util
-from numaexp.sim.kernel.sched import set_task_cpu
+from numaexp.sim.kernel.sched import rq_list_move, set_task_cpu
 from numaexp.sim.kernel.weights import group_weight, task_weight
 
 
@@ -180,7 +180,7 @@ def detach_tasks(s, env):
             # list_move to the head: the next candidate is the new tail
             if s.cpu.rq_head[src] == p:
                 break  # the only one left
-            _rotate_to_head(s, src, p)
+            rq_list_move(s, src, p)
             continue
         set_task_cpu(s, p, env.dst_cpu, env.now_ns, env.reason, level)
         detached += 1
@@ -189,26 +189,3 @@ def detach_tasks(s, env):
         if env.imbalance <= 0:
             break
     return detached
-
-
-@jit_inline
-def _rotate_to_head(s, c, p):
-    """``list_move(&p->se.group_node, tasks)``."""
-    prev = s.tk.rq_prev[p]
-    nxt = s.tk.rq_next[p]
-    if prev >= 0:
-        s.tk.rq_next[prev] = nxt
-    else:
-        s.cpu.rq_head[c] = nxt
-    if nxt >= 0:
-        s.tk.rq_prev[nxt] = prev
-    else:
-        s.cpu.rq_tail[c] = prev
-    head = s.cpu.rq_head[c]
-    s.tk.rq_prev[p] = -1
-    s.tk.rq_next[p] = head
-    if head >= 0:
-        s.tk.rq_prev[head] = p
-    else:
-        s.cpu.rq_tail[c] = p
-    s.cpu.rq_head[c] = p

@@ -81,6 +81,13 @@ def rq_list_del(s, c, t):
     s.tk.rq_prev[t] = -1
 
 
+@jit_inline
+def rq_list_move(s, c, t):
+    """Move ``t`` to the head of CPU ``c``'s ``cfs_tasks`` (``list_move``)."""
+    rq_list_del(s, c, t)
+    rq_list_add(s, c, t)
+
+
 @jit
 def rq_list_move_head(s, c, t):
     """``list_move(&p->se.group_node, &rq->cfs_tasks)``: ``t`` to the head."""
