@@ -91,21 +91,22 @@ def sgs_clear(sgs):
 
 
 @jit_inline
-def sgs_copy(dst, src):
-    """``*dst = *src``."""
-    dst.avg_load = src.avg_load
-    dst.group_load = src.group_load
-    dst.group_capacity = src.group_capacity
-    dst.group_util = src.group_util
-    dst.group_runnable = src.group_runnable
-    dst.sum_nr_running = src.sum_nr_running
-    dst.sum_h_nr_running = src.sum_h_nr_running
-    dst.idle_cpus = src.idle_cpus
-    dst.group_weight = src.group_weight
-    dst.group_type = src.group_type
-    dst.group_misfit_task_load = src.group_misfit_task_load
-    dst.nr_numa_running = src.nr_numa_running
-    dst.nr_preferred_running = src.nr_preferred_running
-    dst.cores = src.cores
-    dst.group = src.group
-    dst.grp_flags = src.grp_flags
+def sgs_begin(s, idle_cpus, avg_load, group_type):
+    """The local row zeroed, and the busiest (or idlest) row zeroed but for the fields the
+    kernel's designated initialisers set: ``update_sd_lb_stats`` starts from
+    ``.busiest_stat = { .idle_cpus = UINT_MAX, .group_type = group_has_spare }`` and
+    ``sched_balance_find_dst_group`` from
+    ``idlest_sgs = { .avg_load = UINT_MAX, .group_type = group_overloaded }``."""
+    sgs_clear(s.tmp_sgs[SGS_LOCAL])
+    other = s.tmp_sgs[SGS_BUSIEST]
+    sgs_clear(other)
+    other.idle_cpus = idle_cpus
+    other.avg_load = avg_load
+    other.group_type = group_type
+
+
+@jit_inline
+def sgs_keep_examined(s):
+    """``*busiest = *sgs`` (or ``*idlest = *tmp``): the examined row becomes the busiest
+    (or idlest) one."""
+    s.tmp_sgs[SGS_BUSIEST] = s.tmp_sgs[SGS_TMP]

@@ -27,14 +27,16 @@ from numaexp.sim.kernel.constants import (
     SCHED_CAPACITY_SCALE,
     SD_NUMA,
     SD_PREFER_SIBLING,
+    U32_MASK,
 )
 from numaexp.sim.kernel.group_stats import (
     SGS_BUSIEST,
     SGS_LOCAL,
     SGS_TMP,
     classify_sgs,
+    sgs_begin,
     sgs_clear,
-    sgs_copy,
+    sgs_keep_examined,
 )
 from numaexp.sim.kernel.lb_decide import (
     calculate_imbalance,
@@ -43,8 +45,8 @@ from numaexp.sim.kernel.lb_decide import (
 )
 from numaexp.sim.kernel.pelt import cpu_load, cpu_runnable, cpu_util_cfs
 from numaexp.sim.kernel.sched import idle_cpu
-from numaexp.sim.kernel.select import update_idle_cpu_scan
-from numaexp.sim.kernel.topology import span_test
+from numaexp.sim.kernel.topology import span_cpus_of, span_test
+from numaexp.sim.kernel.wakeup import update_idle_cpu_scan
 
 
 @jit
@@ -55,9 +57,7 @@ def update_sg_lb_stats(s, env, group, sgs, local_group):
     """
     sgs_clear(sgs)
     overloaded = False
-    sp = s.spans[s.grp.span[group]]
-    for k in range(sp.first, sp.first + sp.count):
-        i = s.span_cpus[k]
+    for i in span_cpus_of(s, s.grp.span[group]):
         if not s.tmp_lb_cpus[i]:
             continue
         sgs.group_load += cpu_load(s, i)
@@ -108,13 +108,10 @@ def update_sd_lb_stats(s, env):
 
     Returns True if a busiest group was found.
     """
+    sgs_begin(s, idle_cpus=np.int64(U32_MASK), avg_load=0, group_type=GROUP_HAS_SPARE)
     local = s.tmp_sgs[SGS_LOCAL]
     busiest = s.tmp_sgs[SGS_BUSIEST]
     tmp = s.tmp_sgs[SGS_TMP]
-    sgs_clear(local)
-    sgs_clear(busiest)
-    busiest.idle_cpus = np.int64(0xFFFFFFFF)
-    busiest.group_type = GROUP_HAS_SPARE
     env.total_load = 0
     env.total_capacity = 0
     env.avg_load = 0
@@ -134,7 +131,7 @@ def update_sd_lb_stats(s, env):
         if is_local:
             env.dst_group = group
         elif update_sd_pick_busiest(busiest, sgs):
-            sgs_copy(busiest, sgs)
+            sgs_keep_examined(s)  # sgs is the examined row here
             found = True
         env.total_load += sgs.group_load
         env.total_capacity += sgs.group_capacity
@@ -175,9 +172,7 @@ def sched_balance_find_src_rq(s, env, group):
     busiest_load = 0
     busiest_capacity = 1
     busiest_nr = 0
-    sp = s.spans[s.grp.span[group]]
-    for k in range(sp.first, sp.first + sp.count):
-        i = s.span_cpus[k]
+    for i in span_cpus_of(s, s.grp.span[group]):
         if not s.tmp_lb_cpus[i]:
             continue
         if fbq_classify_rq(s, i) > env.fbq_type:

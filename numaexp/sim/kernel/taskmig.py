@@ -12,28 +12,23 @@ capacity is 1024; there is no SMT idle-core preference.
 
 from __future__ import annotations
 
-import numpy as np
-
-from numaexp.sim.engine.codes import EV_MOVE_NUMA, EV_STICK_NUMA, EV_SWAP_NUMA, MOVE_NUMA, MOVE_SWAP
+from numaexp.sim.engine.codes import EV_STICK_NUMA
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import (
     CMP_MOVE,
     CMP_SKIP,
     CMP_SWAP,
-    MC_NUMA_TASK_MIGRATED,
-    MC_NUMA_TASK_SWAPPED,
     NODE_FULLY_BUSY,
     NODE_HAS_SPARE,
     NODE_OVERLOADED,
     NUMA_NO_NODE,
-    NUMA_TASK_MIGRATED,
-    NUMA_TASK_SWAPPED,
     SCHED_CAPACITY_SCALE,
     SMALLIMP,
 )
 from numaexp.sim.kernel.pelt import cpu_load, cpu_runnable, cpu_util_cfs, task_h_load
-from numaexp.sim.kernel.sched import adjust_numa_imbalance, sched_setnuma, set_task_cpu
+from numaexp.sim.kernel.sched import adjust_numa_imbalance, idle_cpu, sched_setnuma
+from numaexp.sim.kernel.task_move import migrate_swap, migrate_task_to
 from numaexp.sim.kernel.weights import NUMA_BACKPLANE, group_weight, task_weight
 
 SRC, DST = 0, 1
@@ -133,12 +128,6 @@ def task_numa_compare_score(taskimp, groupimp, maymove, p_group, cur_group, cur_
                                          dst_capacity, src_load, dst_load):
         return CMP_SKIP, 0
     return CMP_SWAP, imp
-
-
-@jit_inline
-def idle_cpu(s, c):
-    """``idle_cpu``: the CPU has no task."""
-    return s.cpu.nr_running[c] == 0
 
 
 @jit
@@ -291,56 +280,6 @@ def task_numa_find_cpu(s, env, taskimp, groupimp):
         env.dst_cpu = cpu
         if task_numa_compare(s, env, taskimp, groupimp, maymove):
             break
-
-
-@jit
-def _count_task_event(s, t, vm_item, memcg_item):
-    if vm_item == NUMA_TASK_MIGRATED:
-        s.tk.numa_task_migrated[t] += 1
-    else:
-        s.tk.numa_task_swapped[t] += 1
-    if s.p.stats_vmstat:  # as posted, the vmstat items were never incremented
-        s.cnt_vm[vm_item] += 1
-    s.cnt_memcg[s.mm.cgroup[s.tk.mm[t]], memcg_item] += 1  # count_memcg_event_mm
-
-
-@jit
-def _charge_move(s, t):
-    cost = np.int64(s.p.task_move_ns)
-    s.tk.stime[t] += cost
-    s.tk.debt[t] += cost
-
-
-@jit
-def migrate_task_to(s, t, cpu, now_ns):
-    """``migrate_task_to``: move ``t`` to ``cpu``; counts ``numa_task_migrated`` (RFC patch 1)."""
-    src = s.tk.cpu[t]
-    trace_event(s, now_ns, EV_MOVE_NUMA, t, src, cpu, s.cpu.node[src], s.cpu.node[cpu])
-    set_task_cpu(s, t, cpu, now_ns, MOVE_NUMA, -1)
-    # t runs on its new CPU from now on (stop_one_cpu): later searches this tick see it there
-    if s.cpu.curr[src] == t:
-        s.cpu.curr[src] = -1
-    if s.cpu.curr[cpu] < 0:
-        s.cpu.curr[cpu] = t
-    _count_task_event(s, t, NUMA_TASK_MIGRATED, MC_NUMA_TASK_MIGRATED)
-    _charge_move(s, t)
-
-
-@jit
-def migrate_swap(s, p, cur, target_cpu, curr_cpu, now_ns):
-    """``migrate_swap``: exchange CPUs of ``p`` and ``cur``; ``__migrate_swap_task``
-    runs for each, so ``numa_task_swapped`` counts on both (RFC patch 1)."""
-    trace_event(s, now_ns, EV_SWAP_NUMA, p, curr_cpu, target_cpu, cur, 0)
-    set_task_cpu(s, p, target_cpu, now_ns, MOVE_SWAP, -1)
-    set_task_cpu(s, cur, curr_cpu, now_ns, MOVE_SWAP, -1)
-    # migrate_swap_stop exchanges the two running tasks: later searches this tick
-    # must see each on its new CPU (else several tasks could swap with one partner)
-    s.cpu.curr[target_cpu] = p
-    s.cpu.curr[curr_cpu] = cur
-    _count_task_event(s, p, NUMA_TASK_SWAPPED, MC_NUMA_TASK_SWAPPED)
-    _count_task_event(s, cur, NUMA_TASK_SWAPPED, MC_NUMA_TASK_SWAPPED)
-    _charge_move(s, p)
-    _charge_move(s, cur)
 
 
 @jit
