@@ -233,7 +233,7 @@ def actions(draw, sc: Scenario, wild: bool) -> tuple[Action, ...]:
             if name == "demotion_enabled":
                 value = draw(st.integers(0, 1))
             elif name == "scan_period_min_ms":  # only lowered, and the max only raised: ordered
-                value = draw(st.integers(1, sc.kernel.scan_period_min_ms))
+                value = draw(st.integers(0, sc.kernel.scan_period_min_ms))  # 0 is a u32 too
             elif name == "scan_period_max_ms":
                 value = min(sc.kernel.scan_period_max_ms + draw(st.integers(0, 10000)),
                             max(_extremes(name)))  # a wild max may already be the largest
