@@ -10,6 +10,7 @@ group, and the group being examined.
 from __future__ import annotations
 
 from numaexp.sim.engine.jit import jit_inline
+from numaexp.sim.engine.rows import memset_row
 from numaexp.sim.kernel.constants import (
     GROUP_FULLY_BUSY,
     GROUP_HAS_SPARE,
@@ -70,24 +71,11 @@ def classify_sgs(imbalance_pct, sgs, imbalanced):
 
 
 @jit_inline
-def sgs_clear(sgs):
-    """``memset(sgs, 0, sizeof(*sgs))`` (and no group)."""
-    sgs.avg_load = 0
-    sgs.group_load = 0
-    sgs.group_capacity = 0
-    sgs.group_util = 0
-    sgs.group_runnable = 0
-    sgs.sum_nr_running = 0
-    sgs.sum_h_nr_running = 0
-    sgs.idle_cpus = 0
-    sgs.group_weight = 0
-    sgs.group_type = GROUP_HAS_SPARE
-    sgs.group_misfit_task_load = 0
-    sgs.nr_numa_running = 0
-    sgs.nr_preferred_running = 0
-    sgs.cores = 0
-    sgs.group = -1
-    sgs.grp_flags = 0
+def sgs_clear(s, row):
+    """``memset(sgs, 0, sizeof(*sgs))`` of row ``row`` of ``State.tmp_sgs`` (and no group;
+    a zero ``group_type`` is ``group_has_spare``)."""
+    memset_row(s.tmp_sgs, row)
+    s.tmp_sgs[row].group = -1
 
 
 @jit_inline
@@ -97,9 +85,9 @@ def sgs_begin(s, idle_cpus, avg_load, group_type):
     ``.busiest_stat = { .idle_cpus = UINT_MAX, .group_type = group_has_spare }`` and
     ``sched_balance_find_dst_group`` from
     ``idlest_sgs = { .avg_load = UINT_MAX, .group_type = group_overloaded }``."""
-    sgs_clear(s.tmp_sgs[SGS_LOCAL])
+    sgs_clear(s, SGS_LOCAL)
+    sgs_clear(s, SGS_BUSIEST)
     other = s.tmp_sgs[SGS_BUSIEST]
-    sgs_clear(other)
     other.idle_cpus = idle_cpus
     other.avg_load = avg_load
     other.group_type = group_type

@@ -50,12 +50,13 @@ from numaexp.sim.kernel.wakeup import update_idle_cpu_scan
 
 
 @jit
-def update_sg_lb_stats(s, env, group, sgs, local_group):
+def update_sg_lb_stats(s, env, group, row, local_group):
     """``update_sg_lb_stats``: statistics of a group's CPUs (those still in ``env->cpus``).
 
     Returns True if some CPU of the group runs more than one task (``sg_overloaded``).
     """
-    sgs_clear(sgs)
+    sgs = s.tmp_sgs[row]
+    sgs_clear(s, row)
     overloaded = False
     for i in span_cpus_of(s, s.grp.span[group]):
         if not s.tmp_lb_cpus[i]:
@@ -109,9 +110,7 @@ def update_sd_lb_stats(s, env):
     Returns True if a busiest group was found.
     """
     sgs_begin(s, idle_cpus=np.int64(U32_MASK), avg_load=0, group_type=GROUP_HAS_SPARE)
-    local = s.tmp_sgs[SGS_LOCAL]
     busiest = s.tmp_sgs[SGS_BUSIEST]
-    tmp = s.tmp_sgs[SGS_TMP]
     env.total_load = 0
     env.total_capacity = 0
     env.avg_load = 0
@@ -124,8 +123,9 @@ def update_sd_lb_stats(s, env):
     for k in range(first, first + s.sd.group_count[sd]):
         group = s.sd_grp[k]
         is_local = span_test(s, s.grp.span[group], env.dst_cpu)
-        sgs = local if is_local else tmp
-        if update_sg_lb_stats(s, env, group, sgs, is_local):
+        row = SGS_LOCAL if is_local else SGS_TMP
+        sgs = s.tmp_sgs[row]
+        if update_sg_lb_stats(s, env, group, row, is_local):
             overloaded = True
         sgs.grp_flags = s.sd_grp_flags[k]
         if is_local:

@@ -67,9 +67,10 @@ def task_running_on_cpu(s, c, p):
 
 
 @jit
-def update_sg_wakeup_stats(s, sd, group, sgs, p):
+def update_sg_wakeup_stats(s, sd, group, row, p):
     """``update_sg_wakeup_stats``: a group's statistics as if ``p`` were not there."""
-    sgs_clear(sgs)
+    sgs = s.tmp_sgs[row]
+    sgs_clear(s, row)
     for c in span_cpus_of(s, s.grp.span[group]):
         if not s.tk_allowed[p, c]:
             continue
@@ -171,10 +172,10 @@ def sched_balance_find_dst_group(s, sd, p, this_cpu):
         if not span_intersects_allowed(s, span, p):
             continue
         if span_test(s, span, this_cpu):
-            update_sg_wakeup_stats(s, sd, group, local, p)
+            update_sg_wakeup_stats(s, sd, group, SGS_LOCAL, p)
             found_local = True
             continue
-        update_sg_wakeup_stats(s, sd, group, tmp, p)
+        update_sg_wakeup_stats(s, sd, group, SGS_TMP, p)
         if update_pick_idlest(idlest, tmp):
             sgs_keep_examined(s)
             found_idlest = True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from numaexp.sim.engine.codes import EV_STICK_NUMA
 from numaexp.sim.engine.jit import jit, jit_inline
+from numaexp.sim.engine.rows import memset_row
 from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import (
     CMP_MOVE,
@@ -131,15 +132,11 @@ def task_numa_compare_score(taskimp, groupimp, maymove, p_group, cur_group, cur_
 
 
 @jit
-def update_numa_stats(s, env, ns, nid, find_idle):
-    """``update_numa_stats``: load, capacity and an idle CPU of node ``nid`` into ``ns``."""
-    ns.load = 0
-    ns.runnable = 0
-    ns.util = 0
-    ns.compute_capacity = 0
-    ns.nr_running = 0
-    ns.weight = 0
-    ns.node_type = 0
+def update_numa_stats(s, env, row, nid, find_idle):
+    """``update_numa_stats``: load, capacity and an idle CPU of node ``nid`` into row ``row``
+    (``SRC`` or ``DST``) of ``State.tmp_numa_stats``."""
+    ns = s.tmp_numa_stats[row]
+    memset_row(s.tmp_numa_stats, row)
     ns.idle_cpu = -1
     first = s.nd.first_cpu[nid]
     for cpu in range(first, first + s.nd.cpus[nid]):
@@ -310,10 +307,10 @@ def task_numa_migrate(s, t, now_ns):
     env.dist = dist
     taskweight = task_weight(s, t, src_nid, dist)
     groupweight = group_weight(s, t, src_nid, dist)
-    update_numa_stats(s, env, s.tmp_numa_stats[SRC], src_nid, False)
+    update_numa_stats(s, env, SRC, src_nid, False)
     taskimp = task_weight(s, t, env.dst_nid, dist) - taskweight
     groupimp = group_weight(s, t, env.dst_nid, dist) - groupweight
-    update_numa_stats(s, env, s.tmp_numa_stats[DST], env.dst_nid, True)
+    update_numa_stats(s, env, DST, env.dst_nid, True)
     task_numa_find_cpu(s, env, taskimp, groupimp)
 
     g = s.tk.numa_group[t]
@@ -334,7 +331,7 @@ def task_numa_migrate(s, t, now_ns):
                 continue
             env.dist = dist
             env.dst_nid = nid
-            update_numa_stats(s, env, s.tmp_numa_stats[DST], nid, True)
+            update_numa_stats(s, env, DST, nid, True)
             task_numa_find_cpu(s, env, taskimp, groupimp)
 
     if g >= 0:
