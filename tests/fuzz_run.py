@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="hang limit per case, s")
     parser.add_argument("--log", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=("generated", "mutated"), default=None,
+                        help="run one half of the campaign (e.g. to finish one that stopped)")
     args = parser.parse_args(argv)
     if args.log is not None:
         args.log.mkdir(parents=True, exist_ok=True)
@@ -143,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
                 campaign(value, "mutated")
 
         for test in (generated, mutated):
+            if args.only and test.__name__ != args.only:
+                continue
             test._hypothesis_internal_use_seed = args.seed
             test()
             print(campaign.report(time.monotonic() - started), flush=True)
