@@ -83,7 +83,7 @@ def mutate(draw, text: str) -> str:
         lines.insert(i + 1, f"{draw(st.sampled_from(KEYS))} = {value}")
     elif op == "header" and line.startswith("["):
         lines[i] = line.strip("[]").join(draw(st.sampled_from([("[", "]"), ("[[", "]]")])))
-    elif op == "bit":
+    elif op == "bit" and text:  # an earlier "cut" may have left nothing
         data = bytearray(text.encode())
         pos = draw(st.integers(0, len(data) - 1))
         data[pos] ^= 1 << draw(st.integers(0, 7))
