@@ -16,6 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from numaexp import caches
 from numaexp.cli_checks import check_input, check_out, items, modes, scheduler_address
 from numaexp.errors import ScenarioError
 from numaexp.kernel import commands as kernel_commands
@@ -248,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
     kernel_commands.add_commands(sub)
+    caches.add_commands(sub)
     args = parser.parse_args(argv)
     args.interrupt_note = ""
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 COMPILE_MINUTES = 5
 """What the first compile takes, in whole minutes, as said to users (README, notebook 01,
@@ -33,12 +32,12 @@ def kernels_cached() -> bool:
 
     if numba.config.DISABLE_JIT:
         return True
-    import numaexp.sim.engine.jit  # noqa: F401  (sets numba's cache directory on import)
+    from numaexp.sim.engine.jit import SIM, module_cache_dir
 
-    # numba.config.CACHE_DIR is jit.cache_dir() as computed once at import: computing it
-    # again parses every simulator source (slow, and CPython 3.11's ast is not thread-safe:
-    # simulate calls this from sweep threads)
-    return any(Path(numba.config.CACHE_DIR).glob("engine_*/tick.run-*.nbi"))
+    # module_cache_dir reads numba.config.CACHE_DIR, jit.cache_dir() as computed once at
+    # import: computing it again parses every simulator source (slow, and CPython 3.11's
+    # ast is not thread-safe: simulate calls this from sweep threads)
+    return any(module_cache_dir(SIM / "engine" / "tick.py").glob("tick.run-*.nbi"))
 
 
 def _tiny_scenario():

@@ -16,6 +16,7 @@ from numaexp.kernel.errors import KernelBackendError
 from numaexp.kernel.guest import plan_guest
 from numaexp.kernel.images import kernel_image
 from numaexp.kernel.records import parse_records, parse_topology
+from numaexp.kernel.result import KernelResult, load_result
 from numaexp.kernel.scenarios import guest_machine, numa02_guest
 from numaexp.kernel.setup import setup_script, spec_text, untranslatable
 from numaexp.kernel.side import check_backends
@@ -114,6 +115,19 @@ def test_records_and_topology_parsing():
                            "has_cpu 0", "cpus 2"])
     assert topo["nodes"][0] == {"cpus": [0, 1], "memtotal_bytes": 10240, "distance": [10, 21]}
     assert topo["tiers"] == {4: [0, 1]} and topo["cpus"] == 2
+
+
+def test_a_saved_kernel_result_reads_back_with_integer_node_and_tier_ids(tmp_path):
+    """JSON makes the node and tier ids of the topology strings; a cached guest run must
+    read back as the guest produced it (a notebook's assertion failed on an empty cache)."""
+    topo = parse_topology(["node 0 cpus=0-1 memtotal_kb=10 distance=10,21",
+                           "node 2 memtotal_kb=10 distance=21,10", "tier 4 0", "tier 22 2"])
+    frame = pd.DataFrame({"time_s": [0.0], "numa_hint_faults": [1]})
+    KernelResult(scenario=None, frames={"timeseries": frame},
+                 meta={"topology": topo, "mode": 1}).save(tmp_path, formats=("parquet",))
+    back = load_result(tmp_path)
+    assert back.meta["topology"] == topo
+    assert back.meta["topology"]["tiers"] == {4: [0], 22: [2]}
 
 
 def test_backends_checked():

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numaexp.sim.engine.dtypes import LB_ENV_DTYPE, SG_LB_STATS_DTYPE
-from numaexp.sim.kernel import group_stats, lb_decide, lb_migrate, select
+from numaexp.sim.kernel import group_stats, lb_decide, lb_migrate, select, wakeup
 from numaexp.sim.kernel.sched import adjust_numa_imbalance
 
 FIELDS = ("avg_load", "group_load", "group_capacity", "group_util", "group_runnable",
@@ -172,7 +172,7 @@ LOAD = st.integers(0, 8192)
        current_load=st.integers(0, 1024), sync=st.booleans(), pct=IMBALANCE_PCT)
 def test_wake_affine_weight_matches_kernel(this_load, prev_load, task_load, current_load, sync,
                                            pct):
-    assert select.wake_affine_weight(this_load, prev_load, task_load, current_load, sync,
+    assert wakeup.wake_affine_weight(this_load, prev_load, task_load, current_load, sync,
                                      pct) == \
         ref.wake_affine_weight(this_load, prev_load, task_load, current_load, sync, pct)
 

@@ -7,10 +7,10 @@ comes from one Debian package; a missing one is reported with the exact
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
+from numaexp import caches
 from numaexp.kernel.errors import KernelBackendError
 
 REQUIRED = {
@@ -27,11 +27,9 @@ BUSYBOX_STATIC = "/bin/busybox"
 
 
 def cache_root() -> Path:
-    """numaexp's cache directory (``$NUMAEXP_CACHE_DIR``, else ``$XDG_CACHE_HOME/numaexp``,
-    else ``~/.cache/numaexp``); the kernel backend keeps its files under ``kernel/``."""
-    root = os.environ.get("NUMAEXP_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "numaexp")
-    path = Path(root) / "kernel"
+    """The kernel backend's cache directory: ``kernel/`` under numaexp's cache root
+    (:func:`numaexp.caches.cache_root`), created if missing."""
+    path = caches.cache_root() / caches.KERNEL_BACKEND
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -59,4 +59,17 @@ def load_result(directory: str | Path) -> KernelResult:
     if not meta_path.is_file():
         raise FileNotFoundError(f"{directory}: no meta.json (not a saved result)")
     frames = {p.stem: pd.read_parquet(p) for p in sorted(directory.glob("*.parquet"))}
-    return KernelResult(scenario=None, frames=frames, meta=json.loads(meta_path.read_text()))
+    return KernelResult(scenario=None, frames=frames,
+                        meta=_node_keys_as_ints(json.loads(meta_path.read_text())))
+
+
+def _node_keys_as_ints(meta: dict) -> dict:
+    """``meta`` with the integer keys JSON turned into strings restored: the node ids of
+    ``topology["nodes"]`` and the tier ids of ``topology["tiers"]``, so that a result read
+    back from disk (or numaexp's cache) equals the one the guest produced."""
+    topology = meta.get("topology")
+    if isinstance(topology, dict):
+        for part in ("nodes", "tiers"):
+            if isinstance(topology.get(part), dict):
+                topology[part] = {int(k): v for k, v in topology[part].items()}
+    return meta

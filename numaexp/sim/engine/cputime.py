@@ -21,6 +21,7 @@ import numpy as np
 
 from numaexp.sim.engine.codes import BARRIER_PASS, CLK_TICK, RNG_ORDER, TK_MAIN_SLEEPER, TS_NEW
 from numaexp.sim.engine.events import set_progress
+from numaexp.sim.engine.heapsort import heapsort
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.perf import compute_speeds
 from numaexp.sim.engine.rng import rand_u64
@@ -158,7 +159,8 @@ def _switch_in(s, c, t, start):
 @jit
 def _order_round(s, m, tick):
     """Order the round's ``m`` turns: sweeps furthest ahead first, then the others from a
-    random CPU offset (heap sort of ``tmp_round_key``, descending)."""
+    random CPU offset: ``tmp_round_key`` holds the keys negated, so that its ascending heap
+    sort leaves ``tmp_round_idx`` in descending order of the keys)."""
     key = s.tmp_round_key
     idx = s.tmp_round_idx
     offset = np.int64(rand_u64(s.p.seed_key, tick, m, RNG_ORDER) % np.uint64(max(m, 1)))
@@ -166,30 +168,11 @@ def _order_round(s, m, tick):
         t = s.tmp_round_task[j]
         ph = s.tk.phase[t]
         if ph >= 0 and s.ph.sweep[ph]:
-            key[j] = 1.0 + s.tk.progress[t]
+            key[j] = -(1.0 + s.tk.progress[t])
         else:
-            key[j] = -1.0 - ((j - offset) % m) / (m + 1.0)
+            key[j] = 1.0 + ((j - offset) % m) / (m + 1.0)
         idx[j] = j
-    for root in range(m // 2 - 1, -1, -1):
-        _sift(key, idx, root, m)
-    for end in range(m - 1, 0, -1):
-        idx[0], idx[end] = idx[end], idx[0]
-        _sift(key, idx, 0, end)
-
-
-@jit_inline
-def _sift(key, idx, root, n):
-    """Min-heap on ``key[idx]``: the sort ends in descending order."""
-    while True:
-        child = 2 * root + 1
-        if child >= n:
-            return
-        if child + 1 < n and key[idx[child + 1]] < key[idx[child]]:
-            child += 1
-        if key[idx[root]] <= key[idx[child]]:
-            return
-        idx[root], idx[child] = idx[child], idx[root]
-        root = child
+    heapsort(key, m, idx)
 
 
 @jit

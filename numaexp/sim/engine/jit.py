@@ -7,11 +7,14 @@ never allocate: work arrays live in the state's ``tmp_*`` fields.
 
 numba keys a cached function by its own source file only, so a change in a
 callee would leave callers' cached code stale. The cache therefore lives in
-a directory named after a hash of the source of every module compiled code
+a directory named after a hash of the content of every module compiled code
 depends on, in ``sim/kernel``, ``sim/engine`` and outside them
-(:func:`keyed_sources`):
-``$NUMAEXP_CACHE_DIR`` (default ``$XDG_CACHE_HOME/numaexp`` or
-``~/.cache/numaexp``) ``/numba-<hash>``, unless ``NUMBA_CACHE_DIR`` is set.
+(:func:`keyed_sources`), and of numba's version:
+``<cache root>/numba-<key>`` (:mod:`numaexp.caches`), unless ``NUMBA_CACHE_DIR``
+is set. numba would also file each module's kernels under a hash of the
+module's absolute path; :class:`PackageRelativeLocator` files them under the
+module's path inside the package instead, so a second clone, a moved checkout
+or an installed copy of the same sources loads the kernels already compiled.
 
 numba's ``NUMBA_DISABLE_JIT=1`` runs the kernels as plain Python, for
 coverage and debugging. ``NUMBA_NUM_THREADS`` sets the threads of the few
@@ -28,6 +31,11 @@ import warnings
 from pathlib import Path
 
 import numba
+from numba.core.caching import CacheImpl, UserProvidedCacheLocator
+
+# a plain import: keyed_sources follows ``from numaexp.X import`` only, and nothing of
+# numaexp.caches is compiled, so editing it keeps the compiled kernels
+import numaexp.caches as caches
 
 PACKAGE = Path(__file__).resolve().parents[2]
 """The ``numaexp`` package directory."""
@@ -76,7 +84,9 @@ def keyed_sources() -> list[Path]:
     return sorted(keyed)
 
 
-def _source_hash() -> str:
+def source_key() -> str:
+    """Hash of the content of :func:`keyed_sources` (with their paths inside the package)
+    and of numba's version: what names this source version's compiled kernels."""
     digest = hashlib.sha256()
     for path in keyed_sources():
         digest.update(path.relative_to(PACKAGE).as_posix().encode())
@@ -89,12 +99,35 @@ def cache_dir() -> Path:
     """Directory holding the compiled kernels of this version of the simulator."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return Path(os.environ["NUMBA_CACHE_DIR"])
-    root = os.environ.get("NUMAEXP_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "numaexp")
-    return Path(root) / f"numba-{_source_hash()}"
+    return caches.cache_root() / f"{caches.KERNELS_PREFIX}{source_key()}"
+
+
+def module_cache_dir(py_file: Path) -> Path:
+    """Where the compiled kernels of numaexp's module ``py_file`` are kept."""
+    inside = py_file.resolve().parent.relative_to(PACKAGE.parent)
+    return Path(numba.config.CACHE_DIR).joinpath(*inside.parts)
+
+
+class PackageRelativeLocator(UserProvidedCacheLocator):
+    """numba's cache locator for numaexp's own modules: the module's kernels go to
+    ``<cache dir>/<its folder inside the package>`` (``numaexp/sim/engine``, ...) rather
+    than to a folder named after a hash of its absolute path. numba still checks each
+    module's content (``get_source_stamp`` hashes the file) and its own version."""
+
+    def __init__(self, py_func, py_file):
+        super().__init__(py_func, py_file)
+        self._cache_path = str(module_cache_dir(Path(py_file)))
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not Path(py_file).resolve().is_relative_to(PACKAGE):
+            return None  # user code (policies, tests): numba's own locators
+        return super().from_function(py_func, py_file)
 
 
 numba.config.CACHE_DIR = str(cache_dir())
+if PackageRelativeLocator not in CacheImpl._locator_classes:
+    CacheImpl._locator_classes.insert(0, PackageRelativeLocator)
 
 # the state holds the policies as first-class functions (engine.policy), which numba
 # announces as experimental every time a state is built

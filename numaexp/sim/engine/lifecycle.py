@@ -36,7 +36,8 @@ from numaexp.sim.engine.codes import (
     TS_NEW,
     TS_SLEEPING,
 )
-from numaexp.sim.engine.jit import jit, jit_inline
+from numaexp.sim.engine.heapsort import heapsort
+from numaexp.sim.engine.jit import jit
 from numaexp.sim.engine.phases import enter_phase, leave_phase
 from numaexp.sim.engine.rng import rand_u01
 from numaexp.sim.engine.trace import trace_event
@@ -241,34 +242,8 @@ def _collect_due(s, end):
         key[n] = when + t / (s.p.nr_tasks + 1.0)
         idx[n] = t
         n += 1
-    heapsort_by_key(key, idx, n)
+    heapsort(key, n, idx)
     return n
-
-
-@jit
-def heapsort_by_key(key, idx, n):
-    """Sort ``key[:n]`` ascending, carrying ``idx[:n]`` along (no allocation)."""
-    for root in range(n // 2 - 1, -1, -1):
-        _sift_pair(key, idx, root, n)
-    for end in range(n - 1, 0, -1):
-        key[0], key[end] = key[end], key[0]
-        idx[0], idx[end] = idx[end], idx[0]
-        _sift_pair(key, idx, 0, end)
-
-
-@jit_inline
-def _sift_pair(key, idx, root, n):
-    while True:
-        child = 2 * root + 1
-        if child >= n:
-            return
-        if child + 1 < n and key[child + 1] > key[child]:
-            child += 1
-        if key[root] >= key[child]:
-            return
-        key[root], key[child] = key[child], key[root]
-        idx[root], idx[child] = idx[child], idx[root]
-        root = child
 
 
 @jit

@@ -18,6 +18,7 @@ import numpy as np
 from numaexp.sim.engine.codes import CLK_TICK, PAT_SWEEP, RNG_REHOME, SCHED_ROW_REBASE
 from numaexp.sim.engine.delivery import redraw_far
 from numaexp.sim.engine.events import set_progress
+from numaexp.sim.engine.heapsort import heapsort
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.parallel import requeue_range, row_mass
 from numaexp.sim.kernel.constants import PAGE_SIZE
@@ -102,30 +103,6 @@ def build_segments(s):
     s.sg_list_first[nseg] = nent
     s.sg_mrow_first[nseg] = nrow
     return True
-
-
-@jit
-def heapsort(a, n):
-    """Sort ``a[:n]`` in place (numba's sort needs its runtime, which kernels go without)."""
-    for start in range(n // 2 - 1, -1, -1):
-        _sift_down(a, start, n)
-    for end in range(n - 1, 0, -1):
-        a[0], a[end] = a[end], a[0]
-        _sift_down(a, 0, end)
-
-
-@jit_inline
-def _sift_down(a, root, n):
-    while True:
-        child = 2 * root + 1
-        if child >= n:
-            return
-        if child + 1 < n and a[child + 1] > a[child]:
-            child += 1
-        if a[root] >= a[child]:
-            return
-        a[root], a[child] = a[child], a[root]
-        root = child
 
 
 @jit

@@ -10,6 +10,7 @@ group, and the group being examined.
 from __future__ import annotations
 
 from numaexp.sim.engine.jit import jit_inline
+from numaexp.sim.engine.rows import memset_row
 from numaexp.sim.kernel.constants import (
     GROUP_FULLY_BUSY,
     GROUP_HAS_SPARE,
@@ -70,42 +71,30 @@ def classify_sgs(imbalance_pct, sgs, imbalanced):
 
 
 @jit_inline
-def sgs_clear(sgs):
-    """``memset(sgs, 0, sizeof(*sgs))`` (and no group)."""
-    sgs.avg_load = 0
-    sgs.group_load = 0
-    sgs.group_capacity = 0
-    sgs.group_util = 0
-    sgs.group_runnable = 0
-    sgs.sum_nr_running = 0
-    sgs.sum_h_nr_running = 0
-    sgs.idle_cpus = 0
-    sgs.group_weight = 0
-    sgs.group_type = GROUP_HAS_SPARE
-    sgs.group_misfit_task_load = 0
-    sgs.nr_numa_running = 0
-    sgs.nr_preferred_running = 0
-    sgs.cores = 0
-    sgs.group = -1
-    sgs.grp_flags = 0
+def sgs_clear(s, row):
+    """``memset(sgs, 0, sizeof(*sgs))`` of row ``row`` of ``State.tmp_sgs`` (and no group;
+    a zero ``group_type`` is ``group_has_spare``)."""
+    memset_row(s.tmp_sgs, row)
+    s.tmp_sgs[row].group = -1
 
 
 @jit_inline
-def sgs_copy(dst, src):
-    """``*dst = *src``."""
-    dst.avg_load = src.avg_load
-    dst.group_load = src.group_load
-    dst.group_capacity = src.group_capacity
-    dst.group_util = src.group_util
-    dst.group_runnable = src.group_runnable
-    dst.sum_nr_running = src.sum_nr_running
-    dst.sum_h_nr_running = src.sum_h_nr_running
-    dst.idle_cpus = src.idle_cpus
-    dst.group_weight = src.group_weight
-    dst.group_type = src.group_type
-    dst.group_misfit_task_load = src.group_misfit_task_load
-    dst.nr_numa_running = src.nr_numa_running
-    dst.nr_preferred_running = src.nr_preferred_running
-    dst.cores = src.cores
-    dst.group = src.group
-    dst.grp_flags = src.grp_flags
+def sgs_begin(s, idle_cpus, avg_load, group_type):
+    """The local row zeroed, and the busiest (or idlest) row zeroed but for the fields the
+    kernel's designated initialisers set: ``update_sd_lb_stats`` starts from
+    ``.busiest_stat = { .idle_cpus = UINT_MAX, .group_type = group_has_spare }`` and
+    ``sched_balance_find_dst_group`` from
+    ``idlest_sgs = { .avg_load = UINT_MAX, .group_type = group_overloaded }``."""
+    sgs_clear(s, SGS_LOCAL)
+    sgs_clear(s, SGS_BUSIEST)
+    other = s.tmp_sgs[SGS_BUSIEST]
+    other.idle_cpus = idle_cpus
+    other.avg_load = avg_load
+    other.group_type = group_type
+
+
+@jit_inline
+def sgs_keep_examined(s):
+    """``*busiest = *sgs`` (or ``*idlest = *tmp``): the examined row becomes the busiest
+    (or idlest) one."""
+    s.tmp_sgs[SGS_BUSIEST] = s.tmp_sgs[SGS_TMP]

@@ -54,7 +54,7 @@ from numaexp.sim.kernel.lb_migrate import can_migrate_task, detach_tasks
 from numaexp.sim.kernel.lb_stats import sched_balance_find_src_group, sched_balance_find_src_rq
 from numaexp.sim.kernel.scan_period import msecs_to_jiffies
 from numaexp.sim.kernel.sched import idle_cpu, set_task_cpu
-from numaexp.sim.kernel.topology import span_test
+from numaexp.sim.kernel.topology import span_cpus_of, span_test
 
 
 @jit
@@ -67,9 +67,7 @@ def should_we_balance(s, env):
         return s.cpu.nr_running[env.dst_cpu] == 0
     k = s.sd.group_first[env.sd]  # the local group comes first
     group = s.sd_grp[k]
-    sp = s.spans[s.grp.span[group]]
-    for j in range(sp.first, sp.first + sp.count):
-        cpu = s.span_cpus[j]
+    for cpu in span_cpus_of(s, s.grp.span[group]):
         if s.tmp_lb_cpus[cpu] and idle_cpu(s, cpu):
             return cpu == env.dst_cpu
     return s.grp.balance_cpu[group] == env.dst_cpu
@@ -113,9 +111,8 @@ def active_load_balance(s, busiest, target, now_ns):
 @jit
 def _env_cpus(s, sd, value):
     """Set ``env->cpus`` (``State.tmp_lb_cpus``) over the domain's span to ``value``."""
-    sp = s.spans[s.sd.span[sd]]
-    for k in range(sp.first, sp.first + sp.count):
-        s.tmp_lb_cpus[s.span_cpus[k]] = value
+    for cpu in span_cpus_of(s, s.sd.span[sd]):
+        s.tmp_lb_cpus[cpu] = value
 
 
 @jit
@@ -238,9 +235,7 @@ def _balance(s, env, this_cpu, sd, idle, now_ns):
 @jit
 def _cpus_beyond_group(s, env, sd):
     """``!cpumask_subset(env->cpus, env->dst_grpmask)``: CPUs left outside the local group."""
-    sp = s.spans[s.sd.span[sd]]
-    for k in range(sp.first, sp.first + sp.count):
-        c = s.span_cpus[k]
+    for c in span_cpus_of(s, s.sd.span[sd]):
         if s.tmp_lb_cpus[c] and not span_test(s, s.grp.span[env.dst_group], c):
             return True
     return False

@@ -30,6 +30,7 @@ from numaexp.sim.kernel.constants import (
 )
 from numaexp.sim.kernel.pelt import task_h_load, task_util
 from numaexp.sim.kernel.sched import rq_list_move, set_task_cpu
+from numaexp.sim.kernel.topology import span_cpus_of
 from numaexp.sim.kernel.weights import group_weight, task_weight
 
 
@@ -111,9 +112,7 @@ def can_migrate_task(s, p, env):
         env.lbf |= LBF_SOME_PINNED
         if not (env.idle == CPU_NEWLY_IDLE or env.lbf & (LBF_DST_PINNED | LBF_ACTIVE_LB)):
             span = s.grp.span[env.dst_group]
-            sp = s.spans[span]
-            for i in range(sp.first, sp.first + sp.count):
-                cpu = s.span_cpus[i]
+            for cpu in span_cpus_of(s, span):
                 if s.tmp_lb_cpus[cpu] and s.tk_allowed[p, cpu]:
                     env.lbf |= LBF_DST_PINNED
                     env.new_dst_cpu = cpu

@@ -27,14 +27,16 @@ from numaexp.sim.kernel.constants import (
     SCHED_CAPACITY_SCALE,
     SD_NUMA,
     SD_PREFER_SIBLING,
+    U32_MASK,
 )
 from numaexp.sim.kernel.group_stats import (
     SGS_BUSIEST,
     SGS_LOCAL,
     SGS_TMP,
     classify_sgs,
+    sgs_begin,
     sgs_clear,
-    sgs_copy,
+    sgs_keep_examined,
 )
 from numaexp.sim.kernel.lb_decide import (
     calculate_imbalance,
@@ -43,21 +45,20 @@ from numaexp.sim.kernel.lb_decide import (
 )
 from numaexp.sim.kernel.pelt import cpu_load, cpu_runnable, cpu_util_cfs
 from numaexp.sim.kernel.sched import idle_cpu
-from numaexp.sim.kernel.select import update_idle_cpu_scan
-from numaexp.sim.kernel.topology import span_test
+from numaexp.sim.kernel.topology import span_cpus_of, span_test
+from numaexp.sim.kernel.wakeup import update_idle_cpu_scan
 
 
 @jit
-def update_sg_lb_stats(s, env, group, sgs, local_group):
+def update_sg_lb_stats(s, env, group, row, local_group):
     """``update_sg_lb_stats``: statistics of a group's CPUs (those still in ``env->cpus``).
 
     Returns True if some CPU of the group runs more than one task (``sg_overloaded``).
     """
-    sgs_clear(sgs)
+    sgs = s.tmp_sgs[row]
+    sgs_clear(s, row)
     overloaded = False
-    sp = s.spans[s.grp.span[group]]
-    for k in range(sp.first, sp.first + sp.count):
-        i = s.span_cpus[k]
+    for i in span_cpus_of(s, s.grp.span[group]):
         if not s.tmp_lb_cpus[i]:
             continue
         sgs.group_load += cpu_load(s, i)
@@ -108,13 +109,8 @@ def update_sd_lb_stats(s, env):
 
     Returns True if a busiest group was found.
     """
-    local = s.tmp_sgs[SGS_LOCAL]
+    sgs_begin(s, idle_cpus=np.int64(U32_MASK), avg_load=0, group_type=GROUP_HAS_SPARE)
     busiest = s.tmp_sgs[SGS_BUSIEST]
-    tmp = s.tmp_sgs[SGS_TMP]
-    sgs_clear(local)
-    sgs_clear(busiest)
-    busiest.idle_cpus = np.int64(0xFFFFFFFF)
-    busiest.group_type = GROUP_HAS_SPARE
     env.total_load = 0
     env.total_capacity = 0
     env.avg_load = 0
@@ -127,14 +123,15 @@ def update_sd_lb_stats(s, env):
     for k in range(first, first + s.sd.group_count[sd]):
         group = s.sd_grp[k]
         is_local = span_test(s, s.grp.span[group], env.dst_cpu)
-        sgs = local if is_local else tmp
-        if update_sg_lb_stats(s, env, group, sgs, is_local):
+        row = SGS_LOCAL if is_local else SGS_TMP
+        sgs = s.tmp_sgs[row]
+        if update_sg_lb_stats(s, env, group, row, is_local):
             overloaded = True
         sgs.grp_flags = s.sd_grp_flags[k]
         if is_local:
             env.dst_group = group
         elif update_sd_pick_busiest(busiest, sgs):
-            sgs_copy(busiest, sgs)
+            sgs_keep_examined(s)  # sgs is the examined row here
             found = True
         env.total_load += sgs.group_load
         env.total_capacity += sgs.group_capacity
@@ -175,9 +172,7 @@ def sched_balance_find_src_rq(s, env, group):
     busiest_load = 0
     busiest_capacity = 1
     busiest_nr = 0
-    sp = s.spans[s.grp.span[group]]
-    for k in range(sp.first, sp.first + sp.count):
-        i = s.span_cpus[k]
+    for i in span_cpus_of(s, s.grp.span[group]):
         if not s.tmp_lb_cpus[i]:
             continue
         if fbq_classify_rq(s, i) > env.fbq_type:

@@ -61,10 +61,9 @@ def cpu_load(s, c):
     return np.int64(s.cpu.load_avg[c])
 
 
-@jit_inline
-def cpu_runnable(s, c):
-    """``cpu_runnable``: the CPU's runnable average (equal to its load here)."""
-    return np.int64(s.cpu.load_avg[c])
+cpu_runnable = cpu_load
+"""``cpu_runnable``: the CPU's runnable average, equal to its load here (nice-0 tasks whose
+load is their runnable time)."""
 
 
 @jit_inline

@@ -12,28 +12,24 @@ capacity is 1024; there is no SMT idle-core preference.
 
 from __future__ import annotations
 
-import numpy as np
-
-from numaexp.sim.engine.codes import EV_MOVE_NUMA, EV_STICK_NUMA, EV_SWAP_NUMA, MOVE_NUMA, MOVE_SWAP
+from numaexp.sim.engine.codes import EV_STICK_NUMA
 from numaexp.sim.engine.jit import jit, jit_inline
+from numaexp.sim.engine.rows import memset_row
 from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import (
     CMP_MOVE,
     CMP_SKIP,
     CMP_SWAP,
-    MC_NUMA_TASK_MIGRATED,
-    MC_NUMA_TASK_SWAPPED,
     NODE_FULLY_BUSY,
     NODE_HAS_SPARE,
     NODE_OVERLOADED,
     NUMA_NO_NODE,
-    NUMA_TASK_MIGRATED,
-    NUMA_TASK_SWAPPED,
     SCHED_CAPACITY_SCALE,
     SMALLIMP,
 )
 from numaexp.sim.kernel.pelt import cpu_load, cpu_runnable, cpu_util_cfs, task_h_load
-from numaexp.sim.kernel.sched import adjust_numa_imbalance, sched_setnuma, set_task_cpu
+from numaexp.sim.kernel.sched import adjust_numa_imbalance, idle_cpu, sched_setnuma
+from numaexp.sim.kernel.task_move import migrate_swap, migrate_task_to
 from numaexp.sim.kernel.weights import NUMA_BACKPLANE, group_weight, task_weight
 
 SRC, DST = 0, 1
@@ -135,22 +131,12 @@ def task_numa_compare_score(taskimp, groupimp, maymove, p_group, cur_group, cur_
     return CMP_SWAP, imp
 
 
-@jit_inline
-def idle_cpu(s, c):
-    """``idle_cpu``: the CPU has no task."""
-    return s.cpu.nr_running[c] == 0
-
-
 @jit
-def update_numa_stats(s, env, ns, nid, find_idle):
-    """``update_numa_stats``: load, capacity and an idle CPU of node ``nid`` into ``ns``."""
-    ns.load = 0
-    ns.runnable = 0
-    ns.util = 0
-    ns.compute_capacity = 0
-    ns.nr_running = 0
-    ns.weight = 0
-    ns.node_type = 0
+def update_numa_stats(s, env, row, nid, find_idle):
+    """``update_numa_stats``: load, capacity and an idle CPU of node ``nid`` into row ``row``
+    (``SRC`` or ``DST``) of ``State.tmp_numa_stats``."""
+    ns = s.tmp_numa_stats[row]
+    memset_row(s.tmp_numa_stats, row)
     ns.idle_cpu = -1
     first = s.nd.first_cpu[nid]
     for cpu in range(first, first + s.nd.cpus[nid]):
@@ -294,56 +280,6 @@ def task_numa_find_cpu(s, env, taskimp, groupimp):
 
 
 @jit
-def _count_task_event(s, t, vm_item, memcg_item):
-    if vm_item == NUMA_TASK_MIGRATED:
-        s.tk.numa_task_migrated[t] += 1
-    else:
-        s.tk.numa_task_swapped[t] += 1
-    if s.p.stats_vmstat:  # as posted, the vmstat items were never incremented
-        s.cnt_vm[vm_item] += 1
-    s.cnt_memcg[s.mm.cgroup[s.tk.mm[t]], memcg_item] += 1  # count_memcg_event_mm
-
-
-@jit
-def _charge_move(s, t):
-    cost = np.int64(s.p.task_move_ns)
-    s.tk.stime[t] += cost
-    s.tk.debt[t] += cost
-
-
-@jit
-def migrate_task_to(s, t, cpu, now_ns):
-    """``migrate_task_to``: move ``t`` to ``cpu``; counts ``numa_task_migrated`` (RFC patch 1)."""
-    src = s.tk.cpu[t]
-    trace_event(s, now_ns, EV_MOVE_NUMA, t, src, cpu, s.cpu.node[src], s.cpu.node[cpu])
-    set_task_cpu(s, t, cpu, now_ns, MOVE_NUMA, -1)
-    # t runs on its new CPU from now on (stop_one_cpu): later searches this tick see it there
-    if s.cpu.curr[src] == t:
-        s.cpu.curr[src] = -1
-    if s.cpu.curr[cpu] < 0:
-        s.cpu.curr[cpu] = t
-    _count_task_event(s, t, NUMA_TASK_MIGRATED, MC_NUMA_TASK_MIGRATED)
-    _charge_move(s, t)
-
-
-@jit
-def migrate_swap(s, p, cur, target_cpu, curr_cpu, now_ns):
-    """``migrate_swap``: exchange CPUs of ``p`` and ``cur``; ``__migrate_swap_task``
-    runs for each, so ``numa_task_swapped`` counts on both (RFC patch 1)."""
-    trace_event(s, now_ns, EV_SWAP_NUMA, p, curr_cpu, target_cpu, cur, 0)
-    set_task_cpu(s, p, target_cpu, now_ns, MOVE_SWAP, -1)
-    set_task_cpu(s, cur, curr_cpu, now_ns, MOVE_SWAP, -1)
-    # migrate_swap_stop exchanges the two running tasks: later searches this tick
-    # must see each on its new CPU (else several tasks could swap with one partner)
-    s.cpu.curr[target_cpu] = p
-    s.cpu.curr[curr_cpu] = cur
-    _count_task_event(s, p, NUMA_TASK_SWAPPED, MC_NUMA_TASK_SWAPPED)
-    _count_task_event(s, cur, NUMA_TASK_SWAPPED, MC_NUMA_TASK_SWAPPED)
-    _charge_move(s, p)
-    _charge_move(s, cur)
-
-
-@jit
 def task_numa_migrate(s, t, now_ns):
     """``task_numa_migrate``: find a better CPU for ``t`` on its preferred node (or others).
 
@@ -371,10 +307,10 @@ def task_numa_migrate(s, t, now_ns):
     env.dist = dist
     taskweight = task_weight(s, t, src_nid, dist)
     groupweight = group_weight(s, t, src_nid, dist)
-    update_numa_stats(s, env, s.tmp_numa_stats[SRC], src_nid, False)
+    update_numa_stats(s, env, SRC, src_nid, False)
     taskimp = task_weight(s, t, env.dst_nid, dist) - taskweight
     groupimp = group_weight(s, t, env.dst_nid, dist) - groupweight
-    update_numa_stats(s, env, s.tmp_numa_stats[DST], env.dst_nid, True)
+    update_numa_stats(s, env, DST, env.dst_nid, True)
     task_numa_find_cpu(s, env, taskimp, groupimp)
 
     g = s.tk.numa_group[t]
@@ -395,7 +331,7 @@ def task_numa_migrate(s, t, now_ns):
                 continue
             env.dist = dist
             env.dst_nid = nid
-            update_numa_stats(s, env, s.tmp_numa_stats[DST], nid, True)
+            update_numa_stats(s, env, DST, nid, True)
             task_numa_find_cpu(s, env, taskimp, groupimp)
 
     if g >= 0:

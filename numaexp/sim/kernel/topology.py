@@ -12,13 +12,20 @@ from numaexp.sim.engine.jit import jit_inline
 
 
 @jit_inline
+def span_cpus_of(s, span):
+    """The CPUs of ``span``, ascending (``for_each_cpu(cpu, span)``): a view, no copy."""
+    sp = s.spans[span]
+    return s.span_cpus[sp.first:sp.first + sp.count]
+
+
+@jit_inline
 def span_test(s, span, cpu):
     """``cpumask_test_cpu(cpu, span)``."""
     sp = s.spans[span]
     if sp.whole_nodes:
         return (sp.nodes >> np.int64(s.cpu.node[cpu])) & 1 == 1
-    for i in range(sp.first, sp.first + sp.count):
-        if s.span_cpus[i] == cpu:
+    for c in span_cpus_of(s, span):
+        if c == cpu:
             return True
     return False
 
@@ -53,8 +60,7 @@ def cpus_share_cache(s, a, b):
 @jit_inline
 def span_intersects_allowed(s, span, t):
     """``cpumask_intersects(span, p->cpus_ptr)``."""
-    sp = s.spans[span]
-    for i in range(sp.first, sp.first + sp.count):
-        if s.tk_allowed[t, s.span_cpus[i]]:
+    for cpu in span_cpus_of(s, span):
+        if s.tk_allowed[t, cpu]:
             return True
     return False
