@@ -171,12 +171,14 @@ def sched_balance_find_dst_group(s, sd, p, this_cpu):
         span = s.grp.span[group]
         if not span_intersects_allowed(s, span, p):
             continue
-        if span_test(s, span, this_cpu):
-            update_sg_wakeup_stats(s, sd, group, SGS_LOCAL, p)
+        local_group = span_test(s, span, this_cpu)
+        # one call with the row as a variable, as the kernel's one call with sgs: a
+        # constant row would compile update_sg_wakeup_stats once per value
+        row = SGS_LOCAL if local_group else SGS_TMP
+        update_sg_wakeup_stats(s, sd, group, row, p)
+        if local_group:
             found_local = True
-            continue
-        update_sg_wakeup_stats(s, sd, group, SGS_TMP, p)
-        if update_pick_idlest(idlest, tmp):
+        elif update_pick_idlest(idlest, tmp):
             sgs_keep_examined(s)
             found_idlest = True
     if not found_idlest:
