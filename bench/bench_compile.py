@@ -6,7 +6,7 @@ reached) in a fresh process with an empty cache directory, listens to numba's
 exclusive seconds (their own compile, callees' compiles subtracted), their
 inclusive seconds, and how many times they were compiled: more than once means
 several type signatures, each compiled in full. The whole first run is printed
-for scale. Usage::
+for scale, and the size of the compiled-kernel cache the run wrote. Usage::
 
     python bench/bench_compile.py [--top 25]
 """
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 CHILD = """
 import collections, json, time
@@ -81,11 +82,13 @@ def main() -> None:
         out = subprocess.run([sys.executable, "-c", CHILD], env=env, check=True,
                              capture_output=True, text=True)
         wall = time.perf_counter() - started
+        cached = sum(path.stat().st_size for path in Path(cache).rglob("*") if path.is_file())
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     inclusive, exclusive, count = profile(figures["records"])
     print(f"cold first run: {figures['total_s']:.1f} s in the child ({wall:.1f} s with start-up); "
           f"{len(count)} functions compiled {sum(count.values())} times; load average "
           f"{os.getloadavg()[0]:.2f}")
+    print(f"compiled-kernel cache written: {cached / 2**20:.1f} MiB")
     print(f"{'excl s':>8} {'incl s':>8} {'times':>5}  function")
     for name, seconds in exclusive.most_common(args.top):
         print(f"{seconds:8.2f} {inclusive[name]:8.2f} {count[name]:5d}  {name}")

@@ -41,7 +41,11 @@ def kernels_cached() -> bool:
 
 
 def _tiny_scenario():
-    """The smallest scenario that calls every kernel: two nodes, one thread, 1 MiB."""
+    """The smallest scenario that calls every kernel, those Python calls between ticks too:
+    two nodes, one thread, 1 MiB; mode 3 switched on mid-run (``reset_memory_tiering``) and
+    a cpuset change that moves the thread (``set_task_cpu``)."""
+    from numaexp.model.actions import Action
+    from numaexp.model.cgroups import Cgroup
     from numaexp.model.kernel import KernelConfig
     from numaexp.model.machine import two_socket
     from numaexp.model.scenario import Scenario, Stop
@@ -49,11 +53,14 @@ def _tiny_scenario():
 
     machine = two_socket(cpus_per_node=1, memory_per_node="64 MiB")
     workload = Workload(name="warm-up", processes=(Process(
-        name="w", vmas=(Vma(name="b", size="1 MiB"),),
-        threads=(Thread(name="t", phases=(Phase(patterns=(Pattern(vma="b"),)),)),)),))
+        name="w", vmas=(Vma(name="b", size="1 MiB"),), cgroup="/w",
+        threads=(Thread(name="t", phases=(Phase(patterns=(Pattern(vma="b"),)),)),)),),
+        cgroups=(Cgroup(path="/w", cpus=(0,)),))
     return Scenario(name="warm-up", machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=1),
-                    stop=Stop(kind="duration", duration_s=0.02), sample_interval_s=0.01)
+                    stop=Stop(kind="duration", duration_s=0.02), sample_interval_s=0.01,
+                    actions=(Action(at_s=0.005, kind="numa_balancing", value=3),
+                             Action(at_s=0.01, kind="cpuset", cgroup="/w", cpus=(1,))))
 
 
 def warm_up(progress: bool = True, on_status=None) -> bool:

@@ -18,11 +18,20 @@ from numaexp.sim.engine.tick import run as tick_run
 
 REPO = jit.PACKAGE.parent
 
-TINY_RUN = (
+TINY_RUN = (  # prints the functions numba compiled, then where the package was
+    "from numba.core import event\n"
+    "compiled = []\n"
+    "class Compiled(event.Listener):\n"
+    "    def on_start(self, ev):\n"
+    "        compiled.append(ev.data['dispatcher'].py_func.__qualname__)\n"
+    "    def on_end(self, ev):\n"
+    "        pass\n"
+    "event.register('numba:compile', Compiled())\n"
     "import numaexp\n"
     "from numaexp.warmup import _tiny_scenario\n"
     "numaexp.simulate(_tiny_scenario(), progress=False)\n"
     "import numaexp.sim.engine.jit as j\n"
+    "print(sorted(set(compiled)))\n"
     "print(j.PACKAGE)\n")
 
 
@@ -52,8 +61,10 @@ def test_user_code_keeps_numbas_own_locator(tmp_path):
 
 
 def test_a_copy_of_the_sources_at_another_path_loads_the_compiled_kernels(tmp_path):
-    """A run from a copy of the package elsewhere compiles nothing: no file of the cache
-    is written or rewritten (numba would rewrite an index whose source stamp differs)."""
+    """A run from a copy of the package elsewhere compiles nothing: numba reports no
+    compile (the cached entry points hold every kernel they call, those called between
+    ticks included), and no file of the cache is written or rewritten (numba would rewrite
+    an index whose source stamp differs)."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NUMBA_CACHE_DIR")}
     env["NUMAEXP_CACHE_DIR"] = str(caches.cache_root())
     here = subprocess.run([sys.executable, "-c", TINY_RUN], env={**env, "PYTHONPATH": str(REPO)},
@@ -66,8 +77,21 @@ def test_a_copy_of_the_sources_at_another_path_loads_the_compiled_kernels(tmp_pa
     there = subprocess.run([sys.executable, "-c", TINY_RUN], cwd=tmp_path,
                            env={**env, "PYTHONPATH": str(copy)},
                            capture_output=True, text=True, check=True)
-    assert there.stdout.strip().splitlines()[-1] == str(copy / "numaexp")
+    assert there.stdout.strip().splitlines()[-2:] == ["[]", str(copy / "numaexp")]
     assert _files(jit.cache_dir()) == before
+
+
+def test_only_what_python_calls_is_kept_on_disk():
+    """A kernel is cached when Python calls it; the kernels compiled code calls are built
+    into their caller's cached code and not kept again on their own (issue 19: the cache
+    held each call tree once per level, 690 MB)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NUMBA_CACHE_DIR")}
+    env["NUMAEXP_CACHE_DIR"] = str(caches.cache_root())
+    subprocess.run([sys.executable, "-c", TINY_RUN], env={**env, "PYTHONPATH": str(REPO)},
+                   capture_output=True, text=True, check=True)  # compiles if cold
+    kept = {p.name.split("-")[0] for p in jit.cache_dir().rglob("*.nbi")}
+    assert {"tick.run", "lifecycle.sim_init", "tick.task_locality", "sched.set_task_cpu"} <= kept
+    assert not kept & {"tick.tick_once", "touch.handle_touch_at", "cputime.run_cpus"}
 
 
 def test_cache_show_and_clear(tmp_path, capsys):

@@ -1,7 +1,10 @@
 """The one place that sets numba options.
 
-Every kernel is compiled with ``cache=True`` (compiled code is kept on disk,
-so a fresh process reuses it) and ``nogil=True``. Kernels take the state as
+Every kernel is compiled with ``nogil=True``. A kernel that Python calls (``run``,
+``sim_init``, ...) is kept on disk once compiled, with every kernel it calls built into
+it, so a fresh process loads it in a second (:func:`_typed_by_kind`); the kernels only
+compiled code calls are not kept on their own, which would store each call tree again
+at every level. Kernels take the state as
 one borrowed reference (a StructRef, see :mod:`numaexp.sim.engine.state`) and
 never allocate: work arrays live in the state's ``tmp_*`` fields.
 
@@ -31,7 +34,8 @@ import warnings
 from pathlib import Path
 
 import numba
-from numba.core.caching import CacheImpl, UserProvidedCacheLocator
+from numba.core import types
+from numba.core.caching import CacheImpl, NullCache, UserProvidedCacheLocator
 
 # a plain import: keyed_sources follows ``from numaexp.X import`` only, and nothing of
 # numaexp.caches is compiled, so editing it keeps the compiled kernels
@@ -134,14 +138,56 @@ if PackageRelativeLocator not in CacheImpl._locator_classes:
 warnings.filterwarnings("ignore", message="First-class function type feature is experimental",
                         category=numba.NumbaExperimentalFeatureWarning)
 
-jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+def _typed_by_kind(dispatcher):
+    """Make calls from compiled code type ``dispatcher``'s arguments by kind, not by value,
+    and keep on disk only what Python calls.
+
+    numba types a constant argument at a call site as its value (``Literal[int](3)``,
+    ``Literal[bool](True)``) and compiles the callee once per distinct constant, each
+    time in full, with the callee's whole call tree linked in again. The simulator mirrors
+    the kernel's calls with constant flags and reasons (``set_task_cpu(..., reason)``,
+    ``activate_task(..., True)``), so many kernels were compiled two to five times. Here
+    a call resolves with the arguments' plain types (``int64``, ``bool``): one compile per
+    signature. Results are the same: a literal only ever let LLVM fold a constant.
+
+    A kernel compiled because compiled code calls it is not written to the disk cache:
+    its caller's cached code holds it already (numba links every callee into its
+    caller), and caching it too stored each call tree once per level, 690 MB for one
+    source version. A kernel Python calls (the entry points, or a test calling a kernel
+    directly) is compiled through numba's usual path and cached.
+    """
+    resolve = dispatcher.get_call_template
+
+    def get_call_template(args, kws):
+        kept, dispatcher._cache = dispatcher._cache, NullCache()
+        try:
+            return resolve(tuple(types.unliteral(arg) for arg in args),
+                           {key: types.unliteral(arg) for key, arg in kws.items()})
+        finally:
+            dispatcher._cache = kept
+
+    dispatcher.get_call_template = get_call_template
+    return dispatcher
+
+
+def _decorator(**options):
+    compile_ = numba.njit(cache=True, nogil=True, error_model="numpy", **options)
+
+    def decorate(func):
+        return _typed_by_kind(compile_(func))
+
+    return decorate
+
+
+jit = _decorator()
 """Decorator for simulator kernels."""
 
-jit_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+jit_inline = _decorator(inline="always")
 """Decorator for tiny helpers (list links, cpupid fields, ...): inlined into
 their callers at numba's IR level, so they add no separately linked library."""
 
-jit_parallel = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+jit_parallel = _decorator(parallel=True)
 """Decorator for the page-array passes that run over page chunks with ``prange``
 (:mod:`numaexp.sim.engine.parallel`); slow to compile, so there are few of them."""
 

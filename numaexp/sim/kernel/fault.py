@@ -18,7 +18,7 @@ from numaexp.sim.engine.codes import (
     PG_PRESENT,
     PG_QUEUED,
 )
-from numaexp.sim.engine.jit import jit_inline
+from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.lists import list_remove, pending_add
 from numaexp.sim.engine.segindex import update_mass_at
 from numaexp.sim.kernel.constants import (
@@ -167,7 +167,7 @@ def numa_migrate_folio(s, t, v, page, nid, target, nr, flags):
     return nid, flags, cost
 
 
-@jit_inline
+@jit
 def do_numa_page(s, t, page, o, now_ns):
     """``do_numa_page``: a hinting fault of task ``t`` on PROT_NONE ``page`` of object ``o``."""
     v = vma_of(s, t, o)
@@ -187,7 +187,7 @@ def do_numa_page(s, t, page, o, now_ns):
     charge(s, t, cost)
 
 
-@jit_inline
+@jit
 def do_anonymous_page(s, t, page, o, writes):
     """First touch of ``page`` by task ``t``: allocate its folio by policy (``alloc_pages_mpol``).
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from numaexp.sim.engine.account import charge
 from numaexp.sim.engine.codes import EV_MISSING_NODE, PG_CLEAR_PROTNONE, PG_PROTNONE, PG_QUEUED
-from numaexp.sim.engine.jit import jit_inline
+from numaexp.sim.engine.jit import jit
 from numaexp.sim.engine.lists import list_remove, pending_add
 from numaexp.sim.engine.segindex import page_object
 from numaexp.sim.engine.trace import trace_event
@@ -27,7 +27,7 @@ from numaexp.sim.kernel.folio import folio_head
 from numaexp.sim.kernel.placement import task_numa_fault
 
 
-@jit_inline
+@jit
 def do_huge_pmd_numa_page(s, t, page, now_ns):
     """``do_huge_pmd_numa_page``: task ``t`` touches PROT_NONE ``page`` of a THP.
 

@@ -136,7 +136,7 @@ def change_huge_pmd(s, head, target_node, now_ms):
         pending_add(s, page, 1)
         if g & PG_QUEUED:
             list_remove(s, page)
-        schedule_page(s, page, SCHED_MARKED, 0)
+        schedule_page(s, np.int32(page), SCHED_MARKED, 0)  # as the lists hold it: one compile
     return True
 
 
