@@ -214,3 +214,27 @@ def test_dashboard_sim_backend_with_a_profile():
     bad = DashboardModel(DashboardSettings(passes=5, backends=("qemu",)))
     bad.run(blocking=True)
     assert bad.status == "error" and "unknown backend 'qemu'" in bad.message
+
+
+def test_lazy_calibrate_names_in_a_fresh_interpreter():
+    # a fresh interpreter: any earlier import of numaexp.kernel.calibrate hides the bug
+    # (the package's __getattr__ re-entered itself and raised RecursionError)
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    # the numaexp under test, whichever tree it is
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(numaexp.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    code = ("from numaexp.kernel import calibrate; import numaexp.kernel as k; "
+            "assert callable(calibrate.calibrate) and k.calibrate is calibrate; "
+            "import numaexp.kernel.calibrate as m; "
+            "assert k.fit_profile is m.fit_profile and k.calibrate is m; print('ok')")
+    for snippet in (code, "import numaexp.kernel as k; k.fit_profile; k.calibrate.calibrate;"
+                          " print('ok')"):
+        done = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True,
+                              timeout=120, env=env)
+        assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        numaexp.kernel.nope  # noqa: B018
