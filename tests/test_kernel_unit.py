@@ -19,7 +19,7 @@ from numaexp.kernel.records import parse_records, parse_topology
 from numaexp.kernel.result import KernelResult, load_result
 from numaexp.kernel.scenarios import guest_machine, numa02_guest
 from numaexp.kernel.setup import setup_script, spec_text, untranslatable
-from numaexp.kernel.side import check_backends
+from numaexp.kernel.side import check_backends, placement_time, ratio_table
 from numaexp.model import Action, MemPolicy, Vma
 from numaexp.model.cost_profiles import apply_profile, available_profiles, load_profile
 from numaexp.model.kernel import KernelConfig
@@ -238,3 +238,70 @@ def test_lazy_calibrate_names_in_a_fresh_interpreter():
         assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         numaexp.kernel.nope  # noqa: B018
+
+
+def _rescanned(result, scans: int, pages: int):
+    """A copy of ``result`` that goes on scanning its placed buffer ``scans`` more times
+    after its placement (``pages`` PTE updates and hinting faults each, all local), as a
+    guest does at random after convergence."""
+    frames = {name: frame.copy() for name, frame in result.frames.items()}
+    ts = frames["timeseries"]
+    after = ts["time_s"] > placement_time(result)
+    extra = after.cumsum().clip(upper=scans) * pages
+    for name in ("numa_pte_updates", "numa_hint_faults", "numa_hint_faults_local"):
+        ts[name] = ts[name] + extra
+        frames["vmstat"][name] = ts[name].iloc[-1]
+    return KernelResult(scenario=result.scenario, frames=frames, meta=dict(result.meta))
+
+
+def test_ratio_table_compares_until_placement_converges():
+    sim = numaexp.simulate(apply_profile(numa02_guest(1, duration_s=12), "qemu-tcg"),
+                           progress=False)
+    migrated = sim.timeseries["numa_pages_migrated"]
+    t = placement_time(sim)
+    assert migrated.iloc[-1] > 0 and 0 < t < 12
+    assert migrated[sim.timeseries["time_s"] == t].item() >= 0.99 * migrated.iloc[-1]
+    assert (migrated[sim.timeseries["time_s"] < t] < 0.99 * migrated.iloc[-1]).all()
+    # the "kernel": the same run, then five more scans of the placed buffer
+    kernel = _rescanned(sim, 5, 131072)
+    table = ratio_table(sim, kernel).set_index("quantity")
+    assert table.loc["numa_pte_updates", "ratio"] < 0.5  # the whole run: outside 2x
+    for name in ("numa_pte_updates", "numa_hint_faults", "numa_pages_migrated",
+                 "pages_N0", "pages_N1"):
+        assert table.loc[name, "ratio_placed"] == 1.0, name  # until placement: the same
+    assert table.loc["placement_s", "sim"] == table.loc["placement_s", "kernel"] == t
+    assert table.loc["numa_pte_updates", "kernel_placed"] == \
+        sim.timeseries.loc[sim.timeseries["time_s"] == t, "numa_pte_updates"].item()
+    # nothing migrated (mode 0): the window is the whole run
+    still = numaexp.simulate(numa02_guest(0, duration_s=2), progress=False)
+    assert placement_time(still) == still.timeseries["time_s"].iloc[-1]
+
+
+def test_a_kept_console_log_parses_again(tmp_path):
+    """``result_from_log``: a past guest run's frames from its console log alone (how the
+    spread of the kept runs in docs/kernel-backend.md was measured)."""
+    import base64
+    import gzip
+
+    from numaexp.kernel.console import GuestRun
+    from numaexp.kernel.run import result_from_log
+
+    def sample(k, migrated):
+        return (f"@sample {k} {float(k)}\n@file /proc/vmstat\n@line numa_pages_migrated "
+                f"{migrated}\n@line numa_pte_updates {131072 * k}\n@eof\n")
+
+    records = ("@task numa02 worker.0 10 11\n" + sample(0, 0) + sample(1, 900) + sample(2, 1000)
+               + "@end 2.0 0\n")
+    block = base64.b64encode(gzip.compress(records.encode())).decode()
+    log = tmp_path / "console.log"
+    log.write_text("SeaBIOS\n@@numaexp-guest-up 3.1 6.12.118+deb12-amd64\n@@topo cpus 4\n"
+                   f"@@numaexp-data-begin {len(block)}\n{block[:60]}\n{block[60:]}\n"
+                   "@@numaexp-data-end\n")
+    run = GuestRun.from_log(log)
+    assert "@end 2.0 0" in run.records and run.status("topo") == ["cpus 4"]
+    result = result_from_log(numa02_guest(1, duration_s=2), log)
+    assert result.meta["kernel_release"] == "6.12.118+deb12-amd64"
+    assert result.meta["console_log"] == str(log)
+    assert result.timeseries["numa_pages_migrated"].tolist() == [0, 900, 1000]
+    assert result.vmstat["numa_pte_updates"].item() == 2 * 131072
+    assert placement_time(result) == 2.0 and placement_time(result, 0.9) == 1.0

@@ -107,27 +107,90 @@ def compare_backends(scenario: Scenario, modes=(0, 1), variants=None, *,
     return Comparison(results={lb: results[lb] for lb in order}, settings=frame)
 
 
-def ratio_table(sim, kernel) -> pd.DataFrame:
-    """Sim/kernel ratio per counter, final pages per node and time.
+PLACEMENT_FRACTION = 0.99
+"""Placement has converged once ``numa_pages_migrated`` reaches this share of its final value."""
+
+
+def placement_time(result, fraction: float = PLACEMENT_FRACTION) -> float:
+    """When a run's placement converged: the first sample at which its cumulative
+    ``numa_pages_migrated`` reaches ``fraction`` of its value at the end of the run.
+
+    The window up to it holds the balancing work that placed the memory; after it a kernel
+    keeps scanning a placed buffer at a rate that varies from run to run (see
+    ``docs/kernel-backend.md``). A run that migrated nothing has no placement to wait
+    for: the window is the whole run (its last sample).
+
+    Parameters
+    ----------
+    result : Result
+        A simulation or a kernel run (its ``timeseries`` frame).
+    fraction : float
+        Share of the final ``numa_pages_migrated``.
+
+    Returns
+    -------
+    float
+        The sample's ``time_s``.
+    """
+    ts = result.timeseries
+    migrated = pd.to_numeric(ts["numa_pages_migrated"], errors="coerce").astype(float)
+    final = migrated.iloc[-1]
+    if not final > 0:
+        return float(ts["time_s"].iloc[-1])
+    return float(ts["time_s"][migrated >= fraction * final].iloc[0])
+
+
+def _sample(frame: pd.DataFrame, time_s: float) -> pd.DataFrame:
+    """The rows of ``frame`` at its sample nearest ``time_s``."""
+    times = frame["time_s"].astype(float)
+    nearest = times.iloc[(times - time_s).abs().argmin()]
+    return frame[times == nearest]
+
+
+def _at_time(result, time_s: float, counters, nodes) -> dict:
+    """Counters (cumulative), pages per node and user/system seconds and touches at the
+    sample nearest ``time_s``."""
+    row = _sample(result.timeseries, time_s).iloc[0]
+    out = {name: float(row[name]) if not pd.isna(row[name]) else float("nan")
+           for name in counters}
+    pages = _sample(result.cgroup_timeseries, time_s).groupby("node")["pages"].sum()
+    for node in nodes:
+        out[f"pages_{node}"] = float(pages.get(node, float("nan")))
+    tasks = _sample(result.task_timeseries, time_s)
+    for name in ("user_s", "system_s", "touches"):
+        out[name] = float(pd.to_numeric(tasks[name], errors="coerce").sum(min_count=1))
+    return out
+
+
+def ratio_table(sim, kernel, fraction: float = PLACEMENT_FRACTION) -> pd.DataFrame:
+    """Sim/kernel ratio per counter, pages per node and time: over the whole run, and over
+    each side's window until its placement converged.
 
     Parameters
     ----------
     sim, kernel : Result
         A simulation and a kernel run of the same scenario.
+    fraction : float
+        The placement rule of :func:`placement_time`.
 
     Returns
     -------
     DataFrame
-        One row per quantity: ``quantity``, ``sim``, ``kernel``, ``ratio``
-        (sim / kernel; NaN where the kernel has none or it is 0).
+        One row per quantity: ``quantity``; ``sim``, ``kernel`` and ``ratio`` (sim / kernel;
+        NaN where the kernel has none or it is 0) at the end of the run (final pages per
+        node, total seconds and touches); ``sim_placed``, ``kernel_placed`` and
+        ``ratio_placed``, the same at each side's :func:`placement_time` (counters since
+        the start, pages per node, seconds and touches then). The last row,
+        ``placement_s``, holds the two placement times in both column groups. The
+        kernel's counters after placement depend on how often it goes on scanning a
+        placed buffer, which varies from run to run; the placed columns leave that out.
     """
+    counters = [name for name in RATIO_COUNTERS if name in VMSTAT
+                and not pd.isna(sim.vmstat[name].iloc[0])
+                and not pd.isna(kernel.vmstat[name].iloc[0])]
     rows = []
-    for name in RATIO_COUNTERS:
-        if name in VMSTAT:
-            s, k = sim.vmstat[name].iloc[0], kernel.vmstat[name].iloc[0]
-            if pd.isna(k) or pd.isna(s):
-                continue
-            rows.append((name, float(s), float(k)))
+    for name in counters:
+        rows.append((name, float(sim.vmstat[name].iloc[0]), float(kernel.vmstat[name].iloc[0])))
     sp = sim.numa_stat.groupby("node")["pages"].sum()
     kp = kernel.numa_stat.groupby("node")["pages"].sum()
     for node in sp.index:
@@ -141,6 +204,16 @@ def ratio_table(sim, kernel) -> pd.DataFrame:
     rows.append(("touches", float(st), float(kt)))
     frame = pd.DataFrame(rows, columns=["quantity", "sim", "kernel"])
     frame["ratio"] = frame["sim"] / frame["kernel"].where(frame["kernel"] != 0)
+    t_sim, t_kernel = placement_time(sim, fraction), placement_time(kernel, fraction)
+    at_sim = _at_time(sim, t_sim, counters, sp.index)
+    at_kernel = _at_time(kernel, t_kernel, counters, sp.index)
+    frame["sim_placed"] = frame["quantity"].map(at_sim)
+    frame["kernel_placed"] = frame["quantity"].map(at_kernel)
+    frame.loc[len(frame)] = {"quantity": "placement_s", "sim": t_sim, "kernel": t_kernel,
+                             "ratio": t_sim / t_kernel if t_kernel else float("nan"),
+                             "sim_placed": t_sim, "kernel_placed": t_kernel}
+    frame["ratio_placed"] = frame["sim_placed"] / frame["kernel_placed"].where(
+        frame["kernel_placed"] != 0)
     return frame
 
 
