@@ -2,7 +2,8 @@
 
 1. numa02 (512 MiB first touched on node 0, 2 nodes x 2 vCPUs), mode 1, through
    ``numaexp.compare(..., backends=["kernel"])``;
-2. the same in mode 0, through ``numaexp run ... --backend kernel``;
+2. the same in mode 0, through ``numaexp run ... --backends sim,kernel --profile qemu-tcg``
+   (the simulator beside it: ``tables/ratios.csv`` and the side-by-side figure);
 3. a tiered machine (2 DRAM nodes + a kmem node) asking for mode 4, which a
    stock kernel cannot run: its sysctl takes 4 (range 0..4) but it has no
    ``cpu.numa_load_balance``, whose write fails with the kernel's error (after
@@ -51,17 +52,21 @@ def mode1():
 
 @pytest.fixture(scope="module")
 def mode0(tmp_path_factory):
-    """Through the command line: ``numaexp run SCENARIO --modes 0 --backend kernel``."""
+    """Through the command line, both backends side by side:
+    ``numaexp run SCENARIO --modes 0 --backends sim,kernel --profile qemu-tcg`` (one guest)."""
     require_host()
     tmp = tmp_path_factory.mktemp("mode0")
     save_scenario(numa02_guest(0), tmp / "numa02.toml")
+    # the simulator's part compiled and warm, so that the budget times the guest
+    numaexp.simulate(apply_profile(numa02_guest(0, duration_s=1), "qemu-tcg"), progress=False)
     t0 = time.monotonic()
-    status = main(["run", str(tmp / "numa02.toml"), "--modes", "0", "--backend", "kernel",
-                   "--out", str(tmp / "out"), "--quiet", "--no-plots"])
+    status = main(["run", str(tmp / "numa02.toml"), "--modes", "0", "--backends", "sim,kernel",
+                   "--profile", "qemu-tcg", "--out", str(tmp / "out"), "--quiet"])
     assert status == 0
-    return {"test_wall_s": time.monotonic() - t0,
-            "numa_stat": pd.read_parquet(tmp / "out" / "tables" / "numa_stat.parquet"),
-            "vmstat": pd.read_parquet(tmp / "out" / "tables" / "vmstat.parquet")}
+    tables = tmp / "out" / "tables"
+    return {"test_wall_s": time.monotonic() - t0, "out": tmp / "out",
+            "numa_stat": pd.read_parquet(tables / "numa_stat.parquet"),
+            "vmstat": pd.read_parquet(tables / "vmstat.parquet")}
 
 
 @pytest.fixture(scope="module")
@@ -121,11 +126,28 @@ def test_numa02_mode1_ends_half_on_each_node(mode1):
 
 def test_numa02_mode0_leaves_everything_on_node0(mode0):
     stat = mode0["numa_stat"]
-    assert (stat["backend"] == "kernel").all() and (stat["label"] == "mode 0").all()
+    assert sorted(stat["label"].unique()) == ["mode 0 kernel", "mode 0 sim"]
+    stat = stat[stat["backend"] == "kernel"]
+    assert (stat["label"] == "mode 0 kernel").all()
     pages = stat.groupby("node")["pages"].sum()
     assert pages["N0"] == 512 * 256 and pages["N1"] == 0
-    vm = mode0["vmstat"].iloc[0]
+    vm = mode0["vmstat"].set_index("backend").loc["kernel"]
     assert vm["numa_pages_migrated"] == 0 and vm["numa_hint_faults"] == 0
+
+
+def test_cli_with_both_backends_writes_ratios_and_the_side_by_side_figure(mode0):
+    ratios = pd.read_csv(mode0["out"] / "tables" / "ratios.csv")
+    assert (ratios["mode"] == 0).all()
+    table = ratios.set_index("quantity")
+    assert table.loc["pages_N0", "sim"] == table.loc["pages_N0", "kernel"] == 512 * 256
+    assert table.loc["pages_N0", "ratio"] == 1.0
+    assert table.loc["numa_pages_migrated", "kernel"] == 0  # read from the guest, not written in
+    assert {"ratio_placed", "kernel_placed"} <= set(ratios.columns)
+    figure = mode0["out"] / "figures" / "sim_vs_kernel_mode0.png"
+    assert figure.stat().st_size > 10_000
+    assert (mode0["out"] / "figures" / "placement.png").is_file()  # the usual figures too
+    vmstat = mode0["vmstat"]
+    assert sorted(vmstat["backend"]) == ["kernel", "sim"]
 
 
 def test_calibrate_from_saved_results(mode1, tmp_path):

@@ -305,3 +305,48 @@ def test_a_kept_console_log_parses_again(tmp_path):
     assert result.timeseries["numa_pages_migrated"].tolist() == [0, 900, 1000]
     assert result.vmstat["numa_pte_updates"].item() == 2 * 131072
     assert placement_time(result) == 2.0 and placement_time(result, 0.9) == 1.0
+
+
+def test_run_expects_the_labels_each_backend_gives():
+    """``numaexp run --backends sim,kernel`` took its runs, labelled "mode M sim" and
+    "mode M kernel", for runs that did not happen and stopped as interrupted (exit 130)."""
+    from argparse import Namespace
+
+    from numaexp.kernel.commands import planned_labels
+
+    sim = ["mode 0", "mode 1"]
+    assert planned_labels(sim, [0, 1], Namespace(backends=None)) == sim
+    assert planned_labels(sim, [0, 1], Namespace(backends="sim")) == sim
+    assert planned_labels(sim, [0, 1], Namespace(backends="kernel")) == sim
+    assert planned_labels(sim, [0, 1], Namespace(backends="sim,kernel")) == [
+        "mode 0 sim", "mode 1 sim", "mode 0 kernel", "mode 1 kernel"]
+
+
+def test_cli_with_both_backends_without_a_guest(tmp_path, monkeypatch):
+    """``numaexp run --backends sim,kernel``, end to end, with a stand-in for the guest (the
+    simulator's own result, tagged "kernel"): exit 0, ratios.csv and every figure."""
+    from numaexp.cli import main
+    from numaexp.kernel import run as kernel_run
+    from numaexp.model.toml_io import save_scenario
+
+    def stand_in(scenario, **_):
+        result = numaexp.simulate(apply_profile(scenario, "qemu-tcg"), progress=False)
+        tts = result.frames["task_timeseries"]  # the guest's first sample: no thread yet
+        first = tts["time_s"] == tts["time_s"].min()
+        tts["current_node"] = tts["current_node"].astype("Int64")
+        tts.loc[first, "current_node"] = pd.NA
+        tts.loc[first, "alive"] = False
+        for frame in result.frames.values():
+            frame["backend"] = "kernel"
+        result.meta["backend"] = "kernel"
+        return result
+
+    monkeypatch.setattr(kernel_run, "run_kernel", stand_in)
+    save_scenario(numa02_guest(1, duration_s=2), tmp_path / "s.toml")
+    status = main(["run", str(tmp_path / "s.toml"), "--modes", "1", "--backends", "sim,kernel",
+                   "--profile", "qemu-tcg", "--out", str(tmp_path / "out"), "--quiet"])
+    assert status == 0
+    ratios = pd.read_csv(tmp_path / "out" / "tables" / "ratios.csv").set_index("quantity")
+    assert ratios.loc["numa_pages_migrated", "ratio"] == 1.0
+    assert (tmp_path / "out" / "figures" / "sim_vs_kernel_mode1.png").stat().st_size > 10_000
+    assert (tmp_path / "out" / "figures" / "placement.png").is_file()
