@@ -350,3 +350,21 @@ def test_cli_with_both_backends_without_a_guest(tmp_path, monkeypatch):
     assert ratios.loc["numa_pages_migrated", "ratio"] == 1.0
     assert (tmp_path / "out" / "figures" / "sim_vs_kernel_mode1.png").stat().st_size > 10_000
     assert (tmp_path / "out" / "figures" / "placement.png").is_file()
+
+
+def test_a_guest_that_overruns_its_timeout_is_killed_with_the_console_tail(tmp_path):
+    import time
+
+    from numaexp.kernel.console import boot
+
+    log = tmp_path / "run" / "console.log"
+    t0 = time.monotonic()
+    with pytest.raises(KernelBackendError) as err:
+        boot(["sh", "-c", "echo booting; echo '@@numaexp-guest-up 0.1 6.12'; sleep 30"], log,
+             timeout_s=1, limit_s=5, progress=False)
+    assert time.monotonic() - t0 < 10  # killed at the timeout, not after the sleep
+    text = str(err.value)
+    assert "the guest did not finish within 1 s (timeout_s)" in text
+    assert "last lines of the guest console" in text and "booting" in err.value.log_tail
+    assert err.value.log_path == str(log)
+    assert log.read_text().splitlines()[:2] == ["booting", "@@numaexp-guest-up 0.1 6.12"]
