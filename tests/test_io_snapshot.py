@@ -109,3 +109,40 @@ def test_collector_script_runs_and_is_read(tmp_path):
     result = read_snapshot(out)
     assert len(result.timeseries) == 2
     assert result.timeseries["time_s"].iloc[1] > 0
+
+
+def test_a_process_without_a_task_directory_is_read_from_its_own_sched_and_stat():
+    # snapshot-process: /proc/5150/{sched,stat} only (a single-threaded process collected
+    # without task/); its files are its main thread's, whose tid is the pid
+    snap = read_snapshot(DATA / "snapshot-process")
+    sched = snap.sched.set_index("pid")
+    assert sched.index.tolist() == [5150]
+    assert sched.loc[5150, "process"] == "postgres[5150]" and sched.loc[5150, "cgroup"] == "/db"
+    assert sched.loc[5150, "numa_preferred_nid"] == 1
+    assert sched.loc[5150, "faults_task_private_N1"] == 1200
+    assert sched.loc[5150, "faults_task_shared_N1"] == 5
+    tt = snap.task_timeseries
+    assert tt["cpu"].tolist() == [2, 3] and tt["current_node"].tolist() == [1, 1]
+    task = snap.times[snap.times["level"] == "task"].set_index("pid")
+    assert task.loc[5150, "user_s"] == pytest.approx(2.5)  # (1150 - 900) ticks / USER_HZ
+    assert task.loc[5150, "system_s"] == pytest.approx(0.5)
+
+
+def test_cgroup_times_come_from_cpu_stat():
+    snap = read_snapshot(DATA / "snapshot-process")
+    cgroups = snap.times[snap.times["level"] == "cgroup"].set_index("cgroup")
+    # /db's own: its cpu.stat less its child /db/replica's, the change between snapshots;
+    # more than its one listed task's 2.5 s (cpu.stat counts every task it ran)
+    assert cgroups.loc["/db", "user_s"] == pytest.approx((13.5 - 1.7) - (10.0 - 1.0))
+    assert cgroups.loc["/db", "system_s"] == pytest.approx((2.9 - 0.7) - (2.0 - 0.5))
+    one = read_snapshot(DATA / "snapshot-process" / "snap-0001")  # one snapshot: as read
+    cgroups = one.times[one.times["level"] == "cgroup"].set_index("cgroup")
+    assert cgroups.loc["/db", "user_s"] == pytest.approx(13.5 - 1.7)
+    assert cgroups.loc["/db", "system_s"] == pytest.approx(2.9 - 0.7)
+    # the first sample snapshot: /mytest has no child, its cpu.stat went 90000 -> 315000 usec
+    first = read_snapshot(DATA / "snapshot")
+    row = first.times[first.times["level"] == "cgroup"].set_index("cgroup").loc["/mytest"]
+    assert row["user_s"] == pytest.approx(0.225) and row["system_s"] == pytest.approx(0.225)
+    total = first.times[first.times["level"] == "total"].iloc[0]
+    tasks = first.times[first.times["level"] == "task"]
+    assert total["user_s"] == pytest.approx(tasks["user_s"].sum())  # the total: its tasks
