@@ -146,3 +146,62 @@ def test_cgroup_times_come_from_cpu_stat():
     total = first.times[first.times["level"] == "total"].iloc[0]
     tasks = first.times[first.times["level"] == "task"]
     assert total["user_s"] == pytest.approx(tasks["user_s"].sum())  # the total: its tasks
+
+
+COLLECTOR = Path(__file__).resolve().parents[1] / "numaexp" / "io" / "numaexp-collect"
+
+
+def _needs(script: str) -> list[str]:
+    """The tools the collector's header says it needs."""
+    header = " ".join(line.lstrip("# ") for line in script.splitlines() if line.startswith("#"))
+    listed = header.split("Needs only:")[1].split("for a .tar.gz")[0]
+    return listed.replace(",", " ").replace("plus", " ").split()
+
+
+def _tools_only(tmp_path, tools) -> Path:
+    """A PATH directory holding only ``tools`` (symlinks to the host's)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in tools:
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    return bin_dir
+
+
+def test_collector_needs_only_what_its_header_lists(tmp_path):
+    needs = _needs(COLLECTOR.read_text())
+    assert {"cat", "date", "find", "mkdir", "sleep", "tar"} <= set(needs)
+    bin_dir = _tools_only(tmp_path, needs)
+    cg = tmp_path / "cg"
+    (cg / "app").mkdir(parents=True)
+    (cg / "app" / "cpu.stat").write_text("usage_usec 30\nuser_usec 20\nsystem_usec 10\n")
+    (cg / "app" / "cgroup.procs").write_text("1\n")
+    out = tmp_path / "snap.tar.gz"
+    proc = subprocess.run([shutil.which("sh"), str(COLLECTOR), "-o", str(out), "-n", "2", "-i",
+                           "0.2", "-c", str(cg)], capture_output=True, text=True, timeout=60,
+                          env={"PATH": str(bin_dir), "LC_ALL": "C"})
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    snap = read_snapshot(out)
+    assert len(snap.timeseries) == 2 and snap.timeseries["time_s"].iloc[1] > 0
+    assert 1 in snap.sched["pid"].tolist() or not Path("/proc/1/sched").exists()
+    # without one of them (gzip, which tar -z runs) the tarball fails, and the exit says so
+    (bin_dir / "gzip").unlink()
+    proc = subprocess.run([shutil.which("sh"), str(COLLECTOR), "-o", str(tmp_path / "x.tar.gz"),
+                           "-c", str(cg)], capture_output=True, text=True, timeout=60,
+                          env={"PATH": str(bin_dir), "LC_ALL": "C"})
+    assert proc.returncode != 0 and "gzip" in proc.stderr
+
+
+def test_collector_without_date_nanoseconds_writes_whole_seconds(tmp_path):
+    """A date with no %N (BSD's prints "N"): the times are whole seconds, still numbers."""
+    bin_dir = _tools_only(tmp_path, [t for t in _needs(COLLECTOR.read_text()) if t != "date"])
+    real = shutil.which("date")
+    (bin_dir / "date").write_text(f'#!/bin/sh\nexec {real} "$(echo "$1" | sed s/%N/N/g)"\n')
+    (bin_dir / "date").chmod(0o755)
+    out = tmp_path / "out"
+    proc = subprocess.run([shutil.which("sh"), str(COLLECTOR), "-o", str(out), "-n", "1", "-c",
+                           str(tmp_path / "none"), "-p", "1"], capture_output=True, text=True,
+                          timeout=60, env={"PATH": str(bin_dir), "LC_ALL": "C"})
+    assert proc.returncode == 0, proc.stderr
+    stamp = (out / "snap-0000" / "time").read_text().strip()
+    assert stamp.isdigit(), stamp
+    assert read_snapshot(out).timeseries["time_s"].tolist() == [0.0]
