@@ -368,3 +368,31 @@ def test_a_guest_that_overruns_its_timeout_is_killed_with_the_console_tail(tmp_p
     assert "last lines of the guest console" in text and "booting" in err.value.log_tail
     assert err.value.log_path == str(log)
     assert log.read_text().splitlines()[:2] == ["booting", "@@numaexp-guest-up 0.1 6.12"]
+
+
+def test_ci_installs_any_kernel_package_missing_libc6_dev_included(tmp_path):
+    """``.ci/run``'s "already installed?" check covers each of the kernel backend's packages
+    (it skipped libc6-dev, without which gcc -static cannot build the executor)."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    script = Path(numaexp.__file__).resolve().parents[1] / ".ci" / "run"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    status = {"libc6-dev": "unknown ok not-installed", "cpio": "deinstall ok config-files"}
+    cases = "\n".join(f'    {pkg}) printf "{text}"; exit 1 ;;' for pkg, text in status.items())
+    (fake / "dpkg-query").write_text(
+        f'#!/bin/sh\neval "pkg=\\${{$#}}"\ncase $pkg in\n{cases}\n'
+        '    *) printf "install ok installed" ;;\nesac\n')
+    (fake / "chromium").write_text("#!/bin/sh\n")
+    for name in ("make", "apt-get", "sudo"):  # never reached with --missing
+        (fake / name).write_text("#!/bin/sh\necho \"$0 ran\" >&2; exit 3\n")
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([shutil.which("bash"), str(script), "--missing"], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["libc6-dev", "cpio"]  # cpio: removed, its config kept
