@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -396,3 +397,111 @@ def test_ci_installs_any_kernel_package_missing_libc6_dev_included(tmp_path):
                           text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["libc6-dev", "cpio"]  # cpio: removed, its config kept
+
+
+GUEST_LOG = Path(__file__).parent / "data" / "guest-numa02-mode1" / "console.log"
+"""A kept console log: ``numa02_guest(1)`` on Debian's 6.12.118 under QEMU TCG
+(2026-12-07 16:30:57, one of the runs in docs/kernel-backend.md)."""
+
+
+def _kept_guest():
+    from numaexp.kernel.run import result_from_log
+
+    return result_from_log(numa02_guest(1), GUEST_LOG)
+
+
+def test_the_guests_own_rate_is_measured_and_set_on_the_simulated_scenario():
+    from numaexp.kernel.rates import at_guest_rate, guest_rates
+
+    kernel = _kept_guest()
+    tasks = kernel.times[kernel.times["level"] == "task"]
+    touches = pd.to_numeric(tasks["touches"]).astype(float).sum()
+    assert len(tasks) == 4 and touches > 1e6  # the executor's work counters
+    measured = touches * 4096 / tasks["user_s"].sum() / 1e9  # GB/s per thread of user time
+    profile = load_profile("qemu-tcg")
+    assert abs(measured / profile.stream_gbps - 1) > 0.2  # this guest ran at its own rate
+    base = apply_profile(numa02_guest(1), profile)
+    rates = guest_rates(base, kernel)
+    assert rates[["process", "thread", "kind", "replicas"]].values.tolist() == [
+        ["numa02", "worker", "sweep", 4]]
+    assert rates["stream_gbps"].item() == pytest.approx(measured, rel=1e-12)
+    assert rates["matched"].item()
+    run = at_guest_rate(base, kernel)
+    phases = [p for t in run.workload.processes[0].threads for p in t.phases]
+    assert phases and {p.stream_gbps for p in phases} == {rates["stream_gbps"].item()}
+    # nothing else changes: the profile's per-event costs and flat latency stay
+    assert run.costs == profile.costs and run.machine == base.machine
+    assert run.kernel == base.kernel and run.stop == base.stop
+    # and the simulator runs at it: touches x 4 KiB per user second of the simulation
+    sim = numaexp.simulate(dataclasses.replace(run, stop=dataclasses.replace(
+        run.stop, duration_s=3)), progress=False)
+    total = sim.times[sim.times["level"] == "total"].iloc[0]
+    assert total["touches"] * 4096 / total["user_s"] / 1e9 == pytest.approx(measured, rel=1e-3)
+
+
+def test_compare_with_both_backends_runs_the_simulator_at_the_guests_rate(monkeypatch):
+    """``compare(..., backends=["sim", "kernel"])``: the guest first, then the simulator at
+    the rate that guest measured (a kept run stands in for the guest)."""
+    from numaexp.kernel import run as kernel_run
+    from numaexp.kernel.rates import guest_rates
+
+    kernel = _kept_guest()
+    calls = []
+
+    def stand_in(scenario, **_):
+        calls.append(scenario.kernel.numa_balancing)
+        return kernel
+
+    monkeypatch.setattr(kernel_run, "run_kernel", stand_in)
+    scenario = numa02_guest(1, duration_s=3)
+    comparison = numaexp.compare(scenario, modes=[1], backends=["sim", "kernel"],
+                                 profile="qemu-tcg", progress=False)
+    assert calls == [1]
+    assert list(comparison.results) == ["mode 1 sim", "mode 1 kernel"]
+    sim = comparison.results["mode 1 sim"]
+    measured = guest_rates(scenario, kernel)["stream_gbps"].item()
+    assert {p.stream_gbps for t in sim.scenario.workload.processes[0].threads
+            for p in t.phases} == {measured}
+    assert sim.scenario.costs == load_profile("qemu-tcg").costs
+    (row,) = sim.meta["guest_rate"]
+    assert row["thread"] == "worker" and row["stream_gbps"] == measured and row["matched"]
+    assert row["touches"] > 1e6 and row["user_s"] > 10
+    # opting out keeps the profile's rate
+    fixed = numaexp.compare(scenario, modes=[1], backends=["sim", "kernel"],
+                            profile="qemu-tcg", progress=False, guest_rate=False)
+    run = fixed.results["mode 1 sim"]
+    assert {p.stream_gbps for t in run.scenario.workload.processes[0].threads
+            for p in t.phases} == {load_profile("qemu-tcg").stream_gbps}
+    assert "guest_rate" not in run.meta
+
+
+def test_rates_measured_on_a_simulation_are_its_own():
+    """Measured the same way on a simulation, the rates are the ones it ran at: a sweep's
+    ``stream_gbps`` and a random pattern's ``think_ns`` (its stall ``latency / mlp`` taken
+    off); a thread with both kinds of phase, or one the run does not have, is left as is."""
+    from numaexp.kernel.rates import at_guest_rate, guest_rates
+    from numaexp.model.workload import Pattern, Phase
+
+    profile = load_profile("qemu-tcg")
+    sweep = apply_profile(numa02_guest(1, duration_s=2), profile)
+    rates = guest_rates(sweep, numaexp.simulate(sweep, progress=False))
+    assert rates["stream_gbps"].item() == pytest.approx(profile.stream_gbps, rel=1e-3)
+    hot = apply_profile(numa02_guest(1, duration_s=2, hot_size=0.05), profile)
+    rates = guest_rates(hot, numaexp.simulate(hot, progress=False))
+    assert rates["kind"].item() == "random"
+    assert rates["think_ns"].item() == pytest.approx(profile.think_ns, rel=1e-3)
+    # a thread with a sweep phase and a random one: the guest counts touches per thread
+    proc = sweep.workload.processes[0]
+    (thread,) = proc.threads
+    mixed = dataclasses.replace(thread, phases=(
+        Phase(patterns=(dataclasses.replace(thread.phases[0].patterns[0]),), passes=1),
+        Phase(patterns=(Pattern(vma=proc.vmas[0].name, kind="uniform"),))))
+    scenario = dataclasses.replace(sweep, workload=dataclasses.replace(
+        sweep.workload, processes=(dataclasses.replace(proc, threads=(mixed,)),)))
+    rates = guest_rates(scenario, _kept_guest())
+    assert rates["kind"].item() == "mixed" and not rates["matched"].item()
+    assert at_guest_rate(scenario, _kept_guest()) == scenario
+    other = dataclasses.replace(sweep, workload=dataclasses.replace(
+        sweep.workload, processes=(dataclasses.replace(proc, name="other"),)))
+    with pytest.raises(ScenarioError, match="none of the scenario's threads"):
+        at_guest_rate(other, _kept_guest())

@@ -50,8 +50,20 @@ def compare_backends(scenario: Scenario, modes=(0, 1), variants=None, *,
                      backends=BACKENDS, kernel: str | Path = "6.12",
                      profile: CostProfile | str | Path | None = None,
                      progress: bool | None = None, timeout_s: float | None = None,
-                     log_dir: str | Path | None = None) -> Comparison:
+                     log_dir: str | Path | None = None, guest_rate: bool = True) -> Comparison:
     """Run ``scenario`` per mode on the simulator and/or a real kernel.
+
+    With both backends the kernel runs first, and each mode's simulation runs at the access
+    rate that mode's guest achieved (``guest_rate``): under QEMU TCG the guest's speed
+    follows the host's load, and NUMA scanning fires on guest time, so a simulation at one
+    fixed rate would compare with a guest that did more or less work per scan. The rate is
+    measured over the whole guest run, per thread of the scenario: its touches (the
+    executor's work counter) over its user seconds (``/proc/<pid>/task/<tid>/stat``), set
+    as the sweep phases' ``stream_gbps`` (touches x 4 KiB / user seconds) or the random
+    phases' ``think_ns`` (user ns per touch less the memory stall); see
+    :mod:`numaexp.kernel.rates`. The per-event kernel costs stay the profile's. Each
+    simulation's ``meta["guest_rate"]`` lists the rates set (thread, touches, user
+    seconds, ``stream_gbps`` or ``think_ns``).
 
     Parameters
     ----------
@@ -63,10 +75,14 @@ def compare_backends(scenario: Scenario, modes=(0, 1), variants=None, *,
     kernel : str or Path
         The kernel (see :func:`numaexp.run_kernel`).
     profile : CostProfile, str or Path, optional
-        A cost profile applied to the simulator's runs (e.g. ``"qemu-tcg"``,
-        so that it runs at the guest's speed and costs).
+        A cost profile applied to the simulator's runs (e.g. ``"qemu-tcg"``: the guest's
+        per-event costs and one latency for every pair of nodes; its rates are the
+        simulator's alone, without a kernel run beside it).
     progress, timeout_s, log_dir
         Passed on.
+    guest_rate : bool
+        With both backends, run each simulation at its guest's measured rate (default);
+        False keeps the scenario's (or the profile's) rates.
 
     Returns
     -------
@@ -75,32 +91,43 @@ def compare_backends(scenario: Scenario, modes=(0, 1), variants=None, *,
         with one backend); ``settings`` has a ``backend`` column.
     """
     from numaexp.comparison import compare
+    from numaexp.kernel.rates import at_guest_rate, guest_rates, rate_meta
     from numaexp.kernel.run import run_kernel
 
     backends = check_backends(backends)
     several = len(backends) > 1
-    results, settings = {}, []
-    if "sim" in backends:
-        base = apply_profile(scenario, profile) if profile is not None else scenario
-        sim = compare(base, modes=modes, variants=variants, progress=progress)
-        for label, result in sim.results.items():
-            row = sim.settings[sim.settings["label"] == label].iloc[0].to_dict()
-            new = f"{label} sim" if several else label
-            results[new] = tag_backend(result, "sim")
-            settings.append({**row, "label": new, "backend": "sim"})
+    mode_list = [modes] if isinstance(modes, int) else list(modes)
+    results, settings, kernels = {}, [], {}
     if "kernel" in backends:
-        mode_list = [modes] if isinstance(modes, int) else list(modes)
         for mode in mode_list:
             run = dataclasses.replace(scenario, kernel=dataclasses.replace(
                 scenario.kernel, numa_balancing=mode))
             label = f"mode {mode} kernel" if several else f"mode {mode}"
-            results[label] = run_kernel(run, kernel=kernel, progress=progress,
-                                        timeout_s=timeout_s, log_dir=log_dir)
+            kernels[mode] = results[label] = run_kernel(
+                run, kernel=kernel, progress=progress, timeout_s=timeout_s, log_dir=log_dir)
             settings.append({"label": label, "mode": mode,
                              "variant": run.kernel.variant.label, "backend": "kernel"})
+    if "sim" in backends:
+        base = apply_profile(scenario, profile) if profile is not None else scenario
+        # with a kernel run beside it: one simulation per mode, at that mode's guest's rate
+        parts = [(base, modes, None)] if not (guest_rate and kernels) else \
+            [(base, [mode], kernels[mode]) for mode in mode_list]
+        for run, run_modes, beside in parts:
+            rates = guest_rates(run, beside) if beside is not None else None
+            if rates is not None:
+                run = at_guest_rate(run, beside, rates)
+            sim = compare(run, modes=run_modes, variants=variants, progress=progress)
+            for label, result in sim.results.items():
+                row = sim.settings[sim.settings["label"] == label].iloc[0].to_dict()
+                new = f"{label} sim" if several else label
+                results[new] = tag_backend(result, "sim")
+                if rates is not None:
+                    result.meta["guest_rate"] = rate_meta(rates)
+                settings.append({**row, "label": new, "backend": "sim"})
+            if any(r.meta.get("interrupted") for r in sim.results.values()) or sim.dropped:
+                break
     # mode by mode, each mode's backends in the order given
-    mode_order = [modes] if isinstance(modes, int) else list(modes)
-    rank = {row["label"]: (mode_order.index(row["mode"]), backends.index(row["backend"]), i)
+    rank = {row["label"]: (mode_list.index(row["mode"]), backends.index(row["backend"]), i)
             for i, row in enumerate(settings)}
     order = sorted(results, key=rank.__getitem__)
     frame = pd.DataFrame(settings).set_index("label").loc[order].reset_index()
