@@ -3,7 +3,8 @@
 1. numa02 (512 MiB first touched on node 0, 2 nodes x 2 vCPUs), mode 1, through
    ``numaexp.compare(..., backends=["kernel"])``;
 2. the same in mode 0, through ``numaexp run ... --backends sim,kernel --profile qemu-tcg``
-   (the simulator beside it: ``tables/ratios.csv`` and the side-by-side figure);
+   (the simulator beside it, at the guest's measured access rate: ``tables/ratios.csv`` and
+   the side-by-side figure);
 3. a tiered machine (2 DRAM nodes + a kmem node) asking for mode 4, which a
    stock kernel cannot run: its sysctl takes 4 (range 0..4) but it has no
    ``cpu.numa_load_balance``, whose write fails with the kernel's error (after
@@ -27,6 +28,7 @@ import numaexp
 from numaexp.cli import main
 from numaexp.kernel.commands import write_extras
 from numaexp.kernel.errors import KernelBackendError
+from numaexp.kernel.rates import at_guest_rate, guest_rates
 from numaexp.kernel.records import parse_topology
 from numaexp.kernel.scenarios import guest_machine, numa02_guest
 from numaexp.kernel.side import ratio_table
@@ -142,6 +144,9 @@ def test_cli_with_both_backends_writes_ratios_and_the_side_by_side_figure(mode0)
     assert table.loc["pages_N0", "sim"] == table.loc["pages_N0", "kernel"] == 512 * 256
     assert table.loc["pages_N0", "ratio"] == 1.0
     assert table.loc["numa_pages_migrated", "kernel"] == 0  # read from the guest, not written in
+    # the simulator ran at the guest's own rate (touches per user second): with no balancing
+    # to charge kernel time, both sides made about as many touches
+    assert 0.8 <= table.loc["touches", "ratio"] <= 1.25, table.loc["touches"].to_dict()
     assert {"ratio_placed", "kernel_placed"} <= set(ratios.columns)
     figure = mode0["out"] / "figures" / "sim_vs_kernel_mode0.png"
     assert figure.stat().st_size > 10_000
@@ -178,12 +183,18 @@ def test_frames_have_the_simulators_names(mode1):
 
 
 def test_simulator_with_qemu_tcg_profile_within_2x(mode1):
+    # the simulator with the profile's per-event costs, at this guest's own access rate
+    # (its threads' touches per user second: a TCG guest's speed follows the host's load);
     # counters over each side's window until its placement converged (numa_pages_migrated
     # at 99 % of its final value, side.placement_time); after it the guest goes on scanning
     # the placed buffer 1 to 4 more times by 25 s, at random (docs/kernel-backend.md)
-    sim = numaexp.simulate(apply_profile(numa02_guest(1), "qemu-tcg"), progress=False)
+    base = apply_profile(numa02_guest(1), "qemu-tcg")
+    rates = guest_rates(base, mode1)
+    sim = numaexp.simulate(at_guest_rate(base, mode1, rates), progress=False)
     table = ratio_table(sim, mode1).set_index("quantity")
-    print("\n" + table.to_string())
+    print("\n" + rates.to_string() + "\n" + table.to_string())
+    assert rates["matched"].all()
+    assert 0.5 <= table.loc["touches", "ratio"] <= 2.0, table.loc["touches"].to_dict()
     for quantity in ("numa_pages_migrated", "numa_pte_updates", "numa_hint_faults"):
         ratio = table.loc[quantity, "ratio_placed"]
         assert 0.5 <= ratio <= 2.0, (quantity, table.loc[quantity].to_dict())
@@ -220,7 +231,8 @@ def test_own_kernel_path_is_passed_through(tmp_path):
 
 
 def test_comparison_with_both_backends_is_tidy(mode1, tmp_path):
-    sim = numaexp.simulate(apply_profile(numa02_guest(1), "qemu-tcg"), progress=False)
+    sim = numaexp.simulate(at_guest_rate(apply_profile(numa02_guest(1), "qemu-tcg"), mode1),
+                           progress=False)
     comparison = numaexp.Comparison(
         results={"mode 1 sim": sim, "mode 1 kernel": mode1},
         settings=pd.DataFrame([{"label": "mode 1 sim", "mode": 1, "variant": "rfc-v2",
