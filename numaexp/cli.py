@@ -63,8 +63,9 @@ def cmd_run(args) -> int:
         comparison = compare(scenario, modes=mode_list, variants=variants,
                              progress=not args.quiet, **kernel_commands.run_options(args))
     # compare() validated the variants: the labels of every run it meant to make
-    planned = [label for label, *_ in comparison_runs(
-        mode_list, [KernelVariant.parse(v) for v in variants or [scenario.kernel.variant]])]
+    planned = kernel_commands.planned_labels([label for label, *_ in comparison_runs(
+        mode_list, [KernelVariant.parse(v) for v in variants or [scenario.kernel.variant]])],
+        mode_list, args)
     cut = {label: result for label, result in comparison.results.items()
            if result.meta.get("interrupted")}
     dropped = comparison.dropped

@@ -162,7 +162,7 @@ SHOWN_COLUMNS = ("label", "finished", "elapsed_s", "throughput_per_s", "speedup"
 
 def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
             progress: bool | None = None, backends=None, kernel="6.12",
-            profile=None) -> Comparison:
+            profile=None, guest_rate: bool = True) -> Comparison:
     """Run ``scenario`` once per ``kernel.numa_balancing`` mode (and kernel variant).
 
     Parameters
@@ -183,12 +183,27 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     backends : sequence of {"sim", "kernel"} or str, optional
         Run on the simulator (default), on a real kernel in a QEMU guest, or
         both: ``["sim", "kernel"]`` labels runs ``"mode M sim"`` and ``"mode
-        M kernel"`` (see :func:`numaexp.kernel.side.compare_backends`).
+        M kernel"`` (see :func:`numaexp.kernel.side.compare_backends`). With
+        both, each mode's guest runs first and the simulator then runs that
+        mode at the access rate the guest achieved (``guest_rate``).
     kernel : str or Path
         The kernel of the ``"kernel"`` backend (``"6.12"``, ``"6.1"`` or a
         bzImage path).
     profile : str, Path or CostProfile, optional
-        Cost profile applied to the simulator's runs (e.g. ``"qemu-tcg"``).
+        Cost profile applied to the simulator's runs (e.g. ``"qemu-tcg"``):
+        its per-event kernel costs, its flat latency and, unless the guest's
+        rate replaces them, its access rates.
+    guest_rate : bool
+        With both backends (default True): simulate each mode at its guest's
+        measured access rate, not the scenario's or the profile's. Under QEMU
+        TCG the guest's speed follows the host's load and NUMA scanning fires
+        on guest time, so only the guest's own rate compares. It is measured
+        per thread of the scenario over the whole guest run: touches (the
+        executor's work counter) over user seconds (``task/<tid>/stat``),
+        set as sweep phases' ``stream_gbps`` (touches x 4 KiB / user
+        seconds) or random phases' ``think_ns`` (user ns per touch less the
+        memory stall); each simulation's ``meta["guest_rate"]`` lists them
+        (:mod:`numaexp.kernel.rates`). The profile's per-event costs stay.
 
     Returns
     -------
@@ -208,7 +223,8 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     if not isinstance(scenario, Scenario):
         raise ScenarioError("scenario", f"expected a Scenario, got {type(scenario).__name__}")
     if backends is not None or profile is not None:
-        return _compare_backends(scenario, modes, variants, progress, backends, kernel, profile)
+        return _compare_backends(scenario, modes, variants, progress, backends, kernel, profile,
+                                 guest_rate)
     modes = _listed(modes, "modes", (int,), "a list of modes such as [0, 1], or one mode")
     if not modes:
         raise ScenarioError("modes", "no mode to compare", "a list such as [0, 1]")
@@ -259,12 +275,14 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     return Comparison(results=results, settings=settings, dropped=dropped)
 
 
-def _compare_backends(scenario, modes, variants, progress, backends, kernel, profile):
+def _compare_backends(scenario, modes, variants, progress, backends, kernel, profile,
+                      guest_rate):
     """:func:`compare` on the simulator and/or a real kernel (numaexp.kernel.side)."""
     from numaexp.kernel.side import compare_backends
 
     return compare_backends(scenario, modes, variants, backends=backends or ["sim"],
-                            kernel=kernel, profile=profile, progress=progress)
+                            kernel=kernel, profile=profile, progress=progress,
+                            guest_rate=guest_rate)
 
 
 def _listed(value, name: str, single: tuple[type, ...], allowed: str) -> list:

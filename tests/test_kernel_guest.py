@@ -2,7 +2,9 @@
 
 1. numa02 (512 MiB first touched on node 0, 2 nodes x 2 vCPUs), mode 1, through
    ``numaexp.compare(..., backends=["kernel"])``;
-2. the same in mode 0, through ``numaexp run ... --backend kernel``;
+2. the same in mode 0, through ``numaexp run ... --backends sim,kernel --profile qemu-tcg``
+   (the simulator beside it, at the guest's measured access rate: ``tables/ratios.csv`` and
+   the side-by-side figure);
 3. a tiered machine (2 DRAM nodes + a kmem node) asking for mode 4, which a
    stock kernel cannot run: its sysctl takes 4 (range 0..4) but it has no
    ``cpu.numa_load_balance``, whose write fails with the kernel's error (after
@@ -26,6 +28,7 @@ import numaexp
 from numaexp.cli import main
 from numaexp.kernel.commands import write_extras
 from numaexp.kernel.errors import KernelBackendError
+from numaexp.kernel.rates import at_guest_rate, guest_rates
 from numaexp.kernel.records import parse_topology
 from numaexp.kernel.scenarios import guest_machine, numa02_guest
 from numaexp.kernel.side import ratio_table
@@ -51,17 +54,21 @@ def mode1():
 
 @pytest.fixture(scope="module")
 def mode0(tmp_path_factory):
-    """Through the command line: ``numaexp run SCENARIO --modes 0 --backend kernel``."""
+    """Through the command line, both backends side by side:
+    ``numaexp run SCENARIO --modes 0 --backends sim,kernel --profile qemu-tcg`` (one guest)."""
     require_host()
     tmp = tmp_path_factory.mktemp("mode0")
     save_scenario(numa02_guest(0), tmp / "numa02.toml")
+    # the simulator's part compiled and warm, so that the budget times the guest
+    numaexp.simulate(apply_profile(numa02_guest(0, duration_s=1), "qemu-tcg"), progress=False)
     t0 = time.monotonic()
-    status = main(["run", str(tmp / "numa02.toml"), "--modes", "0", "--backend", "kernel",
-                   "--out", str(tmp / "out"), "--quiet", "--no-plots"])
+    status = main(["run", str(tmp / "numa02.toml"), "--modes", "0", "--backends", "sim,kernel",
+                   "--profile", "qemu-tcg", "--out", str(tmp / "out"), "--quiet"])
     assert status == 0
-    return {"test_wall_s": time.monotonic() - t0,
-            "numa_stat": pd.read_parquet(tmp / "out" / "tables" / "numa_stat.parquet"),
-            "vmstat": pd.read_parquet(tmp / "out" / "tables" / "vmstat.parquet")}
+    tables = tmp / "out" / "tables"
+    return {"test_wall_s": time.monotonic() - t0, "out": tmp / "out",
+            "numa_stat": pd.read_parquet(tables / "numa_stat.parquet"),
+            "vmstat": pd.read_parquet(tables / "vmstat.parquet")}
 
 
 @pytest.fixture(scope="module")
@@ -121,11 +128,31 @@ def test_numa02_mode1_ends_half_on_each_node(mode1):
 
 def test_numa02_mode0_leaves_everything_on_node0(mode0):
     stat = mode0["numa_stat"]
-    assert (stat["backend"] == "kernel").all() and (stat["label"] == "mode 0").all()
+    assert sorted(stat["label"].unique()) == ["mode 0 kernel", "mode 0 sim"]
+    stat = stat[stat["backend"] == "kernel"]
+    assert (stat["label"] == "mode 0 kernel").all()
     pages = stat.groupby("node")["pages"].sum()
     assert pages["N0"] == 512 * 256 and pages["N1"] == 0
-    vm = mode0["vmstat"].iloc[0]
+    vm = mode0["vmstat"].set_index("backend").loc["kernel"]
     assert vm["numa_pages_migrated"] == 0 and vm["numa_hint_faults"] == 0
+
+
+def test_cli_with_both_backends_writes_ratios_and_the_side_by_side_figure(mode0):
+    ratios = pd.read_csv(mode0["out"] / "tables" / "ratios.csv")
+    assert (ratios["mode"] == 0).all()
+    table = ratios.set_index("quantity")
+    assert table.loc["pages_N0", "sim"] == table.loc["pages_N0", "kernel"] == 512 * 256
+    assert table.loc["pages_N0", "ratio"] == 1.0
+    assert table.loc["numa_pages_migrated", "kernel"] == 0  # read from the guest, not written in
+    # the simulator ran at the guest's own rate (touches per user second): with no balancing
+    # to charge kernel time, both sides made about as many touches
+    assert 0.8 <= table.loc["touches", "ratio"] <= 1.25, table.loc["touches"].to_dict()
+    assert {"ratio_placed", "kernel_placed"} <= set(ratios.columns)
+    figure = mode0["out"] / "figures" / "sim_vs_kernel_mode0.png"
+    assert figure.stat().st_size > 10_000
+    assert (mode0["out"] / "figures" / "placement.png").is_file()  # the usual figures too
+    vmstat = mode0["vmstat"]
+    assert sorted(vmstat["backend"]) == ["kernel", "sim"]
 
 
 def test_calibrate_from_saved_results(mode1, tmp_path):
@@ -156,12 +183,26 @@ def test_frames_have_the_simulators_names(mode1):
 
 
 def test_simulator_with_qemu_tcg_profile_within_2x(mode1):
-    sim = numaexp.simulate(apply_profile(numa02_guest(1), "qemu-tcg"), progress=False)
+    # the simulator with the profile's per-event costs, at this guest's own access rate
+    # (its threads' touches per user second: a TCG guest's speed follows the host's load);
+    # counters over each side's window until its placement converged (numa_pages_migrated
+    # at 99 % of its final value, side.placement_time); after it the guest goes on scanning
+    # the placed buffer 1 to 4 more times by 25 s, at random (docs/kernel-backend.md)
+    base = apply_profile(numa02_guest(1), "qemu-tcg")
+    rates = guest_rates(base, mode1)
+    sim = numaexp.simulate(at_guest_rate(base, mode1, rates), progress=False)
     table = ratio_table(sim, mode1).set_index("quantity")
-    for quantity in ("numa_pages_migrated", "numa_pte_updates", "numa_hint_faults", "pages_N0",
-                     "pages_N1"):
+    print("\n" + rates.to_string() + "\n" + table.to_string())
+    assert rates["matched"].all()
+    assert 0.5 <= table.loc["touches", "ratio"] <= 2.0, table.loc["touches"].to_dict()
+    for quantity in ("numa_pages_migrated", "numa_pte_updates", "numa_hint_faults"):
+        ratio = table.loc[quantity, "ratio_placed"]
+        assert 0.5 <= ratio <= 2.0, (quantity, table.loc[quantity].to_dict())
+    for quantity in ("pages_N0", "pages_N1"):  # the final placement
         ratio = table.loc[quantity, "ratio"]
         assert 0.5 <= ratio <= 2.0, (quantity, table.loc[quantity].to_dict())
+    placed = table.loc["placement_s"]
+    assert 0 < placed["sim"] < sim.meta["sim_seconds"] and 0 < placed["kernel"]
 
 
 def test_mode4_on_a_stock_kernel_fails_with_the_kernels_error(tiered_mode4):
@@ -190,7 +231,8 @@ def test_own_kernel_path_is_passed_through(tmp_path):
 
 
 def test_comparison_with_both_backends_is_tidy(mode1, tmp_path):
-    sim = numaexp.simulate(apply_profile(numa02_guest(1), "qemu-tcg"), progress=False)
+    sim = numaexp.simulate(at_guest_rate(apply_profile(numa02_guest(1), "qemu-tcg"), mode1),
+                           progress=False)
     comparison = numaexp.Comparison(
         results={"mode 1 sim": sim, "mode 1 kernel": mode1},
         settings=pd.DataFrame([{"label": "mode 1 sim", "mode": 1, "variant": "rfc-v2",

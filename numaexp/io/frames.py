@@ -203,7 +203,8 @@ def build_frames(samples: list[Sample], tasks: list[Task], *, nodes, cpu_node: d
         cg_rows, columns=["time_s", "cgroup", "node", "pages"]).astype({"pages": "Int64"})
     frames["events"] = pd.DataFrame({c: pd.Series(dtype="float64" if c == "time_s" else object)
                                      for c in C.EVENTS})
-    frames["times"] = _times(names, tasks, first if base else None, final_stat, last, end_s)
+    frames["times"] = _times(names, tasks, first if base else None, final_stat, last, end_s,
+                             _cgroup_cpu_seconds(last, first if base else None, cgroups))
     if mappings is not None:
         frames["numa_maps"] = _vma_pages(samples, mappings, nodes)
     return frames
@@ -241,7 +242,41 @@ def _task_timeseries(samples, tasks, cpu_node, base, nodes) -> pd.DataFrame:
     return frame.astype({c: "Int64" for c in ints})
 
 
-def _times(names, tasks, first, final_stat, last, end_s) -> pd.DataFrame:
+CPU_STAT = {"user_s": "user_usec", "system_s": "system_usec"}
+"""``times`` columns a cgroup's ``cpu.stat`` gives (microseconds there)."""
+
+
+def _cgroup_cpu_seconds(last: Sample, first: Sample | None, cgroups) -> dict[str, dict]:
+    """Each cgroup's own user and system seconds from its ``cpu.stat`` (its counts less its
+    direct children's; the change since ``first`` when given); cgroups without the file
+    (in ``last``, or in ``first`` when given) are left out."""
+
+    def hier(sample):
+        out = {}
+        for path in cgroups:
+            stat = sample.cgroups.get(path, {}).get("cpu.stat")
+            if stat is not None and all(f in stat for f in CPU_STAT.values()):
+                out[path] = {col: stat[f] for col, f in CPU_STAT.items()}
+        return out
+
+    now = _own(hier(last), None)
+    then = _own(hier(first), None) if first is not None else None
+    out = {}
+    for path, values in now.items():
+        if then is not None and path not in then:
+            continue
+        out[path] = {col: (v - (then[path][col] if then is not None else 0)) / 1e6
+                     for col, v in values.items()}
+    return out
+
+
+def _times(names, tasks, first, final_stat, last, end_s, cgroup_cpu=None) -> pd.DataFrame:
+    """The ``times`` frame: a row per task, per cgroup and the total.
+
+    A cgroup's user and system seconds come from its ``cpu.stat`` when
+    ``cgroup_cpu`` has it (every task it ran, as the kernel counts them), else
+    from the sum of its listed tasks' ``stat``.
+    """
     frame = names.copy()
     frame.insert(0, "level", "task")
     user, system, elapsed, touches, finished = [], [], [], [], []
@@ -266,6 +301,9 @@ def _times(names, tasks, first, final_stat, last, end_s) -> pd.DataFrame:
     agg["throughput_per_s"] = agg["touches"].astype("Float64") / agg["elapsed_s"].clip(
         lower=1e-12)
     agg.insert(0, "level", "cgroup")
+    for i, path in enumerate(agg["cgroup"]):
+        for col, value in (cgroup_cpu or {}).get(path, {}).items():
+            agg.loc[i, col] = value
     total = pd.DataFrame([{"level": "total", "cgroup": "", "user_s": frame["user_s"].sum(),
                            "system_s": frame["system_s"].sum(),
                            "elapsed_s": float(frame["elapsed_s"].max()) if len(frame) else end_s,

@@ -9,6 +9,8 @@ Layout (one or more snapshots; a directory or a ``.tar.gz`` of it)::
     OUT/snap-0000/nodes/nodeN/vmstat, cpulist
     OUT/snap-0000/proc/PID/comm, cgroup, numa_maps, sched
     OUT/snap-0000/proc/PID/task/TID/sched, stat
+                                             (without task/: PID/sched, stat, the main
+                                             thread's)
     OUT/snap-0000/cgroup/PATH/memory.stat, memory.numa_stat, cpu.stat
 
 A directory holding these files directly is one snapshot.
@@ -78,7 +80,7 @@ def _sample(d: Path, t0: float | None) -> tuple[Sample, dict, dict]:
         if (proc / "numa_maps").is_file():
             s.numa_maps[int(proc.name)] = parse_numa_maps(_read(proc / "numa_maps"),
                                                           str(proc / "numa_maps"))
-        for task in sorted((proc / "task").glob("[0-9]*"), key=lambda p: int(p.name)):
+        for task in _task_dirs(proc):
             if (task / "stat").is_file():
                 s.task_stat[int(task.name)] = parse_task_stat(_read(task / "stat"),
                                                               str(task / "stat"))
@@ -95,6 +97,18 @@ def _sample(d: Path, t0: float | None) -> tuple[Sample, dict, dict]:
     return s, sched, cpus
 
 
+def _task_dirs(proc: Path) -> list[Path]:
+    """The directories of a process's threads: ``task/TID`` each, or, without a ``task/``
+    directory, the process's own (its ``sched`` and ``stat`` are its main thread's, whose tid
+    is the pid)."""
+    tasks = sorted((proc / "task").glob("[0-9]*"), key=lambda p: int(p.name))
+    if tasks or (proc / "task").is_dir():
+        return tasks
+    if (proc / "sched").is_file() or (proc / "stat").is_file():
+        return [proc]
+    return []
+
+
 def _tasks(d: Path) -> list[Task]:
     out = []
     for proc in sorted((d / "proc").glob("[0-9]*"), key=lambda p: int(p.name)):
@@ -104,7 +118,7 @@ def _tasks(d: Path) -> list[Task]:
             for line in _read(proc / "cgroup").splitlines():
                 if line.startswith("0::"):
                     cgroup = line[3:].strip() or "/"
-        for task in sorted((proc / "task").glob("[0-9]*"), key=lambda p: int(p.name)):
+        for task in _task_dirs(proc):
             out.append(Task(process=f"{comm}[{proc.name}]", thread=task.name,
                             tgid=int(proc.name), tid=int(task.name), cgroup=cgroup))
     return out

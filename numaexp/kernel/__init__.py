@@ -10,6 +10,8 @@ the host needs ``qemu-system-x86 busybox-static gcc cpio``.
 
 from __future__ import annotations
 
+import importlib
+
 
 def run_kernel(*args, **kwargs):
     """See :func:`numaexp.kernel.run.run_kernel` (imported on first use)."""
@@ -19,11 +21,18 @@ def run_kernel(*args, **kwargs):
 
 
 def __getattr__(name):
-    if name in ("calibrate", "fit_profile"):
-        from numaexp.kernel import calibrate as module
+    """``numaexp.kernel.calibrate`` (the module, whose ``calibrate`` fits a profile) and
+    ``numaexp.kernel.fit_profile``, imported on first use.
 
-        return getattr(module, name)
-    raise AttributeError(name)
+    ``calibrate`` is the submodule, not its function: importing a submodule binds its
+    name on the package, so anything else would change once the module is imported.
+    ``importlib.import_module`` imports it without looking the name up here again (a
+    ``from numaexp.kernel import calibrate`` inside this hook re-entered it forever).
+    """
+    if name in ("calibrate", "fit_profile"):
+        module = importlib.import_module("numaexp.kernel.calibrate")
+        return module if name == "calibrate" else module.fit_profile
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["run_kernel"]

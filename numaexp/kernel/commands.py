@@ -31,6 +31,25 @@ def run_options(args) -> dict:
     return {"backends": args.backends or "sim", "kernel": args.kernel, "profile": args.profile}
 
 
+def planned_labels(sim_labels: list[str], mode_list, args) -> list[str]:
+    """The labels ``numaexp run`` expects in its comparison, given the backends.
+
+    ``sim_labels`` are the simulator's (``comparison_runs``); a kernel run is
+    ``"mode M"``; with both backends each label gains `` sim`` or `` kernel``
+    (as :func:`numaexp.kernel.side.compare_backends` names them).
+    """
+    if args.backends is None:
+        return sim_labels
+    from numaexp.kernel.side import check_backends
+
+    backends = check_backends(args.backends)
+    mode_list = [mode_list] if isinstance(mode_list, int) else list(mode_list)
+    labels = {"sim": sim_labels, "kernel": [f"mode {m}" for m in mode_list]}
+    if len(backends) == 1:
+        return labels[backends[0]]
+    return [f"{label} {b}" for b in backends for label in labels[b]]
+
+
 def write_extras(comparison, directory: Path, plots: bool) -> None:
     """With both backends: ``tables/ratios.csv`` and ``figures/sim_vs_kernel_mode*.png``."""
     settings = comparison.settings

@@ -53,6 +53,14 @@ class GuestRun:
         """The last ``n`` console lines."""
         return "\n".join(self.lines[-n:])
 
+    @classmethod
+    def from_log(cls, log_path: str | Path) -> GuestRun:
+        """A kept console log read back (boot and wall seconds unknown: NaN)."""
+        log_path = Path(log_path)
+        lines = log_path.read_text(errors="replace").splitlines()
+        return cls(lines=lines, records=_records(lines), boot_s=float("nan"),
+                   wall_s=float("nan"), log_path=log_path)
+
     def status(self, prefix: str) -> list[str]:
         """Console lines starting with ``@@PREFIX`` (without it)."""
         tag = "@@" + prefix

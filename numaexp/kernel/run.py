@@ -9,6 +9,7 @@ from pathlib import Path
 
 from numaexp.errors import ScenarioError
 from numaexp.io.frames import build_frames
+from numaexp.kernel.console import GuestRun
 from numaexp.kernel.errors import KernelBackendError
 from numaexp.kernel.host import cache_root, require_programs
 from numaexp.kernel.images import kernel_image
@@ -86,6 +87,38 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
     if key is not None and (cache_root() / "results" / key / "meta.json").is_file():
         return load_cached(cache_root() / "results" / key, scenario)
     run = launch(scenario, image, timeout_s=timeout_s, log_dir=log_dir, progress=progress)
+    result = build_result(scenario, run, image.label, image.release, wall0)
+    if key is not None:
+        store_cached(result, cache_root() / "results" / key)
+    result.meta["cached"] = False
+    return result
+
+
+def result_from_log(scenario: Scenario, log_path: str | Path) -> KernelResult:
+    """The result of a past guest run, parsed again from its kept console log.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario that run (the log does not hold it).
+    log_path : str or Path
+        ``console.log`` of the run (``result.meta["console_log"]``; the runs in
+        numaexp's cache are under ``kernel/runs/``).
+
+    Raises
+    ------
+    KernelBackendError
+        When the log holds no sample (the run did not get that far).
+    """
+    run = GuestRun.from_log(log_path)
+    up = run.status("numaexp-guest-up")
+    release = up[0].split()[-1] if up else "unknown"
+    return build_result(scenario, run, release, release, float("nan"))
+
+
+def build_result(scenario: Scenario, run: GuestRun, label: str, release: str,
+                 wall0: float) -> KernelResult:
+    """The frames and meta of a guest's console (``wall0``: ``perf_counter`` at the start)."""
     records = parse_records(run.records)
     if not records.samples:
         raise KernelBackendError("the guest returned no sample", run.tail(), str(run.log_path))
@@ -109,7 +142,7 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
         "scenario": scenario.name, "workload": scenario.workload.name,
         "machine": machine.name, "mode": mode, "mode_name": MODE_NAMES[mode],
         "variant": variant, "seed": scenario.seed, "backend": BACKEND,
-        "kernel": image.label, "kernel_release": up[0].split()[-1] if up else image.release,
+        "kernel": label, "kernel_release": up[0].split()[-1] if up else release,
         "sim_seconds": records.end_s, "wall_seconds": time.perf_counter() - wall0,
         "boot_seconds": run.boot_s, "guest_wall_seconds": run.wall_s,
         "finished": not records.timed_out, "interrupted": False,
@@ -123,11 +156,7 @@ def run_kernel(scenario: Scenario, kernel: str | Path = "6.12", *,
         "pgfault": [s.vmstat.get("pgfault", 0) - records.samples[0].vmstat.get("pgfault", 0)
                     for s in records.samples],
     }
-    result = KernelResult(scenario=scenario, frames=frames, meta=meta)
-    if key is not None:
-        store_cached(result, cache_root() / "results" / key)
-    result.meta["cached"] = False
-    return result
+    return KernelResult(scenario=scenario, frames=frames, meta=meta)
 
 
 def result_key(scenario: Scenario, image) -> str:

@@ -1,12 +1,13 @@
 """Named cost profiles: a :class:`CostModel` plus the access rates of a machine.
 
-A profile is a TOML file (``data/costs/<name>.toml``, shipped with the
-package, or any path) with a ``[costs]`` table of :class:`CostModel` fields
-(ns) and a ``[rates]`` table: ``stream_gbps`` (per-thread sweep bandwidth,
-GB/s) and optionally ``think_ns`` (random accesses). ``flat_latency = true``
-says that where memory is makes no difference to speed on that machine (a
-QEMU TCG guest: remote accesses cost what local ones do), so the simulated
-machine gets one latency for every pair of nodes.
+A profile is a TOML file (``numaexp/data/costs/<name>.toml``, shipped inside
+the package and found through :mod:`importlib.resources`, or any path) with a
+``[costs]`` table of :class:`CostModel` fields (ns) and a ``[rates]`` table:
+``stream_gbps`` (per-thread sweep bandwidth, GB/s) and optionally ``think_ns``
+(random accesses). ``flat_latency = true`` says that where memory is makes no
+difference to speed on that machine (a QEMU TCG guest: remote accesses cost
+what local ones do), so the simulated machine gets one latency for every pair
+of nodes.
 
 ``numaexp calibrate`` writes profiles; :func:`apply_profile` puts one on a
 scenario.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -30,9 +32,21 @@ from numaexp.errors import ScenarioError
 from numaexp.model.costs import CostModel
 from numaexp.model.scenario import Scenario
 
-PROFILE_DIRS = (Path(__file__).resolve().parents[2] / "data" / "costs",
-                Path(__file__).resolve().parents[1] / "data" / "costs")
-"""Where named profiles are looked up (the source tree's ``data/costs``, the package's)."""
+PROFILE_PACKAGE = ("numaexp", "data/costs")
+"""Where the named profiles live: package data of ``numaexp`` (``numaexp/data/costs``,
+listed in ``pyproject.toml``'s ``package-data``, so that an installed wheel has them)."""
+
+
+def _shipped() -> dict:
+    """The shipped profiles: name -> importlib.resources Traversable of its TOML file."""
+    package, sub = PROFILE_PACKAGE
+    root = resources.files(package)
+    for part in sub.split("/"):
+        root = root / part
+    if not root.is_dir():
+        return {}
+    return {f.name[:-len(".toml")]: f for f in root.iterdir()
+            if f.name.endswith(".toml") and f.is_file()}
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ class CostProfile:
 
 def available_profiles() -> list[str]:
     """Names of the shipped profiles."""
-    return sorted({p.stem for d in PROFILE_DIRS if d.is_dir() for p in d.glob("*.toml")})
+    return sorted(_shipped())
 
 
 def load_profile(name_or_path: str | Path) -> CostProfile:
@@ -98,18 +112,17 @@ def load_profile(name_or_path: str | Path) -> CostProfile:
     """
     path = Path(name_or_path)
     if not path.is_file():
-        for d in PROFILE_DIRS:
-            if (d / f"{name_or_path}.toml").is_file():
-                path = d / f"{name_or_path}.toml"
-                break
-        else:
+        shipped = _shipped()
+        if str(name_or_path) not in shipped:
             raise ScenarioError("profile", f"no cost profile {str(name_or_path)!r}",
-                                ", ".join(available_profiles()) + " or a .toml path")
+                                ", ".join(sorted(shipped)) + " or a .toml path")
+        path = shipped[str(name_or_path)]  # a Traversable: read_text and name, like a Path
+    stem = path.name[:-len(".toml")] if path.name.endswith(".toml") else path.name
     try:
         data = tomllib.loads(path.read_text())
         costs = CostModel(**data["costs"])
         rates = data["rates"]
-        return CostProfile(name=data.get("name", path.stem), costs=costs,
+        return CostProfile(name=data.get("name", stem), costs=costs,
                            stream_gbps=float(rates["stream_gbps"]),
                            think_ns=rates.get("think_ns"),
                            flat_latency=bool(data.get("flat_latency", False)),

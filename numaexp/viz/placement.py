@@ -91,7 +91,7 @@ def plot_placement(source):
     row_of = {pid: i for i, pid in enumerate(tasks["pid"])}
     row_of_name = {f"{p}/{t}": i for i, (p, t) in enumerate(zip(tasks["process"], tasks["thread"],
                                                                 strict=True))}
-    nodes = sorted(int(n) for n in tts["current_node"].unique())
+    nodes = sorted(int(n) for n in tts["current_node"].dropna().unique())  # NA: not yet alive
     names = identical_labels(source)
     nrows, ncols = grid_shape(len(labels), 1 if len(labels) <= 2 else 3)
     panel_height = min(1.2 + 0.16 * len(tasks), MAX_HEIGHT_IN / nrows, 8.0)

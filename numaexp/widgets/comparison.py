@@ -176,26 +176,39 @@ def _label(settings: DashboardSettings, label: str, backend: str) -> str:
 
 def _run_backends(settings: DashboardSettings, label: str, scenario, advance,
                   compiling=None) -> dict:
-    """The run of ``scenario`` on each selected backend (simulator and/or a QEMU guest)."""
+    """The run of ``scenario`` on each selected backend (simulator and/or a QEMU guest).
+
+    With both, the guest runs first and the simulator at the access rate it measured (as
+    :func:`numaexp.kernel.side.compare_backends`).
+    """
     from numaexp.kernel.side import check_backends, tag_backend
 
+    backends = check_backends(settings.backends)
     out = {}
-    for backend in check_backends(settings.backends):
-        if backend == "sim":
-            run = scenario
-            if settings.profile:
-                from numaexp.model.cost_profiles import apply_profile
+    kernel = None
+    if "kernel" in backends:
+        from numaexp.kernel.run import run_kernel
 
-                run = apply_profile(scenario, settings.profile)
-            result = simulate(run, progress=False, on_interrupt="raise", on_progress=advance,
-                              on_compile=compiling)
-            out[_label(settings, label, backend)] = tag_backend(result, "sim")
-        else:
-            from numaexp.kernel.run import run_kernel
+        kernel = run_kernel(scenario, kernel=settings.kernel, progress=False)
+        out[_label(settings, label, "kernel")] = kernel
+    if "sim" in backends:
+        run = scenario
+        if settings.profile:
+            from numaexp.model.cost_profiles import apply_profile
 
-            out[_label(settings, label, backend)] = run_kernel(scenario, kernel=settings.kernel,
-                                                               progress=False)
-    return out
+            run = apply_profile(scenario, settings.profile)
+        rates = None
+        if kernel is not None:
+            from numaexp.kernel.rates import at_guest_rate, guest_rates, rate_meta
+
+            rates = guest_rates(run, kernel)
+            run = at_guest_rate(run, kernel, rates)
+        result = simulate(run, progress=False, on_interrupt="raise", on_progress=advance,
+                          on_compile=compiling)
+        if rates is not None:
+            result.meta["guest_rate"] = rate_meta(rates)
+        out[_label(settings, label, "sim")] = tag_backend(result, "sim")
+    return {name: out[name] for name in (_label(settings, label, b) for b in backends)}
 
 
 def _backend_plots(comparison) -> dict:
