@@ -78,8 +78,10 @@ def _mode4(scenario) -> list[Notice]:
             return [Notice("mode4-mainline", "mode 4 on mainline: 6.12 has no per-cgroup gate "
                            "and reads no bit 4, so NORMAL balancing stays off and scanning marks "
                            "only lower-tier pages; every node of this machine is top tier, so "
-                           "nothing is scanned and the run is mode 0's (an RFC variant such as "
-                           "rfc-v2 gives mode 4 its meaning)")]
+                           "no page is marked or migrated and the NUMA counters stay at 0 as in "
+                           "mode 0, while the scanner still walks the address space, which can "
+                           "leave the times slightly different from mode 0's (an RFC variant "
+                           "such as rfc-v2 gives mode 4 its meaning)")]
         return []
     enabled, blocked = _enabled_cgroups(scenario)
     if enabled:

@@ -159,7 +159,16 @@ def test_notice_mode_4_on_mainline_on_one_tier():
     scenario = _two_cgroups(4, enabled=True)
     mainline = dataclasses.replace(scenario, kernel=dataclasses.replace(
         scenario.kernel, variant="mainline"))
-    assert _codes(scenario_notices(mainline)) == ["mode4-mainline"]
+    (notice,) = scenario_notices(mainline)
+    assert notice.code == "mode4-mainline" and "nothing is scanned" not in str(notice)
+    assert "the NUMA counters stay at 0 as in mode 0" in str(notice)
+    assert "the scanner still walks the address space" in str(notice)
+    scenario = bitid.preset_scenario("numa02")
+    runs = numaexp.compare(dataclasses.replace(scenario, kernel=dataclasses.replace(
+        scenario.kernel, variant="mainline")), modes=[0, 4], progress=False)
+    frame = runs.summary().set_index("label")
+    assert (frame[list(NUMA_COUNTERS)] == 0).all().all()
+    assert frame.loc["mode 4", "system_s"] > frame.loc["mode 0", "system_s"]  # the walk
 
 
 def test_notice_memory_tiering_on_one_tier():
