@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import bitid
+import matplotlib
 import numpy as np
 import pytest
 from helpers import small_machine
@@ -103,7 +104,9 @@ def test_interactive_figures_are_ipympl_canvases_and_export_the_same_files(tmp_p
     first = dash.model.figure_names[0]
     assert _canvas(dash.results.boxes[first]) is None
     assert dash.results.images[first] in dash.results.boxes[first].children
+    backend = matplotlib.get_backend()
     dash.interactive.value = True  # the box: every drawn figure becomes a canvas
+    assert matplotlib.get_backend() == backend  # importing ipympl did not switch the others
     canvas = _canvas(dash.results.boxes[first])
     assert canvas is not None and canvas.figure is dash.model.figures[first]
     assert dash.results.images[first] not in dash.results.boxes[first].children
