@@ -19,6 +19,7 @@ from pathlib import Path
 from numaexp import caches
 from numaexp.cli_checks import check_input, check_out, items, modes, scheduler_address
 from numaexp.errors import ScenarioError
+from numaexp.interrupts import hold_interrupts
 from numaexp.kernel import commands as kernel_commands
 from numaexp.kernel.errors import KernelBackendError
 from numaexp.output_dir import earlier_output, interrupted_dir, write_output
@@ -39,9 +40,8 @@ def load(spec: str):
 
 
 def cmd_run(args) -> int:
-    from numaexp.cli_report import apply_options, formats, report
+    from numaexp.cli_report import apply_options, formats
     from numaexp.comparison import compare
-    from numaexp.model.kernel import KernelVariant, comparison_runs
 
     scenario = apply_options(load(args.scenario), args.set, args.duration)
     if args.seed is not None:
@@ -58,49 +58,114 @@ def cmd_run(args) -> int:
                                      f"{' and '.join(p.name for p in earlier)}",
                             "--overwrite to replace them, or another --out")
     args.interrupt_note = "; nothing was written"
-    with warnings.catch_warnings():  # said below, with what became of the output
-        warnings.filterwarnings("ignore", message=r"simulation of .* interrupted")
-        comparison = compare(scenario, modes=mode_list, variants=variants,
-                             progress=not args.quiet, **kernel_commands.run_options(args))
-    # compare() validated the variants: the labels of every run it meant to make
-    planned = kernel_commands.planned_labels([label for label, *_ in comparison_runs(
+    comparison, state = None, {"written": False}
+    try:
+        with warnings.catch_warnings():  # said below, with what became of the output
+            warnings.filterwarnings("ignore", message=r"simulation of .* interrupted")
+            comparison = compare(scenario, modes=mode_list, variants=variants,
+                                 progress=not args.quiet, **kernel_commands.run_options(args))
+        # compare() validated the variants: the labels of every run it meant to make
+        planned = _planned(scenario, mode_list, variants, args)
+        return _report_and_write(comparison, scenario, planned, out, earlier, args, state)
+    except KeyboardInterrupt:
+        if comparison is None:  # no run has a result: main() says nothing was written
+            raise
+        with hold_interrupts():  # the runs are kept: their tables go to an interrupted-* dir
+            if state["written"]:
+                print(f"numaexp: interrupted after the output was written whole to {out}",
+                      file=sys.stderr)
+                return 130
+            planned = _planned(scenario, mode_list, variants, args)
+            what = _what_became(comparison, scenario, planned) or [
+                f"every run finished ({', '.join(comparison.results)})"]
+            what.append("the Ctrl-C came while the output was written, so the figures were "
+                        "left out")
+            return _keep_interrupted(comparison, out, earlier, args, "; ".join(what),
+                                     plots=False)
+
+
+def _planned(scenario, mode_list, variants, args) -> list[str]:
+    """The labels of every run ``numaexp run`` meant to make (each backend's, with
+    ``--backends``)."""
+    from numaexp.model.kernel import KernelVariant, comparison_runs
+
+    return kernel_commands.planned_labels([label for label, *_ in comparison_runs(
         mode_list, [KernelVariant.parse(v) for v in variants or [scenario.kernel.variant]])],
         mode_list, args)
-    cut = {label: result for label, result in comparison.results.items()
-           if result.meta.get("interrupted")}
+
+
+def _what_became(comparison, scenario, planned: list[str]) -> list[str]:
+    """What an interrupt did to the runs: one clause per cut, dropped, late or missing run
+    (empty when every planned run finished untouched)."""
+    cut = [label for label, r in comparison.results.items() if r.meta.get("interrupted")]
+    late = [label for label, r in comparison.results.items()
+            if r.meta.get("interrupt_after_end")]
     dropped = comparison.dropped
     not_run = [label for label in planned
                if label not in comparison.results and label != dropped]
+    return ([f"{label} was cut off at "
+             f"{comparison.results[label].meta['sim_seconds']:.6g} of "
+             f"{scenario.stop.limit_s:g} simulated s (its figures cover only that part)"
+             for label in cut]
+            + [f"{label} had finished when the Ctrl-C came (while its frames were built) and "
+               "is kept whole" for label in late]
+            + ([f"{dropped} was interrupted while it was set up or its frames built, and is "
+                "dropped"] if dropped is not None else [])
+            + ([f"{', '.join(not_run)} did not run"] if not_run else []))
+
+
+def _report_and_write(comparison, scenario, planned, out: Path, earlier, args, state) -> int:
+    """Print the report; write the output whole into ``--out``, or, after an interrupt,
+    what there is into a new ``interrupted-*`` directory (exit 130)."""
+    from numaexp.cli_report import report
+
+    cut = {label: result for label, result in comparison.results.items()
+           if result.meta.get("interrupted")}
     about = scenario.description or scenario.workload.description
     print(f"scenario: {scenario.name}" + (f" ({about})" if about else "")
           + f" on {scenario.machine.name}")
     print(report(comparison, scenario, baseline=args.baseline, by=args.by, cut_labels=cut))
-    if not cut and not not_run and dropped is None:
+    what = _what_became(comparison, scenario, planned)
+    if not what:
         write_output(out, RUN_OUTPUT, lambda directory: _write_run(comparison, directory, args))
+        state["written"] = True
         print(f"tables in {out / 'tables'}" + ("" if args.no_plots else
                                               f", figures in {out / 'figures'} ("
                                               f"{', '.join(args.formats)})"))
         return 0
-    what = "; ".join(
-        [f"{label} was cut off at {r.meta['sim_seconds']:.6g} of {scenario.stop.limit_s:g} "
-         "simulated s (its figures cover only that part)" for label, r in cut.items()]
-        + ([f"{dropped} was interrupted while it was set up or its frames built, and is "
-            "dropped"] if dropped is not None else [])
-        + ([f"{', '.join(not_run)} did not run"] if not_run else []))
+    return _keep_interrupted(comparison, out, earlier, args, "; ".join(what))
+
+
+def _keep_interrupted(comparison, out: Path, earlier, args, what: str,
+                      plots: bool = True) -> int:
+    """Write an interrupted run's results into a new ``interrupted-*`` directory of ``out``
+    with ``INTERRUPTED.txt`` saying ``what`` happened; say where; return 130. A Ctrl-C while
+    its figures are drawn leaves them out: the tables are written with Ctrl-C held."""
     target = interrupted_dir(out)
-    write_output(target, RUN_OUTPUT, lambda directory: _write_run(comparison, directory, args))
-    (target / "INTERRUPTED.txt").write_text(f"numaexp run was interrupted (Ctrl-C): {what}.\n",
-                                            encoding="utf-8")
-    kept = (f"{' and '.join(str(p) for p in earlier)} left as "
-            f"{'they were' if len(earlier) > 1 else 'it was'}" if earlier
-            else f"nothing else in {out} changed")
-    print(f"numaexp: interrupted: {what}; the partial results are in {target}, {kept}",
-          file=sys.stderr)
+    try:
+        if plots:
+            write_output(target, RUN_OUTPUT,
+                         lambda directory: _write_run(comparison, directory, args))
+    except KeyboardInterrupt:
+        plots = False
+        what += "; a Ctrl-C while the figures were drawn left them out"
+    with hold_interrupts():
+        if not plots:
+            write_output(target, RUN_OUTPUT, lambda directory: _write_run(
+                comparison, directory, args, plots=False))
+        (target / "INTERRUPTED.txt").write_text(
+            f"numaexp run was interrupted (Ctrl-C): {what}.\n", encoding="utf-8")
+        kept = (f"{' and '.join(str(p) for p in earlier)} left as "
+                f"{'they were' if len(earlier) > 1 else 'it was'}" if earlier
+                else f"nothing else in {out} changed")
+        print(f"numaexp: interrupted: {what}; the partial results are in {target}, {kept}",
+              file=sys.stderr)
     return 130
 
 
-def _write_run(comparison, directory: Path, args) -> None:
-    """Write a comparison's tables (and every figure that applies) into ``directory``."""
+def _write_run(comparison, directory: Path, args, plots: bool = True) -> None:
+    """Write a comparison's tables (and, with ``plots``, every figure that applies) into
+    ``directory``."""
     from numaexp.viz import draw, save_figure
 
     comparison.save(directory / "tables")
@@ -110,10 +175,11 @@ def _write_run(comparison, directory: Path, args) -> None:
         "\n".join([*comparison.sentences(args.baseline).values(),
                    *(f"note: {label}: {n}" for label, found in comparison.notices().items()
                      for n in found)]) + "\n", encoding="utf-8")
-    if not args.no_plots:
+    plots = plots and not args.no_plots
+    if plots:
         for name, fig in draw(comparison).items():
             save_figure(fig, directory / "figures" / name, formats=args.formats)
-    kernel_commands.write_extras(comparison, directory, not args.no_plots)
+    kernel_commands.write_extras(comparison, directory, plots)
 
 
 def cmd_presets(_args) -> int:

@@ -210,9 +210,12 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     Comparison
         Labels are ``"mode M"`` (one variant) or ``"mode M VARIANT"``.
         Every pair is validated before any run starts; interrupting keeps the
-        finished runs, and the partial one when the interrupt came during its
-        ticks (else it is named in :attr:`Comparison.dropped`); an interrupt
-        before the first run has a result is raised.
+        finished runs (one whose ticks had ended when the interrupt came is
+        finished too: its frames are built whole, and it is marked
+        ``meta["interrupt_after_end"]``), and the partial one when the
+        interrupt came during its ticks (else, during its set-up, it is named
+        in :attr:`Comparison.dropped`); an interrupt before the first run has
+        a result is raised.
 
     Raises
     ------
@@ -257,9 +260,11 @@ def compare(scenario: Scenario, modes=(0, 1), variants=None, *,
     results: dict[str, Result] = {}
     dropped = None
     for label, _mode, _variant, run in scenarios:
-        try:  # simulate keeps a run interrupted in its ticks; not one cut off before or after
+        try:  # simulate keeps a run interrupted in its ticks or after them (its frames built
+            # whole); not one cut off before its ticks
             results[label] = simulate(run, progress=progress)
-            if results[label].meta.get("interrupted"):
+            meta = results[label].meta
+            if meta.get("interrupted") or meta.get("interrupt_after_end"):
                 break
         except KeyboardInterrupt:
             if not results:

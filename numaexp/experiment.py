@@ -3,7 +3,11 @@
 It validates before allocating anything, shows a progress bar (tqdm.auto)
 on runs that last more than a second, and keeps what finished when
 interrupted (Ctrl-C or a notebook interrupt): the partial run is returned,
-marked ``meta["finished"] = False`` and ``meta["interrupted"] = True``.
+marked ``meta["finished"] = False`` and ``meta["interrupted"] = True``. A
+Ctrl-C that comes after the simulation ended, while its frames are built,
+loses nothing either: the frames are built whole, and the run is returned
+marked ``meta["interrupt_after_end"] = True`` (or raised in an
+:class:`InterruptedAfterRun` that holds it).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from numaexp.errors import ScenarioError
+from numaexp.interrupts import hold_interrupts
 from numaexp.model.kernel import MODE_NAMES
 from numaexp.model.scenario import Scenario
 from numaexp.model.units import format_size
@@ -33,6 +38,20 @@ MEMORY_HEADROOM = 0.8
 
 LONG_RUN_SECONDS = 60.0
 """Expected wall seconds above which :func:`simulate` warns before it starts."""
+
+
+class InterruptedAfterRun(KeyboardInterrupt):
+    """A Ctrl-C that came after a run's simulation ended, while its frames were built.
+
+    Raised by :func:`simulate` with ``on_interrupt="raise"`` once the frames
+    are built whole; ``result`` is the complete run (a KeyboardInterrupt, so
+    code that stops on Ctrl-C stops, and code that keeps results can keep it).
+    """
+
+    def __init__(self, result: Result):
+        super().__init__(f"interrupted after the simulation of {result.meta.get('scenario')!r} "
+                         "ended; the complete result is in .result")
+        self.result = result
 
 
 def available_memory() -> int:
@@ -81,8 +100,11 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         seconds without a total; a ``"duration"`` run shows the simulated
         seconds out of ``duration_s``.
     on_interrupt : {"return", "raise"}
-        On KeyboardInterrupt, return the partial result (with a warning) or
-        re-raise.
+        On KeyboardInterrupt during the simulation, return the partial result
+        (with a warning) or re-raise. One after the simulation ended (while
+        the frames are built) lets them be built, then returns the complete
+        result marked ``meta["interrupt_after_end"] = True`` (with a warning),
+        or raises :class:`InterruptedAfterRun` holding it.
     on_progress : callable, optional
         ``on_progress(fraction)`` after every sample, with the share of the
         run done so far (0..1): of its work, for a ``"work"`` run whose work
@@ -111,6 +133,7 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
     interval = scenario.sample_interval_s
     samples = [runner.sample()]
     interrupted = False
+    late = False  # a Ctrl-C after the ticks ended
     done = False
     work_total = _work_total(runner) if scenario.stop.kind == "work" else None
     bar = _progress_bar(scenario, work_total, disable=progress is False)
@@ -134,14 +157,41 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
             if on_progress is not None:
                 on_progress(share)
     except KeyboardInterrupt:
-        if on_interrupt == "raise":
+        if done or runner.now_s >= limit:  # in the last sample's bookkeeping: the run is whole
+            late = True
+            if samples[-1]["time_s"] != runner.now_s:
+                samples.append(runner.sample())
+        elif on_interrupt == "raise":
             raise
-        interrupted = True
-        warnings.warn(f"simulation of {scenario.name!r} interrupted at "
-                      f"{runner.now_s:.2f} simulated s; returning the partial result",
-                      stacklevel=2)
+        else:
+            interrupted = True
+            warnings.warn(f"simulation of {scenario.name!r} interrupted at "
+                          f"{runner.now_s:.2f} simulated s; returning the partial result",
+                          stacklevel=2)
     finally:
         bar.close()
+    with hold_interrupts() as held:  # the ticks are over: build the frames whatever comes
+        for attempt in range(2):
+            try:
+                result = _build(scenario, runner, samples, done, interrupted, wall0)
+                break
+            except KeyboardInterrupt:  # raised in this thread (a widget's Cancel): once more
+                if attempt:
+                    raise
+                late = True
+    if (late or held) and not interrupted:
+        result.meta["interrupt_after_end"] = True
+        if on_interrupt == "raise":
+            raise InterruptedAfterRun(result)
+        warnings.warn(f"simulation of {scenario.name!r} interrupted after it ended, while its "
+                      "frames were built; returning the complete result", stacklevel=2)
+    return result
+
+
+def _build(scenario: Scenario, runner, samples: list, done: bool, interrupted: bool,
+           wall0: float) -> Result:
+    """The :class:`Result` of a run whose ticks are over (complete, or cut by a Ctrl-C)."""
+    limit = scenario.stop.limit_s
     sim_seconds = runner.now_s
     if done:  # when the last thread finished, kernel time it owed included, within the stop
         finish_ns = runner.arrays.tk["finish_ns"]
@@ -167,17 +217,17 @@ def simulate(scenario: Scenario, *, progress: bool | None = None,
         warnings.warn(f"{scenario.name!r}: {failed} first touches found no allowed node with "
                       "free memory and were dropped (vmstat alloc_failed; the kernel would "
                       "reclaim or OOM-kill): results past that point are not the kernel's",
-                      stacklevel=2)
+                      stacklevel=3)
     missing = int(result.vmstat["as_posted_missing_node"].iloc[0])
     if missing:
         warnings.warn(f"{scenario.name!r}: as posted, patch 3's NUMA_TASK_MIG (1) was taken "
                       f"for the target node of {missing} THP hinting fault(s), and node 1 does "
                       "not exist on this machine: the posted kernel would dereference "
                       "NODE_DATA(1) (vmstat as_posted_missing_node; the folios stayed put)",
-                      stacklevel=2)
+                      stacklevel=3)
     if scenario.stop.kind == "work" and not done and not interrupted:
         warnings.warn(f"{scenario.name!r}: not every thread finished within "
-                      f"stop.max_duration_s = {scenario.stop.max_duration_s} s", stacklevel=2)
+                      f"stop.max_duration_s = {scenario.stop.max_duration_s} s", stacklevel=3)
     return result
 
 

@@ -78,8 +78,10 @@ def _mode4(scenario) -> list[Notice]:
             return [Notice("mode4-mainline", "mode 4 on mainline: 6.12 has no per-cgroup gate "
                            "and reads no bit 4, so NORMAL balancing stays off and scanning marks "
                            "only lower-tier pages; every node of this machine is top tier, so "
-                           "nothing is scanned and the run is mode 0's (an RFC variant such as "
-                           "rfc-v2 gives mode 4 its meaning)")]
+                           "no page is marked or migrated and the NUMA counters stay at 0 as in "
+                           "mode 0, while the scanner still walks the address space, which can "
+                           "leave the times slightly different from mode 0's (an RFC variant "
+                           "such as rfc-v2 gives mode 4 its meaning)")]
         return []
     enabled, blocked = _enabled_cgroups(scenario)
     if enabled:
@@ -93,15 +95,28 @@ def _mode4(scenario) -> list[Notice]:
                    "numaexp run --set 'workload.cgroups[\"/path\"].numa_load_balance=1')")]
 
 
+NUMA_COUNTERS = ("numa_pte_updates", "numa_hint_faults", "numa_pages_migrated",
+                 "pgpromote_success", "pgdemote_kswapd", "numa_task_migrated",
+                 "numa_task_swapped")
+"""The NUMA balancing counters a one-tier mode 2 run leaves at 0, as mode 0 does."""
+
+
 def _one_tier(scenario, mode: int) -> list[Notice]:
     if not mode & NUMA_BALANCING_MEMORY_TIERING or not all(scenario.machine.toptier):
         return []
-    same = "mode 1" if mode & NUMA_BALANCING_NORMAL else "mode 0"
-    return [Notice("one-tier", f"mode {mode} on a machine with one memory tier: MEMORY_TIERING "
-                   "scans and promotes only pages on lower-tier nodes, and every node of "
-                   f"{scenario.machine.name} is top tier, so its part does nothing and the run "
-                   f"equals {same} (a machine with CPU-less slow nodes, "
-                   "numaexp.model.machine.tiered(), shows it)")]
+    head = (f"mode {mode} on a machine with one memory tier: MEMORY_TIERING marks and promotes "
+            "only pages on lower-tier nodes, and every node of "
+            f"{scenario.machine.name} is top tier, so ")
+    tail = ("(a machine with CPU-less slow nodes, numaexp.model.machine.tiered(), shows "
+            "tiering at work)")
+    if mode & NUMA_BALANCING_NORMAL:
+        return [Notice("one-tier", head + "its tiering part does no work: no page is promoted "
+                       "or demoted, and its NORMAL part balances as mode 1 does " + tail)]
+    return [Notice("one-tier", head + "the run does no tiering work: no page is marked, "
+                   "promoted or demoted, and its NUMA counters ("
+                   + ", ".join(NUMA_COUNTERS) + ") stay at 0 as in mode 0; its scanner still "
+                   "walks the address space every scan period, and that system time can leave "
+                   "the throughput and times slightly different from mode 0's " + tail)]
 
 
 def _balancing(scenario) -> bool:

@@ -9,7 +9,8 @@ names.
 
 An interrupted ``numaexp run`` writes what it has into a new
 ``interrupted-<date>-<time>`` directory inside ``--out`` instead
-(:func:`interrupted_dir`), never over the complete output.
+(:func:`interrupted_dir`), never over the complete output. A Ctrl-C while a
+finished output is moved into place is held until it is in place.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from numaexp.errors import ScenarioError
+from numaexp.interrupts import hold_interrupts
 
 
 def earlier_output(out: Path, subdirs: tuple[str, ...]) -> list[Path]:
@@ -86,13 +88,14 @@ def write_output(out: Path, subdirs: tuple[str, ...], write: Callable[[Path], No
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         raise
-    for sub in subdirs:
-        old = out / sub
-        if os.path.lexists(old):
-            old.rename(staging / f"old-{sub}")
-        if (staging / sub).is_dir():
-            (staging / sub).rename(old)
-    shutil.rmtree(staging, ignore_errors=True)
+    with hold_interrupts():  # written whole: a Ctrl-C now must not leave it half published
+        for sub in subdirs:
+            old = out / sub
+            if os.path.lexists(old):
+                old.rename(staging / f"old-{sub}")
+            if (staging / sub).is_dir():
+                (staging / sub).rename(old)
+        shutil.rmtree(staging, ignore_errors=True)
     return out
 
 

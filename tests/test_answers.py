@@ -14,7 +14,7 @@ from numaexp.model import Action, Cgroup, KernelConfig, Scenario, Stop
 from numaexp.model.machine import tiered
 from numaexp.model.presets import default_scenario, numa02
 from numaexp.model.rfc_presets import interleave_pair
-from numaexp.notices import needed_seconds, scenario_notices
+from numaexp.notices import NUMA_COUNTERS, needed_seconds, scenario_notices
 from numaexp.sentences import SAME_SPEED_PCT, run_sentence
 
 
@@ -159,17 +159,48 @@ def test_notice_mode_4_on_mainline_on_one_tier():
     scenario = _two_cgroups(4, enabled=True)
     mainline = dataclasses.replace(scenario, kernel=dataclasses.replace(
         scenario.kernel, variant="mainline"))
-    assert _codes(scenario_notices(mainline)) == ["mode4-mainline"]
+    (notice,) = scenario_notices(mainline)
+    assert notice.code == "mode4-mainline" and "nothing is scanned" not in str(notice)
+    assert "the NUMA counters stay at 0 as in mode 0" in str(notice)
+    assert "the scanner still walks the address space" in str(notice)
+    scenario = bitid.preset_scenario("numa02")
+    runs = numaexp.compare(dataclasses.replace(scenario, kernel=dataclasses.replace(
+        scenario.kernel, variant="mainline")), modes=[0, 4], progress=False)
+    frame = runs.summary().set_index("label")
+    assert (frame[list(NUMA_COUNTERS)] == 0).all().all()
+    assert frame.loc["mode 4", "system_s"] > frame.loc["mode 0", "system_s"]  # the walk
 
 
 def test_notice_memory_tiering_on_one_tier():
     two = scenario_notices(_two_cgroups(2))
-    assert _codes(two) == ["one-tier"] and "equals mode 0" in str(two[0])
+    assert _codes(two) == ["one-tier"] and "does no tiering work" in str(two[0])
+    assert "stay at 0 as in mode 0" in str(two[0]) and "equals" not in str(two[0])
     three = scenario_notices(_two_cgroups(3))
-    assert _codes(three) == ["one-tier"] and "equals mode 1" in str(three[0])
+    assert _codes(three) == ["one-tier"] and "balances as mode 1 does" in str(three[0])
+    assert "equals" not in str(three[0])
     machine = tiered(dram_nodes=1, slow_nodes=1, cpus_per_node=2, dram_per_node="1 GiB",
                      slow_per_node="2 GiB")
     assert scenario_notices(_two_cgroups(2, machine=machine)) == []
+
+
+def test_one_tier_mode_2_notice_says_what_is_the_same_and_identity_only_where_checked():
+    """Mode 2 on one tier marks no page (its NUMA counters are mode 0's zeros) but its scanner
+    still walks the memory, so its times differ slightly: the notice says so, and only the
+    checked ``identical`` notice claims identity (mode 3 = mode 1 here)."""
+    runs = numaexp.compare(bitid.preset_scenario("numa02"), modes=[0, 1, 2, 3], progress=False)
+    notices = runs.notices()
+    (two,) = [n for n in notices["mode 2"] if n.code == "one-tier"]
+    assert "slightly different from mode 0's" in str(two)
+    frame = runs.summary().set_index("label")
+    named = [c for c in NUMA_COUNTERS if c in str(two)]
+    assert named == list(NUMA_COUNTERS)
+    assert (frame.loc[["mode 0", "mode 2"], named] == 0).all().all()
+    assert frame.loc["mode 1", "numa_pages_migrated"] > 0  # balancing acts on this scenario
+    assert frame.loc["mode 2", "system_s"] > frame.loc["mode 0", "system_s"]  # the walk
+    assert frame.loc["mode 2", "throughput_per_s"] != frame.loc["mode 0", "throughput_per_s"]
+    assert runs.identical() == {"mode 3": "mode 1"}
+    assert "identical" not in _codes(notices["mode 2"])
+    assert "identical" in _codes(notices["mode 3"])
 
 
 def test_notice_short_run_before_and_after_the_run():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import bitid
+import matplotlib
 import numpy as np
 import pytest
 from helpers import small_machine
@@ -88,6 +89,54 @@ def test_export_refuses_to_overwrite_and_then_replaces_the_earlier_export_whole(
     assert not (target / "figures" / "heatmap.png").exists()  # nothing stale beside the new
     assert (target / "figures" / "counters.svg").exists()
     assert (target / "scenario" / "scenario.toml").read_text().count("scan_delay_ms = 1000") == 1
+
+
+def _canvas(box):
+    return next((c for c in box.children if type(c).__name__ == "Canvas"), None)  # ipympl's
+
+
+@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")
+def test_interactive_figures_are_ipympl_canvases_and_export_the_same_files(tmp_path,
+                                                                           monkeypatch):
+    dash = Dashboard(DashboardSettings(**SMALL, modes=(0, 1)))
+    assert not dash.interactive.value and not dash.interactive.disabled  # agg: pictures
+    dash.run(blocking=True)
+    first = dash.model.figure_names[0]
+    assert _canvas(dash.results.boxes[first]) is None
+    assert dash.results.images[first] in dash.results.boxes[first].children
+    backend = matplotlib.get_backend()
+    dash.interactive.value = True  # the box: every drawn figure becomes a canvas
+    assert matplotlib.get_backend() == backend  # importing ipympl did not switch the others
+    canvas = _canvas(dash.results.boxes[first])
+    assert canvas is not None and canvas.figure is dash.model.figures[first]
+    assert dash.results.images[first] not in dash.results.boxes[first].children
+    dash.interactive.value = False
+    assert _canvas(dash.results.boxes[first]) is None
+
+    live = Dashboard(DashboardSettings(**SMALL, modes=(0, 1)), interactive=True)
+    live.run(blocking=True)  # every figure drawn, each shown as its canvas
+    assert all(_canvas(live.results.boxes[name]).figure is live.model.figures[name]
+               for name in live.model.figure_names)
+    monkeypatch.setattr("numaexp.viz.figure.interactive", lambda: True)  # %matplotlib widget
+    assert Dashboard(DashboardSettings(**SMALL)).interactive.value
+
+    plain = DashboardModel(DashboardSettings(**SMALL, modes=(0, 1)))
+    plain.run(blocking=True)
+    written = {}
+    for name, model in (("plain", plain), ("live", live.model)):
+        assert model.export(tmp_path / name, blocking=True).status == "done"
+        written[name] = {p.relative_to(tmp_path / name): p for p in
+                         (tmp_path / name).rglob("*") if p.is_file()}
+    assert set(written["plain"]) == set(written["live"])
+    pngs = [p for p in written["plain"] if p.suffix == ".png"]
+    assert len(pngs) == len(plain.figure_names) > 2
+    for path in pngs:  # the same static pictures
+        assert written["plain"][path].read_bytes() == written["live"][path].read_bytes(), path
+    monkeypatch.setattr("numaexp.widgets.dashboard.ipympl_available", lambda: False)
+    without = Dashboard(DashboardSettings(**SMALL))
+    assert without.interactive.disabled and not without.interactive.value
+    with pytest.raises(ImportError, match="pip install ipympl"):
+        Dashboard(DashboardSettings(**SMALL), interactive=True)
 
 
 def test_every_preset_is_offered_and_runs_as_a_whole_scenario():

@@ -2,8 +2,10 @@
 
 The command exits 130, writes what it has only into a new ``interrupted-*``
 directory (never over complete output, even with ``--overwrite``) and says
-which runs were cut off. Each test runs the real command and sends it a
-real SIGINT while a run is under way.
+which runs were cut off. A run whose simulation had ended when the Ctrl-C came
+is kept whole. The first tests run the real command and send it a real SIGINT
+while a run is under way; the others raise KeyboardInterrupt (or send SIGINT)
+from a hook at a chosen point, so that the timing is deterministic.
 """
 
 from __future__ import annotations
@@ -126,11 +128,11 @@ def test_ctrl_c_before_any_run_writes_nothing_and_exits_130(tmp_path, monkeypatc
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("point", ["warm_up", "Runner", "build_result"])
+@pytest.mark.parametrize("point", ["warm_up", "Runner"])
 def test_ctrl_c_outside_a_run_s_ticks_keeps_the_finished_runs(tmp_path, monkeypatch, capsys,
                                                               point):
-    """A Ctrl-C before mode 1's ticks (its warm-up or set-up) or after them (while its
-    frames are built) drops mode 1 by name; mode 0, finished, is written; mode 2 never runs."""
+    """A Ctrl-C before mode 1's ticks (its warm-up or set-up) drops mode 1 by name; mode 0,
+    finished, is written; mode 2 never runs."""
     import numaexp.experiment
 
     real, calls = getattr(numaexp.experiment, point), []
@@ -169,3 +171,131 @@ def test_ctrl_c_before_the_first_run_has_a_result_is_raised(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         compare(scenario(sweep_workload(machine, size="16 MiB", passes=1e9), machine,
                          duration=1.0), modes=[0, 1], progress=False)
+
+
+def _interrupt_on_call(monkeypatch, module, name, call: int):
+    """Make ``module.name`` raise KeyboardInterrupt on its ``call``-th call (1-based), as a
+    Ctrl-C landing there would; the other calls run the real function."""
+    real, calls = getattr(module, name), []
+
+    def hook(*args, **kwargs):
+        calls.append(name)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(module, name, hook)
+    return calls
+
+
+@pytest.mark.parametrize(("call", "kept", "not_run"), [
+    (1, ["mode 0"], "mode 1, mode 2"),  # right after the first run's ticks
+    (2, ["mode 0", "mode 1"], "mode 2"),
+])
+def test_ctrl_c_right_after_a_run_ends_keeps_it_whole(tmp_path, monkeypatch, capsys, call,
+                                                      kept, not_run):
+    """A Ctrl-C between the end of a run's ticks and its write (here: as its frames are
+    built) loses nothing: the run is finished, built whole and saved, marked as such."""
+    import numaexp.experiment
+
+    quick = _scenario_file(tmp_path / "quick.toml", duration=2.0)
+    assert main(["run", str(quick), "--modes", "0,1", "--out", str(tmp_path / "whole"),
+                 "--quiet", "--no-plots"]) == 0
+    whole = pd.read_csv(tmp_path / "whole" / "tables" / "summary.csv")
+    capsys.readouterr()
+    _interrupt_on_call(monkeypatch, numaexp.experiment, "build_result", call)
+    out = tmp_path / "out"
+    assert main(["run", str(quick), "--modes", "0,1,2", "--out", str(out), "--quiet",
+                 "--no-plots"]) == 130
+    stdout, stderr = capsys.readouterr()
+    assert "nothing was written" not in stderr
+    partial, = out.glob("interrupted-*")
+    assert sorted(p.name for p in out.iterdir()) == [partial.name]
+    line, = [x for x in stderr.splitlines() if x.startswith("numaexp:")]
+    late = kept[-1]
+    what = (f"{late} had finished when the Ctrl-C came (while its frames were built) and is "
+            f"kept whole; {not_run} did not run")
+    assert line == (f"numaexp: interrupted: {what}; the partial results are in {partial}, "
+                    f"nothing else in {out} changed")
+    assert (partial / "INTERRUPTED.txt").read_text() == \
+        f"numaexp run was interrupted (Ctrl-C): {what}.\n"
+    summary = pd.read_csv(partial / "tables" / "summary.csv")
+    assert list(summary["label"]) == kept and summary["finished"].all()
+    pd.testing.assert_frame_equal(summary, whole.iloc[:len(kept)])  # as an uninterrupted run
+    assert "[cut off]" not in stdout and f"{late}: " in stdout
+
+
+def test_a_real_ctrl_c_while_the_first_run_s_frames_are_built_is_held(tmp_path):
+    """A real SIGINT that lands as the first run's frames are built waits for them: the run
+    is saved whole, the next runs do not start, and the command exits 130."""
+    quick = _scenario_file(tmp_path / "quick.toml", duration=2.0)
+    out = tmp_path / "out"
+    script = f"""
+import os, signal, sys
+import numaexp.experiment
+real = numaexp.experiment.build_result
+def build(*args, **kwargs):  # Ctrl-C right after the ticks ended
+    os.kill(os.getpid(), signal.SIGINT)
+    return real(*args, **kwargs)
+numaexp.experiment.build_result = build
+from numaexp.cli import main
+sys.exit(main(["run", {str(quick)!r}, "--modes", "0,1", "--out", {str(out)!r}, "--quiet",
+               "--no-plots"]))
+"""
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           timeout=600)
+    assert child.returncode == 130, child.stderr
+    partial, = out.glob("interrupted-*")
+    assert child.stderr.endswith(
+        "numaexp: interrupted: mode 0 had finished when the Ctrl-C came (while its frames "
+        f"were built) and is kept whole; mode 1 did not run; the partial results are in "
+        f"{partial}, nothing else in {out} changed\n"), child.stderr
+    summary = pd.read_csv(partial / "tables" / "summary.csv")
+    assert list(summary["label"]) == ["mode 0"] and summary["finished"].all()
+    assert summary["elapsed_s"][0] == pytest.approx(2.0)
+
+
+def test_ctrl_c_while_the_finished_output_is_written_keeps_the_tables(tmp_path, monkeypatch,
+                                                                     capsys):
+    """Every run finished, and the Ctrl-C comes while the output is written (its figures
+    drawn): the tables are saved in an interrupted-* directory, which says so."""
+    import numaexp.cli
+
+    quick = _scenario_file(tmp_path / "quick.toml", duration=2.0)
+    _interrupt_on_call(monkeypatch, numaexp.cli, "_write_run", 1)
+    out = tmp_path / "out"
+    assert main(["run", str(quick), "--modes", "0,1", "--out", str(out), "--quiet"]) == 130
+    stderr = capsys.readouterr().err
+    partial, = out.glob("interrupted-*")
+    assert sorted(p.name for p in out.iterdir()) == [partial.name]
+    what = ("every run finished (mode 0, mode 1); the Ctrl-C came while the output was "
+            "written, so the figures were left out")
+    assert stderr.splitlines()[-1] == (f"numaexp: interrupted: {what}; the partial results "
+                                       f"are in {partial}, nothing else in {out} changed")
+    assert (partial / "INTERRUPTED.txt").read_text().startswith(
+        f"numaexp run was interrupted (Ctrl-C): {what}")
+    summary = pd.read_csv(partial / "tables" / "summary.csv")
+    assert list(summary["label"]) == ["mode 0", "mode 1"] and summary["finished"].all()
+    assert not (partial / "figures").exists()
+
+
+def test_simulate_builds_a_run_whose_ticks_ended_and_says_it_was_interrupted_after(
+        monkeypatch):
+    import numaexp.experiment
+    from numaexp.experiment import InterruptedAfterRun, simulate
+
+    machine = small_machine(nodes=2, cpus=2)
+    run = scenario(sweep_workload(machine, size="16 MiB", passes=1e9), machine, duration=1.0)
+    whole = simulate(run, progress=False)
+    _interrupt_on_call(monkeypatch, numaexp.experiment, "build_result", 1)
+    with pytest.warns(UserWarning, match="interrupted after it ended.*complete result"):
+        kept = simulate(run, progress=False)
+    assert kept.meta.pop("interrupt_after_end") and "interrupt_after_end" not in whole.meta
+    assert {k: v for k, v in kept.meta.items() if k != "wall_seconds"} == \
+        {k: v for k, v in whole.meta.items() if k != "wall_seconds"}  # not cut off
+    for name, frame in whole.frames.items():
+        pd.testing.assert_frame_equal(kept.frames[name], frame, obj=name)
+    _interrupt_on_call(monkeypatch, numaexp.experiment, "build_result", 1)
+    with pytest.raises(InterruptedAfterRun) as raised:
+        simulate(run, progress=False, on_interrupt="raise")
+    assert isinstance(raised.value, KeyboardInterrupt)
+    pd.testing.assert_frame_equal(raised.value.result.timeseries, whole.timeseries)

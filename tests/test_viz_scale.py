@@ -11,6 +11,7 @@ import pytest
 
 import numaexp
 from numaexp import viz
+from numaexp.viz.marks import PHASE_COLOR
 from numaexp.viz.style import RUN_PALETTE, line_style
 
 
@@ -69,6 +70,34 @@ def test_actions_are_marked_on_every_time_axis(nine):
             assert action.at_s in xs, (name, ax.get_title())
         assert "run-time actions (1 s: /other/late cpu.numa_load_balance=1" in \
             fig._supxlabel.get_text()
+
+
+@pytest.fixture(scope="module")
+def moving():
+    """gups_moving_hotset made small, modes 0 and 2: the hot set moves at half time (1.25 s)."""
+    return numaexp.compare(bitid.preset_scenario("gups_moving_hotset"), modes=[0, 2],
+                           progress=False)
+
+
+def test_phase_changes_are_marked_on_every_time_axis(moving):
+    events = next(iter(moving.results.values())).frames["events"]
+    phases = events.loc[events["event"] == "phase", "time_s"]
+    moved = sorted({float(t) for t in phases if t > 1.0})  # not the start's zero-fill end
+    assert moved == [pytest.approx(1.25, abs=0.05)]
+    drawn = ("counters", "locality", "difference", "pages_per_node", "cgroup_counters",
+             "placement", "scan_period", "tiering")
+    assert set(drawn) - {"cgroup_counters"} <= set(viz.applicable(moving))
+    for name in drawn:
+        fig = viz.draw(moving, [name])[name]
+        time_axes = [ax for ax in _visible(fig) if ax.get_title() != "Whole run"]  # bars
+        assert time_axes, name
+        for ax in time_axes:
+            xs = [line.get_xdata()[0] for line in ax.get_lines()
+                  if line.get_color() == PHASE_COLOR and line.get_linestyle() == ":"
+                  and len(line.get_xdata()) == 2
+                  and line.get_xdata()[0] == line.get_xdata()[1]]
+            assert moved[0] in xs, (name, ax.get_title())
+        assert "dotted: phase changes" in fig._supxlabel.get_text(), name
 
 
 def test_difference_view_bars_are_the_speedups(nine):

@@ -47,9 +47,37 @@ class NotebookFigure(Figure):
         return self.canvas_widget()._repr_mimebundle_(include=include, exclude=exclude)
 
     def canvas_widget(self):
-        """The ipympl canvas widget showing this figure (made once)."""
-        from ipympl.backend_nbagg import Canvas, new_figure_manager_given_figure
+        """The ipympl canvas widget showing this figure (made once).
 
+        Importing ipympl makes it matplotlib's backend; when this is what first
+        imports it (the dashboard's *interactive figures*, not ``%matplotlib
+        widget``), the backend is put back, so other figures stay as they were.
+        """
+        Canvas, new_manager = _ipympl()
         if not isinstance(self.canvas, Canvas):
-            new_figure_manager_given_figure(next(_numbers), self)
+            new_manager(next(_numbers), self)
         return self.canvas
+
+
+def _ipympl():
+    """ipympl's ``Canvas`` and ``new_figure_manager_given_figure``, imported without
+    changing matplotlib's backend (importing ipympl switches to it)."""
+    import sys
+
+    if "ipympl.backend_nbagg" not in sys.modules:
+        import matplotlib
+        from matplotlib import rcsetup
+
+        rc = matplotlib.rcParams
+        before, fallback = rc._get_backend_or_none(), rc["backend_fallback"]
+        import ipympl.backend_nbagg  # noqa: F401
+
+        if rc._get_backend_or_none() != before:
+            if before is None:  # not chosen yet: matplotlib picks one when it needs one
+                rc._set("backend", rcsetup._auto_backend_sentinel)  # rc[...] = ignores it
+            else:
+                matplotlib.use(before)
+        rc["backend_fallback"] = fallback
+    from ipympl.backend_nbagg import Canvas, new_figure_manager_given_figure
+
+    return Canvas, new_figure_manager_given_figure

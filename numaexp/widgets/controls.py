@@ -73,16 +73,30 @@ STALE_STYLE = ("<style>.numaexp-old {opacity: 0.45} .numaexp-stale-banner {backg
 """Old results are faded, with a vermillion-barred banner above them."""
 
 
+def ipympl_available() -> bool:
+    """ipympl (interactive matplotlib canvases in JupyterLab) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("ipympl") is not None
+
+
 class Results:
     """A banner for old results, an HTML table, and the figures in tabs, refreshed from a
-    RunModel. Each tab shows its figure when drawn; opening a tab asks the model to draw it."""
+    RunModel. Each tab shows its figure when drawn; opening a tab asks the model to draw it.
 
-    def __init__(self, model=None):
+    Figures show as PNG images, or, with ``interactive`` (:meth:`set_interactive`), as
+    ipympl canvases (zoom, pan, coordinates under the pointer) of the same Figure objects:
+    the PNGs are rendered either way and exports are the same static files.
+    """
+
+    def __init__(self, model=None, interactive: bool = False):
         self.model = model
+        self.interactive = False
         self.banner = w.HTML(value="")
         self.tabs = w.Tab(children=[])
         self.images: dict[str, w.Image] = {}
         self.waiting: dict[str, w.HTML] = {}
+        self.boxes: dict[str, w.VBox] = {}
         self.table = w.HTML(value="", layout=w.Layout(width="100%", min_width="0"))
         self.banner.add_class("numaexp-stale")
         self.tabs.add_class("numaexp-plots")
@@ -90,6 +104,32 @@ class Results:
         self.content = w.VBox([self.table, self.tabs], layout=w.Layout(width="100%"))
         self.box = w.VBox([w.HTML(STALE_STYLE), self.banner, self.content])
         self.tabs.observe(self._on_tab, names="selected_index")
+        self.set_interactive(interactive)
+
+    def set_interactive(self, on: bool) -> None:
+        """Show the drawn figures as ipympl canvases (``on``) or as PNG images.
+
+        Raises
+        ------
+        ImportError
+            ``on`` without ipympl installed.
+        """
+        if on and not ipympl_available():
+            raise ImportError("interactive figures need ipympl (pip install ipympl)")
+        self.interactive = bool(on)
+        for name in self.boxes:
+            self._fill(name)
+
+    def canvas(self, name: str):
+        """The ipympl canvas of figure ``name`` when it is drawn and shown interactively."""
+        fig = self.model.figures.get(name) if self.interactive and self.model else None
+        return fig.canvas_widget() if hasattr(fig, "canvas_widget") else None
+
+    def _fill(self, name: str) -> None:
+        canvas = self.canvas(name)
+        children = (canvas,) if canvas is not None else (self.waiting[name], self.images[name])
+        if tuple(self.boxes[name].children) != children:
+            self.boxes[name].children = children
 
     def show_names(self, names: list[str]) -> None:
         """One tab per figure name, each waiting for its figure."""
@@ -98,7 +138,8 @@ class Results:
         self.images = {name: w.Image(format="png", layout=w.Layout(max_width="100%"))
                        for name in names}
         self.waiting = {name: w.HTML("<i>drawing…</i>") for name in names}
-        self.tabs.children = [w.VBox([self.waiting[n], self.images[n]]) for n in names]
+        self.boxes = {name: w.VBox([self.waiting[name], self.images[name]]) for name in names}
+        self.tabs.children = list(self.boxes.values())
         self.tabs.titles = list(names)
         if names:
             self.tabs.selected_index = 0
@@ -109,6 +150,8 @@ class Results:
             if name in self.images and self.images[name].value != png:
                 self.images[name].value = png
                 self.waiting[name].value = ""
+            if name in self.boxes and self.interactive:
+                self._fill(name)
 
     def show_note(self, note: str) -> None:
         """Mark the results as old (faded, with a banner saying why), or as current."""

@@ -21,7 +21,7 @@ from numaexp.errors import ScenarioError
 from numaexp.model.kernel import CGROUP_VARIANTS, PATCH_VARIANTS
 from numaexp.model.machine import MACHINE_PRESETS
 from numaexp.widgets.comparison import DashboardModel
-from numaexp.widgets.controls import ExportBar, Results, RunBar, RunView
+from numaexp.widgets.controls import ExportBar, Results, RunBar, RunView, ipympl_available
 from numaexp.widgets.files import ScenarioFileBar
 from numaexp.widgets.scenarios import (
     DASHBOARD_TUNABLES,
@@ -58,6 +58,11 @@ class Dashboard(RunView):
     ----------
     settings : DashboardSettings, optional
         Initial settings.
+    interactive : bool, optional
+        Show the figures as ipympl canvases (zoom, pan, coordinates under the
+        pointer) instead of PNG images; the default follows ``%matplotlib widget``
+        (:func:`numaexp.viz.figure.interactive`). The *interactive figures* box
+        switches it later. Exports are the same static files either way.
 
     Attributes
     ----------
@@ -65,9 +70,14 @@ class Dashboard(RunView):
         State and logic (usable without the widgets).
     widget : ipywidgets.VBox
         The whole dashboard.
+    interactive : ipywidgets.Checkbox
+        The *interactive figures (ipympl)* box (disabled without ipympl).
     """
 
-    def __init__(self, settings: DashboardSettings | None = None):
+    def __init__(self, settings: DashboardSettings | None = None,
+                 interactive: bool | None = None):
+        from numaexp.viz.figure import interactive as widget_backend
+
         self.model = DashboardModel(settings)
         s = self.model.settings
         self.fields = {
@@ -143,7 +153,20 @@ class Dashboard(RunView):
         self.fields["workload"].observe(self._on_workload, names="value")
 
         self.run_bar = RunBar(self.model, before_run=self.read_settings)
-        self.results = Results(self.model)
+        available = ipympl_available()
+        if interactive and not available:
+            raise ImportError("interactive figures need ipympl (pip install ipympl)")
+        on = available and (widget_backend() if interactive is None else interactive)
+        self.results = Results(self.model, interactive=on)
+        self.interactive = w.Checkbox(
+            value=on, disabled=not available, indent=False,
+            description="interactive figures (ipympl)",
+            tooltip="Zoom, pan and read coordinates in the figures (ipympl canvases); "
+                    "exports are the same static files" if available else
+                    "needs ipympl (pip install ipympl)")
+        self.interactive.add_class("numaexp-interactive")
+        self.interactive.observe(lambda change: self.results.set_interactive(change["new"]),
+                                 names="value")
         self.export_bar = ExportBar(self.model)
         f = self.fields
         controls = w.HBox([
@@ -161,7 +184,7 @@ class Dashboard(RunView):
         self.widget = w.VBox([
             w.HTML("<h3>numaexp: compare kernel.numa_balancing modes</h3>"),
             controls, self.scenario_line, self.file_bar.box, self.run_bar.box,
-            self.results.box, self.export_bar.box])
+            self.interactive, self.results.box, self.export_bar.box])
         self._start("numaexp-dashboard")
 
     def read_settings(self) -> DashboardSettings:
