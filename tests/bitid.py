@@ -81,10 +81,19 @@ def _group_slot(frame: pd.DataFrame) -> pd.DataFrame:
                                                                            dtype=np.int64))
 
 
-CHANGED = {"task_timeseries": _group_slot}
+def _fork_reason_unset(frame: pd.DataFrame) -> pd.DataFrame:
+    """``events.reason`` as recorded: None on ``sched_wakeup_new`` rows (now ``fork``)."""
+    reason = frame["reason"].copy()
+    reason[frame["event"] == "sched_wakeup_new"] = None
+    return frame.assign(reason=reason)
+
+
+CHANGED = {"task_timeseries": _group_slot, "events": _fork_reason_unset}
 """Columns whose values changed form since the digests were recorded, with the function
 that restores the recorded form: ``task_timeseries.numa_group`` held the group's slot; it
-is now ``numa_group_id``, the kernel's id (as in ``sched``)."""
+is now ``numa_group_id``, the kernel's id (as in ``sched``). ``events.reason`` was None on
+``sched_wakeup_new`` rows; the readout now writes ``fork`` there (a read-out change only:
+the simulation is the same)."""
 
 ADDED = ("policy", "backend", "as_posted_missing_node", "task_timeseries.numa_scans",
          "task_timeseries.access_share_N*")

@@ -110,7 +110,9 @@ def test_fork_placement_keeps_each_process_on_its_node():
     workload = numa01_thread_alloc(machine, memory_scale=1 / 12, passes=100)
     result = _run(scenario(workload, machine, mode=1))
     events = result.frames["events"]
-    new = events[(events["event"] == "sched_wakeup_new") & events["task"].str.contains("worker")]
+    placed = events[events["event"] == "sched_wakeup_new"]
+    assert (placed["reason"] == "fork").all()  # the frame itself names fork placement
+    new = placed[placed["task"].str.contains("worker")]
     node_of = np.array(machine.cpu_node)
     for process, rows in new.groupby(new["task"].str.split("/").str[0]):
         assert len({node_of[c] for c in rows["dst_cpu"]}) == 1, process
