@@ -39,7 +39,7 @@ def load(spec: str):
 
 
 def cmd_run(args) -> int:
-    from numaexp.cli_report import apply_options, formats, report
+    from numaexp.cli_report import apply_options, background_line, formats, report
     from numaexp.comparison import compare
     from numaexp.model.kernel import KernelVariant, comparison_runs
 
@@ -73,6 +73,7 @@ def cmd_run(args) -> int:
     about = scenario.description or scenario.workload.description
     print(f"scenario: {scenario.name}" + (f" ({about})" if about else "")
           + f" on {scenario.machine.name}")
+    print(background_line(scenario, kernel_commands.run_options(args).get("backends")))
     print(report(comparison, scenario, baseline=args.baseline, by=args.by, cut_labels=cut))
     if not cut and not not_run and dropped is None:
         write_output(out, RUN_OUTPUT, lambda directory: _write_run(comparison, directory, args))
