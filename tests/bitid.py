@@ -82,10 +82,12 @@ def _group_slot(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fork_reason_unset(frame: pd.DataFrame) -> pd.DataFrame:
-    """``events.reason`` as recorded: None on ``sched_wakeup_new`` rows (now ``fork``)."""
-    reason = frame["reason"].copy()
-    reason[frame["event"] == "sched_wakeup_new"] = None
-    return frame.assign(reason=reason)
+    """``events.reason`` as recorded: None on ``sched_wakeup_new`` rows (now ``fork``),
+    the column typed as the readout's frame types it (object when every value is None)."""
+    fork = (frame["event"] == "sched_wakeup_new").to_numpy()
+    values = np.array([None if f or pd.isna(v) else v
+                       for f, v in zip(fork, frame["reason"], strict=True)], dtype=object)
+    return frame.assign(reason=pd.DataFrame({"reason": values})["reason"].to_numpy())
 
 
 CHANGED = {"task_timeseries": _group_slot, "events": _fork_reason_unset}
