@@ -117,13 +117,14 @@ def _what_became(comparison, scenario, planned: list[str]) -> list[str]:
 def _report_and_write(comparison, scenario, planned, out: Path, earlier, args, state) -> int:
     """Print the report; write the output whole into ``--out``, or, after an interrupt,
     what there is into a new ``interrupted-*`` directory (exit 130)."""
-    from numaexp.cli_report import report
+    from numaexp.cli_report import background_line, report
 
     cut = {label: result for label, result in comparison.results.items()
            if result.meta.get("interrupted")}
     about = scenario.description or scenario.workload.description
     print(f"scenario: {scenario.name}" + (f" ({about})" if about else "")
           + f" on {scenario.machine.name}")
+    print(background_line(scenario, kernel_commands.run_options(args).get("backends")))
     print(report(comparison, scenario, baseline=args.baseline, by=args.by, cut_labels=cut))
     what = _what_became(comparison, scenario, planned)
     if not what:

@@ -106,6 +106,17 @@ def table_text(frame: pd.DataFrame, duration: bool, by: str) -> str:
                            float_format=lambda x: f"{x:,.2f}")
 
 
+def background_line(scenario, backends: str | None = None) -> str:
+    """The run header's line about what runs besides the workload (``Scenario.background``);
+    with the kernel backend, also what that means in the guest."""
+    line = scenario.background.describe()
+    if backends and "kernel" in backends.split(","):
+        from numaexp.kernel.setup import background_meta
+
+        line += f" (on the kernel: {background_meta(scenario)})"
+    return line
+
+
 def report(comparison, scenario, *, baseline: str | None, by: str,
            cut_labels=()) -> str:
     """Everything ``numaexp run`` prints after the runs: table, sentences, notices."""

@@ -144,6 +144,10 @@ CGROUP = Column("cgroup", "", "cgroup path")
 NODE = Column("node", "", "NUMA node (N0, N1, ...)")
 TASK_LABELS = (PROCESS, THREAD, PID, CGROUP)
 
+FORK_REASON = "fork"
+"""The events frame's ``reason`` on every ``sched_wakeup_new`` row: the new task's placement
+(``select_task_rq_fair`` with ``WF_FORK``; ``src_cpu`` its creator's CPU, ``dst_cpu`` its own)."""
+
 RUN_LABELS = (
     Column("mode", "", "kernel.numa_balancing of the run"),
     Column("variant", "", "kernel variant label (mainline, rfc-v1, rfc-v2, ...)"),
@@ -271,7 +275,9 @@ FRAMES: dict[str, Frame] = {f.name: f for f in (
                      source="@event_vma"),
               Column("reason", "", "why the VMA was skipped (numa_vmaskip_reason), or why "
                      "the task changed CPU (sched_migrate_task: load_balance, newidle, "
-                     "active_balance, wakeup, numa_move, numa_swap, affinity)",
+                     "active_balance, wakeup, numa_move, numa_swap, affinity), or fork "
+                     "(sched_wakeup_new: a new task placed; src_cpu is its creator's CPU, "
+                     "-1 for a process's first thread)",
                      source="@event_reason"),
               Column("level", "", "sched-domain level of a balancer's move (MC, NODE, "
                      "NUMA-<distance>)", source="@event_level"),

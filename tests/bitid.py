@@ -81,10 +81,21 @@ def _group_slot(frame: pd.DataFrame) -> pd.DataFrame:
                                                                            dtype=np.int64))
 
 
-CHANGED = {"task_timeseries": _group_slot}
+def _fork_reason_unset(frame: pd.DataFrame) -> pd.DataFrame:
+    """``events.reason`` as recorded: None on ``sched_wakeup_new`` rows (now ``fork``),
+    the column typed as the readout's frame types it (object when every value is None)."""
+    fork = (frame["event"] == "sched_wakeup_new").to_numpy()
+    values = np.array([None if f or pd.isna(v) else v
+                       for f, v in zip(fork, frame["reason"], strict=True)], dtype=object)
+    return frame.assign(reason=pd.DataFrame({"reason": values})["reason"].to_numpy())
+
+
+CHANGED = {"task_timeseries": _group_slot, "events": _fork_reason_unset}
 """Columns whose values changed form since the digests were recorded, with the function
 that restores the recorded form: ``task_timeseries.numa_group`` held the group's slot; it
-is now ``numa_group_id``, the kernel's id (as in ``sched``)."""
+is now ``numa_group_id``, the kernel's id (as in ``sched``). ``events.reason`` was None on
+``sched_wakeup_new`` rows; the readout now writes ``fork`` there (a read-out change only:
+the simulation is the same)."""
 
 ADDED = ("policy", "backend", "as_posted_missing_node", "task_timeseries.numa_scans",
          "task_timeseries.access_share_N*")

@@ -454,6 +454,34 @@ def msecs_to_jiffies(ms: int, hz: int) -> int:
     return u64(mul32 * m + adj32) >> shr
 
 
+def jiffies_to_msecs(j: int, hz: int) -> int:
+    """``jiffies_to_msecs`` (kernel/time/time.c) on a 64-bit kernel.
+
+    Parameters
+    ----------
+    j : int
+        ``const unsigned long j``.
+    hz : int
+        ``CONFIG_HZ``, at most 1000 (the Kconfig choices are 100, 250, 300, 1000).
+
+    Returns
+    -------
+    int
+        The ``unsigned int`` the kernel returns: ``(1000/HZ) * j`` when HZ divides
+        1000 (exact), otherwise ``DIV_ROUND_UP(j * HZ_TO_MSEC_NUM, HZ_TO_MSEC_DEN)``
+        (``BITS_PER_LONG == 64``), where ``timeconst.bc`` reduces 1000/HZ by their
+        gcd (HZ 300: 10/3, so 1 tick is 4 ms and 2 ticks 7 ms).
+    """
+    jl = u64(j)
+    if hz > MSEC_PER_SEC:
+        raise ValueError("reference written for HZ <= 1000")
+    if MSEC_PER_SEC % hz == 0:
+        return u32((MSEC_PER_SEC // hz) * jl)
+    g = gcd(hz, MSEC_PER_SEC)
+    num, den = MSEC_PER_SEC // g, hz // g  # HZ_TO_MSEC_NUM, HZ_TO_MSEC_DEN
+    return u32(udiv(u64(u64(jl * num) + den - 1), den))  # DIV_ROUND_UP on unsigned long
+
+
 # ---- kernel/sched/fair.c: should_numa_migrate_memory --------------------------------
 
 def should_numa_migrate_memory_decide(last_cpupid: int, pid: int, dst_nid: int, src_nid: int,

@@ -271,3 +271,30 @@ def find_dst_group_pushes(local: dict, idlest: dict, sd_flags: int, imbalance_pc
         if not adjust_numa_imbalance(imbalance, local["sum_nr_running"] + 1, imb_numa_nr):
             return False
     return local["idle_cpus"] < idlest["idle_cpus"]
+
+
+def sched_max_numa_distance(distance, has_cpu) -> int:
+    """``sched_max_numa_distance`` as ``sched_init_numa`` (kernel/sched/topology.c) sets it.
+
+    The de-duplicating pass marks ``node_distance(i, j)`` for every pair of nodes that
+    ``for_each_cpu_node_but`` visits (online nodes *with CPUs*), the sorted marks become
+    ``sched_domains_numa_distance[]``, and the largest of them is
+    ``sched_max_numa_distance``, the ``max_dist`` of ``score_nearby_nodes`` and
+    ``preferred_group_nid``. A memory-only node is never visited, however far it is.
+
+    Parameters
+    ----------
+    distance : sequence of sequences of int
+        The SLIT (``node_distance``).
+    has_cpu : sequence of bool
+        ``N_CPU`` of each node.
+    """
+    seen = set()
+    for i, cpu_i in enumerate(has_cpu):
+        if not cpu_i:
+            continue
+        for j, cpu_j in enumerate(has_cpu):
+            if cpu_j:
+                seen.add(distance[i][j])
+    levels = sorted(seen)
+    return levels[-1]

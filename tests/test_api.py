@@ -269,6 +269,23 @@ def test_events_of_other_kinds_do_not_disturb_the_swap_partner_column():
     assert frame["level"].isna().all()  # a NUMA swap has no domain level; a swap event none
 
 
+def test_fork_placements_carry_their_reason_in_the_events_frame():
+    # sched_wakeup_new rows (a: the creator's CPU or -1, b: the new task's CPU) say "fork"
+    from numaexp.readout import FORK_REASON
+    from numaexp.sim.engine.codes import EV_MIGRATE, EV_WAKEUP_NEW, MOVE_LB
+    from numaexp.sim.engine.readout import View, read
+
+    layout = SimpleNamespace(tasks=[("p", "t", 100, "/"), ("p", "u", 101, "/")],
+                             vmas=[("p", "buf")], other_tasks=[], sched_levels=["MC", "NUMA"])
+    events = {"time": np.array([0.0, 1e3, 2e9]),
+              "kind": np.array([EV_WAKEUP_NEW, EV_WAKEUP_NEW, EV_MIGRATE]),
+              "task": np.array([0, 1, 1]), "a": np.array([-1, 0, 3]), "b": np.array([0, 3, 0]),
+              "c": np.array([0, 0, MOVE_LB]), "d": np.array([0, 0, 1])}
+    frame = pd.DataFrame(read("events", View(arrays=None, layout=layout, events=events)))
+    assert frame["reason"].tolist() == [FORK_REASON, FORK_REASON, "load_balance"]
+    assert frame["level"][:2].isna().all() and frame["level"][2] == "NUMA"
+
+
 def test_work_run_whose_timed_phases_outlast_the_limit_is_warned_of_before_it_runs(monkeypatch):
     from numaexp.model import Stop
 

@@ -21,6 +21,21 @@ def test_every_preset_name_builds_a_scenario():
         assert isinstance(scenario_from(name), Scenario), name
 
 
+def test_every_preset_states_its_background():
+    """Issue 20: every preset names the background it runs with, in its field and in the
+    description that ``numaexp run`` and the notebooks print (and its TOML file too)."""
+    from numaexp.model.background import PRESET_BACKGROUND
+
+    for name in preset_names():
+        scenario = scenario_from(name)
+        assert scenario.background.name == PRESET_BACKGROUND, name
+        assert scenario.description.endswith(f"; background: {PRESET_BACKGROUND}"), name
+    for path in DATA.glob("*.toml"):
+        text = path.read_text(encoding="utf-8")
+        assert f'background = "{PRESET_BACKGROUND}"' in text, path.name
+        assert f"; background: {PRESET_BACKGROUND}" in text, path.name
+
+
 def test_files_and_presets_with_options():
     assert scenario_from(str(DATA / "numa02.toml")).name == scenario_from("numa02").name
     small = scenario_from("numa02", {"memory_scale": 0.0625})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -25,9 +26,29 @@ def test_run_writes_tables_and_figures(tmp_path, capsys):
                  "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "mode 0" in out and "mode 1" in out and "numa_hint_faults" in out
+    # the header says what runs besides the workload (issue 20: the background preset)
+    header = out.splitlines()
+    assert header[0].startswith("scenario: ")
+    assert header[1] == ("background 'quiet': kernel threads waking 4/s per CPU for 20 us; "
+                         "1 daemon(s) running 2 ms every 1 s")
     for name in ("counters", "times", "locality", "pages_per_node"):
         assert (tmp_path / "out" / "figures" / f"{name}.png").stat().st_size > 1000
     assert (tmp_path / "out" / "tables" / "summary.csv").exists()
+
+
+def test_run_header_names_the_background_on_both_backends():
+    from numaexp.cli_report import background_line
+    from numaexp.model import Background
+
+    machine = small_machine(nodes=2, cpus=2)
+    base = scenario(sweep_workload(machine, size="16 MiB"), machine)
+    assert background_line(base).startswith("background 'quiet': ")
+    assert background_line(base, "sim,kernel").endswith("(on the kernel: the guest's own)")
+    busy = background_line(dataclasses.replace(base, background="busy"), "kernel")
+    assert busy.startswith("background 'busy': ") and "run by the executor" in busy
+    mine = Background(name="mine", kthread_wakeups_per_s=0.0, daemons=0)
+    assert background_line(dataclasses.replace(base, background=mine)) == \
+        "background 'mine': nothing"
 
 
 def test_presets_and_show(capsys):

@@ -32,11 +32,12 @@ def test_run_prints_the_answers_and_writes_every_figure(small_default, tmp_path,
                  "--formats", "svg,pdf"]) == 0
     text = capsys.readouterr().out
     lines = text.splitlines()
-    header = lines[1].split()
+    assert lines[1].startswith("background 'quiet': ")  # what runs besides the workload
+    header = lines[2].split()
     assert header[:4] == ["label", "finished", "throughput_per_s", "speedup"]
     assert "elapsed_s" not in header  # a duration run: every run lasts the duration
     assert "pgpromote_success" in header  # mode 2 promoted
-    assert "1.00x" in lines[2]
+    assert "1.00x" in lines[3]
     sentences = [line for line in lines if line.startswith("mode ")]
     assert sentences[-4].startswith("mode 0: the baseline; NUMA balancing off")
     assert sentences[-1].startswith("mode 4: ") and sentences[-1].endswith("/batch untouched")
@@ -58,8 +59,8 @@ def test_by_cgroup_baseline_set_and_duration(small_default, tmp_path, capsys):
                  "--no-plots", "--quiet"]) == 0
     text = capsys.readouterr().out
     lines = text.splitlines()
-    assert lines[1].split()[:3] == ["label", "cgroup", "finished"]
-    assert [line.split()[:3] for line in lines[2:6]] == [
+    assert lines[2].split()[:3] == ["label", "cgroup", "finished"]
+    assert [line.split()[:3] for line in lines[3:7]] == [
         ["mode", "1", "/app"], ["mode", "1", "/batch"], ["mode", "4", "/app"],
         ["mode", "4", "/batch"]]
     assert "mode 1: the baseline" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -29,6 +30,20 @@ def test_notebook_is_stored_without_outputs(path):
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, \
                 f"{path.name}: clear the outputs before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_states_its_background(path):
+    """Issue 20: each notebook says in its prose which background preset its scenarios run
+    with, and a cell that builds a Scenario names it."""
+    book = nbformat.read(path, as_version=4)
+    prose = "\n".join(cell.source for cell in book.cells if cell.cell_type == "markdown")
+    assert re.search(r"`(quiet|busy|none)` background", prose), \
+        f"{path.name}: say which background (quiet, busy, none) its scenarios use"
+    for cell in book.cells:
+        if cell.cell_type == "code" and re.search(r"\bScenario\(", cell.source):
+            assert re.search(r"\bbackground=", cell.source), \
+                f"{path.name}: a cell builds a Scenario without naming its background"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

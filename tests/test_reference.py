@@ -356,6 +356,36 @@ def test_msecs_to_jiffies_matches_kernel(ms, hz):
     assert sim_sp.msecs_to_jiffies(ms, hz) == naive.msecs_to_jiffies(ms, hz)
 
 
+JIFFIES_MS_FIT = (2 ** 32 - 1) // 10
+"""The largest tick count whose ms fit ``unsigned int`` at every HZ (10 ms a tick at HZ 100,
+~49.7 days): past it the kernel's result wraps, and the simulator's clock, which starts at 0,
+never gets there."""
+
+
+@pytest.mark.parametrize(
+    "j, hz, expected",
+    [
+        pytest.param(1, 300, 4, id="1 tick at HZ=300 is 3.33 ms, rounded up"),
+        pytest.param(2, 300, 7, id="2 ticks at HZ=300 is 6.67 ms, rounded up"),
+        pytest.param(3, 300, 10, id="3 ticks at HZ=300 is exactly 10 ms"),
+        pytest.param(300, 300, 1000, id="1 s at HZ=300"),
+        pytest.param(1, 250, 4, id="HZ=250: 4 ms a tick, exact"),
+        pytest.param(5, 100, 50, id="HZ=100: 10 ms a tick"),
+        pytest.param(7, 1000, 7, id="HZ=1000 is the identity"),
+        pytest.param(0, 300, 0, id="zero"),
+    ],
+)
+def test_jiffies_to_msecs_examples(j, hz, expected):
+    assert naive.jiffies_to_msecs(j, hz) == expected
+    assert sim_sp.jiffies_to_msecs(j, hz) == expected
+
+
+@PROPERTY
+@given(j=edged(0, JIFFIES_MS_FIT, 1, 2, 3, 299, 300, 301, JIFFIES_MS_FIT - 1), hz=HZ)
+def test_jiffies_to_msecs_matches_kernel(j, hz):
+    assert sim_sp.jiffies_to_msecs(j, hz) == naive.jiffies_to_msecs(j, hz)
+
+
 # ---- kernel/sched/fair.c: should_numa_migrate_memory ----------------------------------
 
 CPU_NODE_2x2 = np.array([0, 0, 1, 1], dtype=np.int64)

@@ -7,10 +7,14 @@ import naive
 import naive_sched as ref
 import numba
 import numpy as np
+from helpers import scenario, sweep_workload
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from numaexp.model import Machine, Node
+from numaexp.model.presets import tiered
 from numaexp.sim.engine.dtypes import LB_ENV_DTYPE, SG_LB_STATS_DTYPE
+from numaexp.sim.engine.params import Facts, build_params
 from numaexp.sim.kernel import group_stats, lb_decide, lb_migrate, select, wakeup
 from numaexp.sim.kernel.sched import adjust_numa_imbalance
 
@@ -206,3 +210,47 @@ def test_examples_from_fair_c():
     # ... but not when the destination node would run more than imb_numa_nr tasks
     local["sum_nr_running"] = 0
     assert not ref.find_dst_group_pushes(local, idlest, ref.SD_NUMA, 117, 1, 2, False, False)
+
+
+@st.composite
+def machines_with_cpuless_nodes(draw):
+    """1-4 nodes with CPUs (any symmetric SLIT), then 1-2 memory-only nodes at any distance
+    (nearer than, as far as, or further than the CPU nodes are from each other)."""
+    cpu_nodes = draw(st.integers(1, 4))
+    n = cpu_nodes + draw(st.integers(1, 2))
+    dist = [[10] * n for _ in range(n)]
+    for a in range(n):
+        for b in range(a + 1, n):
+            dist[a][b] = dist[b][a] = draw(st.integers(11, 254))
+    nodes = tuple(Node(cpus=2 if i < cpu_nodes else 0, memory="64 MiB") for i in range(n))
+    return Machine(name="m", nodes=nodes, distance=tuple(map(tuple, dist))), cpu_nodes
+
+
+@PROPERTY
+@given(drawn=machines_with_cpuless_nodes())
+def test_cpuless_nodes_do_not_change_sched_max_numa_distance(drawn):
+    """What goes wrong today, item 6: the max distance of ``group_weight`` /
+    ``preferred_group_nid`` is taken over nodes with CPUs only."""
+    machine, cpu_nodes = drawn
+    expected = ref.sched_max_numa_distance(machine.distance, [n.cpus > 0 for n in machine.nodes])
+    cpu_only = Machine(name="cpu nodes", nodes=machine.nodes[:cpu_nodes],
+                       distance=tuple(row[:cpu_nodes] for row in machine.distance[:cpu_nodes]))
+    assert machine.sched_max_numa_distance == expected == cpu_only.sched_max_numa_distance
+    assert machine.numa_distances[-1] == expected  # the NUMA domain levels end there too
+    # the value the jitted score_nearby_nodes and preferred_group_nid read (s.p.max_distance)
+    sc = scenario(sweep_workload(machine, size="8 MiB"), machine)
+    params = build_params(Facts(scenario=sc, nr_tasks=machine.nr_cpus, nr_pages=2048,
+                                nr_cgroups=1, row_list_base=0, nr_work_tasks=machine.nr_cpus))
+    assert params["max_distance"] == expected
+
+
+def test_far_cpuless_node_example():
+    # two CPU nodes 20 apart, a CXL-like memory node 40 from both: the kernel's max is 20
+    dist = ((10, 20, 40), (20, 10, 40), (40, 40, 10))
+    assert ref.sched_max_numa_distance(dist, [True, True, False]) == 20
+    m = Machine(name="m", nodes=(Node(cpus=2, memory="1 GiB"), Node(cpus=2, memory="1 GiB"),
+                                 Node(cpus=0, memory="1 GiB")), distance=dist)
+    assert m.sched_max_numa_distance == 20
+    t = tiered()
+    assert t.sched_max_numa_distance == ref.sched_max_numa_distance(
+        t.distance, [n.cpus > 0 for n in t.nodes]) < max(map(max, t.distance))

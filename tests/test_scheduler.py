@@ -95,6 +95,55 @@ def test_balancer_moves_that_numa_balancing_corrects():
     assert (sched["nr_voluntary_switches"] > 0).all()  # they wait at the barriers
 
 
+@pytest.mark.parametrize("machine", [small_machine(cpus=4, memory="8 GiB"),
+                                     guest_machine(memory_per_node="2 GiB")],
+                         ids=lambda m: m.name)
+def test_full_machine_numa_balancing_swaps_and_never_moves(machine):
+    """The literal full machine: one CPU-bound thread per CPU that never sleeps, the quiet
+    background, mode 1. Two processes, half the threads each, with memory bound to node 0 and
+    node 1 (MPOL_F_NUMA_BALANCING: only the tasks can move). No CPU is ever idle, so
+    ``task_numa_find_cpu`` finds no idle CPU to move to and ``load_too_imbalanced`` forbids a
+    move onto a full node: NUMA balancing swaps each thread that fork placement started away
+    from its memory, once, and moves none; the balancer moves none across nodes (a busy CPU
+    does not pull from a group that is not overloaded). A 6.12 guest running the same shape
+    with a light background did the same (docs/fidelity.md, "What a full machine shows")."""
+    half = machine.nr_cpus // 2
+    def proc(name, node):
+        return Process(name=name, main_thread="sleeps",
+                       vmas=(Vma(name="buf", size="256 MiB",
+                                 policy=MemPolicy("bind", (node,), True)),),
+                       threads=(Thread(name="w", count=half,
+                                       phases=(Phase(patterns=(SWEEP,)),)),))
+    sc = Scenario(name="full", machine=machine, background="quiet",
+                  workload=Workload(name="full", processes=(proc("a", 0), proc("b", 1))),
+                  kernel=KernelConfig(numa_balancing=1), sample_interval_s=1.0,
+                  stop=Stop(kind="duration", duration_s=30.0))
+    result = _run(sc)
+    events = result.frames["events"]
+    home = {"a": 0, "b": 1}
+    cpu_node = np.array(machine.cpu_node)
+    started = events[(events["event"] == "sched_wakeup_new")
+                     & events["task"].str.match(r"^[ab]/w")]
+    assert len(started) == machine.nr_cpus  # every CPU busy
+    misplaced = sum(cpu_node[cpu] != home[task[0]]
+                    for task, cpu in zip(started["task"], started["dst_cpu"], strict=True))
+    vm = result.frames["vmstat"].iloc[0]
+    assert vm["numa_task_swapped"] == misplaced > 0  # each misplaced thread swapped once
+    assert vm["numa_task_migrated"] == 0
+    moves = task_moves(events)
+    work = moves[moves["task"].str.match(r"^[ab]/w")]
+    balancer = work[work["reason"].isin(["load_balance", "newidle", "active_balance",
+                                         "wakeup"])]
+    cross = balancer[cpu_node[balancer["src_cpu"].to_numpy()]
+                     != cpu_node[balancer["dst_cpu"].to_numpy()]]
+    assert cross.empty
+    # rare: at most one per wake-up of the background's daemon
+    bg = result.scenario.background
+    assert len(balancer) <= bg.daemons * sc.stop.duration_s / bg.daemon_period_s
+    sched = result.frames["sched"]
+    assert (sched["current_node"] == sched["process"].map(home)).all()
+
+
 def test_mode0_moves_no_task_for_numa():
     result = _run(_tug_of_war(0))
     vm = result.frames["vmstat"].iloc[0]
@@ -110,7 +159,9 @@ def test_fork_placement_keeps_each_process_on_its_node():
     workload = numa01_thread_alloc(machine, memory_scale=1 / 12, passes=100)
     result = _run(scenario(workload, machine, mode=1))
     events = result.frames["events"]
-    new = events[(events["event"] == "sched_wakeup_new") & events["task"].str.contains("worker")]
+    placed = events[events["event"] == "sched_wakeup_new"]
+    assert (placed["reason"] == "fork").all()  # the frame itself names fork placement
+    new = placed[placed["task"].str.contains("worker")]
     node_of = np.array(machine.cpu_node)
     for process, rows in new.groupby(new["task"].str.split("/").str[0]):
         assert len({node_of[c] for c in rows["dst_cpu"]}) == 1, process

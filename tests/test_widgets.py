@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -166,6 +167,17 @@ def test_settings_build_cgroups_variants_and_labels():
     assert random.stop.kind == "duration" and random.stop.duration_s == 3.0
     tiered = build_scenario(DashboardSettings(machine="tiered"))
     assert tiered.machine.toptier == (True, True, False, False)
+
+
+def test_dashboard_scenarios_keep_and_name_their_background(tmp_path):
+    from numaexp.model.toml_io import save_scenario
+
+    built = build_scenario(DashboardSettings(workload="numa02"))
+    assert built.background.name == "quiet" and built.description.endswith("; background: quiet")
+    busy = default_scenario(duration_s=1.0)
+    save_scenario(dataclasses.replace(busy, background="busy"), tmp_path / "busy.toml")
+    whole = build_scenario(DashboardSettings(workload=f"file:{tmp_path / 'busy.toml'}"))
+    assert whole.background.name == "busy"  # a loaded scenario's own background runs
 
 
 def test_dashboard_model_adds_the_tiering_plot_for_tiering_modes():

@@ -18,6 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # use this checkout's numaexp
 
+from numaexp.model.background import PRESET_BACKGROUND, described  # noqa: E402
 from numaexp.model.machine import four_node  # noqa: E402
 from numaexp.model.presets import (  # noqa: E402
     autonumabench_scenario,
@@ -43,8 +44,9 @@ def random_access_64g() -> Scenario:
     machine = four_node()
     workload = random_access(machine, memory="64 GiB", threads=64, duration_s=30.0)
     return Scenario(name="random_access_64g", machine=machine, workload=workload,
-                    stop=Stop(kind="duration", duration_s=30.0),
-                    description="64 threads, uniform random accesses over 64 GiB, 30 s")
+                    stop=Stop(kind="duration", duration_s=30.0), background=PRESET_BACKGROUND,
+                    description=described("64 threads, uniform random accesses over 64 GiB, "
+                                          "30 s"))
 
 
 def scenarios() -> dict[str, Scenario]:

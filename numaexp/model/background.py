@@ -112,6 +112,16 @@ BACKGROUNDS = {
 """Background presets by name: ``none``, ``quiet`` (the default), ``busy``."""
 
 
+PRESET_BACKGROUND = "quiet"
+"""The background every built-in scenario preset runs with; each preset names it (its
+``background`` field and its description, see :func:`described`)."""
+
+
+def described(description: str, name: str = PRESET_BACKGROUND) -> str:
+    """A preset's ``description`` ending with the background it runs with."""
+    return f"{description}; background: {name}"
+
+
 def background(value: Background | str) -> Background:
     """A :class:`Background`, or the preset of that name."""
     if isinstance(value, Background):

@@ -8,6 +8,7 @@ the two halves of the nodes are used by the bind variants.
 from __future__ import annotations
 
 from numaexp.errors import ScenarioError
+from numaexp.model.background import PRESET_BACKGROUND, described
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import Machine, four_node, tiered
 from numaexp.model.scenario import Scenario, Stop
@@ -263,8 +264,10 @@ def default_scenario(numa_balancing: int = 1, seed: int = 0, duration_s: float =
         stop=Stop(kind="duration", duration_s=duration_s),
         seed=seed,
         sample_interval_s=0.5,
-        description="two cgroups on 2 DRAM nodes + 1 CXL node: /app (cpu.numa_load_balance = "
-                    "1) moved away from its memory, /batch with its hot data on CXL",
+        background=PRESET_BACKGROUND,
+        description=described("two cgroups on 2 DRAM nodes + 1 CXL node: /app "
+                              "(cpu.numa_load_balance = 1) moved away from its memory, /batch "
+                              "with its hot data on CXL"),
     )
 
 
@@ -275,4 +278,5 @@ def autonumabench_scenario(name: str, machine: Machine | None = None, numa_balan
     workload = autonumabench(name, machine, **kwargs)
     return Scenario(name=workload.name, machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=numa_balancing),
-                    stop=Stop(kind="work", max_duration_s=3600.0), seed=seed)
+                    stop=Stop(kind="work", max_duration_s=3600.0), seed=seed,
+                    background=PRESET_BACKGROUND, description=described(workload.description))

@@ -8,6 +8,7 @@ machine arguments. :data:`RFC_PRESETS` maps their names to the functions.
 from __future__ import annotations
 
 from numaexp.model.actions import Action
+from numaexp.model.background import PRESET_BACKGROUND, described
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import Machine, four_node, tiered, two_socket
 from numaexp.model.presets import numa01_thread_alloc
@@ -75,9 +76,9 @@ def per_cgroup(numa_balancing: int = 4, variant: str = "rfc-v2", cpus_per_node: 
     return Scenario(name="per_cgroup", machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
                     stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
-                    sample_interval_s=0.25, actions=actions,
-                    description="RFC patch 2: one cgroup balanced, one not, one enabled "
-                                "mid-run under a parent at 0")
+                    sample_interval_s=0.25, actions=actions, background=PRESET_BACKGROUND,
+                    description=described("RFC patch 2: one cgroup balanced, one not, one "
+                                          "enabled mid-run under a parent at 0"))
 
 
 def interleave_pair(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
@@ -127,9 +128,10 @@ def interleave_pair(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
                                       processes=tuple(procs)),
                     kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
                     stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
-                    sample_interval_s=0.5, actions=actions,
-                    description="RFC patch 3: tasks bound away from their interleaved memory, "
-                                f"released at {release_s} s; private heaps follow the tasks")
+                    sample_interval_s=0.5, actions=actions, background=PRESET_BACKGROUND,
+                    description=described("RFC patch 3: tasks bound away from their interleaved "
+                                          f"memory, released at {release_s} s; private heaps "
+                                          "follow the tasks"))
 
 
 def interleave_stride(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
@@ -150,8 +152,9 @@ def interleave_stride(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
     return Scenario(name="interleave_stride", machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
                     stop=Stop(kind="work", max_duration_s=600.0), seed=seed,
-                    sample_interval_s=0.5,
-                    description="RFC patch 3: numa01_THREAD_ALLOC, stride 2, interleaved memory")
+                    sample_interval_s=0.5, background=PRESET_BACKGROUND,
+                    description=described("RFC patch 3: numa01_THREAD_ALLOC, stride 2, "
+                                          "interleaved memory"))
 
 
 def _tiering_scenario(name: str, process: str, thread: str, vma: str, memory: str,
@@ -172,7 +175,8 @@ def _tiering_scenario(name: str, process: str, thread: str, vma: str, memory: st
                     kernel=KernelConfig(numa_balancing=numa_balancing,
                                         demotion_enabled=demotion_enabled),
                     stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
-                    sample_interval_s=1.0, description=description)
+                    sample_interval_s=1.0, background=PRESET_BACKGROUND,
+                    description=described(description))
 
 
 def pmbench_gaussian(numa_balancing: int = 2, demotion_enabled: bool = True, threads: int = 4,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from numaexp.readout import FORK_REASON
 from numaexp.viz.style import OKABE_ITO, TIME_LABEL, label_axes, new_figure, runs, table
 
-REASONS = ("fork", "wakeup", "load_balance", "newidle", "active_balance", "numa_move",
+REASONS = (FORK_REASON, "wakeup", "load_balance", "newidle", "active_balance", "numa_move",
            "numa_swap", "affinity")
 """Reasons in plotting order: placement, then the scheduler's balancers, then NUMA balancing
-(``fork`` is a new thread placed on another CPU than its creator's)."""
+(``fork`` counts a new thread placed on another CPU than its creator's as a move)."""
 
 
 def task_moves(events: pd.DataFrame, *, background: bool = False) -> pd.DataFrame:
@@ -26,12 +27,13 @@ def task_moves(events: pd.DataFrame, *, background: bool = False) -> pd.DataFram
     Returns
     -------
     DataFrame
-        The ``sched_migrate_task`` rows and the ``sched_wakeup_new`` rows that
-        placed a thread away from its creator's CPU (reason ``fork``).
+        The ``sched_migrate_task`` rows and the ``sched_wakeup_new`` rows (whose
+        ``reason`` is ``fork`` in the events frame itself) that placed a thread
+        away from its creator's CPU.
     """
     moved = events[events["event"] == "sched_migrate_task"]
     forks = events[(events["event"] == "sched_wakeup_new") & (events["src_cpu"] >= 0)
-                   & (events["src_cpu"] != events["dst_cpu"])].assign(reason="fork")
+                   & (events["src_cpu"] != events["dst_cpu"])].assign(reason=FORK_REASON)
     out = pd.concat([moved, forks]).sort_values("time_s", kind="stable")
     if not background:
         out = out[~out["task"].astype(str).str.startswith("[")]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from numaexp.errors import ScenarioError
 from numaexp.model import presets
+from numaexp.model.background import PRESET_BACKGROUND, described
 from numaexp.model.kernel import (
     MODE_NAMES,
     SIMULATED_MODES,
@@ -334,8 +335,9 @@ def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Sc
                             workload=workload, kernel=kernel, stop=stop, seed=settings.seed,
                             sample_interval_s=settings.sample_interval_s,
                             actions=whole.actions if whole else (),
+                            background=whole.background if whole else PRESET_BACKGROUND,
                             description=whole.description if whole else
-                            f"{workload.description} on {machine.name}")
+                            described(f"{workload.description} on {machine.name}"))
         out.append((label, mode, variant.label, scenario))
     return out
 

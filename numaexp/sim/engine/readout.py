@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numaexp.readout import FRAMES, MEMCG_SPECS, VMSTAT_SPECS, Column
+from numaexp.readout import FORK_REASON, FRAMES, MEMCG_SPECS, VMSTAT_SPECS, Column
 from numaexp.sim.engine.codes import (
     EV_MIGRATE,
     EV_SKIP_VMA,
     EV_SWAP_NUMA,
+    EV_WAKEUP_NEW,
     EVENT_NAMES,
     MOVE_REASONS,
     TS_DEAD,
@@ -106,6 +107,7 @@ def _events(view: View):
     reason = _decode(is_skip, np.array(SKIP_REASONS, dtype=object), ev["b"])
     moved = _decode(is_move, np.array(MOVE_REASONS, dtype=object), ev["c"])
     reason[is_move] = moved[is_move]
+    reason[kind == EV_WAKEUP_NEW] = FORK_REASON  # every new task is placed with WF_FORK
     levels = np.array(view.layout.sched_levels, dtype=object)
     return {
         "event_time_s": ev["time"] / 1e9,
