@@ -84,7 +84,7 @@ def vma_of(s, t, o):
     return -1
 
 
-@jit_inline
+@jit
 def mpol_misplaced_of(s, t, v, page, off, curnid):
     """``mpol_misplaced`` for a fault of task ``t`` on ``page`` (offset ``off`` in VMA ``v``).
 
@@ -116,7 +116,7 @@ def mpol_misplaced_of(s, t, v, page, off, curnid):
     return NUMA_NO_NODE
 
 
-@jit_inline
+@jit
 def numa_migrate_check(s, t, v, o, page, nid):
     """``numa_migrate_check``: TNF flags and last accessor of a fault; counts it.
 
@@ -153,7 +153,7 @@ def numa_migrate_check(s, t, v, o, page, nid):
     return flags, last_cpupid
 
 
-@jit_inline
+@jit
 def numa_migrate_folio(s, t, v, page, nid, target, nr, flags):
     """Try to move a faulting folio to ``target``; return (node, flags, cost in ns)."""
     cost = 0.0
