@@ -22,7 +22,7 @@ def test_a_first_run_says_it_compiles_before_its_own_progress(monkeypatch, capsy
     numaexp.simulate(bitid.preset_scenario("numa02"), progress=True,
                      on_compile=lambda message, share: said.append((message, share)))
     err = capsys.readouterr().err
-    assert "compiling simulator kernels (first run only, about 5 min)" in err
+    assert "compiling simulator kernels (first run only, about 3 min)" in err
     assert said[-1][1] == 1.0 and said[-1][0].startswith("compiled the simulator kernels in")
     monkeypatch.undo()
     assert warmup.kernels_cached()  # this suite's kernels are compiled: no message then
@@ -54,7 +54,7 @@ def test_readme_and_notebook_01_give_the_measured_figure_of_the_message():
     book = json.loads((ROOT / "notebooks" / "01-quickstart.ipynb").read_text())
     text = "".join("".join(c["source"]) for c in book["cells"])
     for where in (readme, text):
-        assert f"{figure}utes; measured 244-437 s" in " ".join(where.split())
+        assert f"{figure}utes; {warmup.COMPILE_MEASURED}" in " ".join(where.split())
     assert "a minute or two" not in text and "four to five minutes" not in readme
 
 
