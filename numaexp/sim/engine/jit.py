@@ -157,6 +157,8 @@ def _typed_by_kind(dispatcher):
     source version. A kernel Python calls (the entry points, or a test calling a kernel
     directly) is compiled through numba's usual path and cached.
     """
+    if numba.config.DISABLE_JIT:  # numba returned the plain Python function
+        return dispatcher
     resolve = dispatcher.get_call_template
 
     def get_call_template(args, kws):
