@@ -182,45 +182,6 @@ def test_invalid_specs_raise_one_clear_error(base, kwargs, message):
         SweepSpec(base, **kwargs).points()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"product": {"kernel.scan_size_mb": [64, 64, 128]}},
-     r"^product.kernel.scan_size_mb: the value 64 is given twice \(positions 1 and 2\)"),
-    ({"product": {"kernel.numa_balancing": [0, 1], "kernel.scan_size_mb": [64, 128, 64.0]}},
-     r"^product.kernel.scan_size_mb: the value 64.0 \(= 64\) is given twice \(positions 1 "
-     r"and 3\)"),
-    ({"zip": {"kernel.scan_size_mb": [64, 128, 64], "kernel.scan_delay_ms": [100, 200, 100]}},
-     r"^zip: the row kernel.scan_size_mb = 64, kernel.scan_delay_ms = 100 is given twice"),
-    ({"zip": {"kernel.scan_size_mb": [256, 256]}},
-     r"^zip.kernel.scan_size_mb: the value 256 is given twice"),
-])
-def test_repeated_values_are_refused_naming_the_field_and_value(base, kwargs, message):
-    """A repeated value would run its points twice ([64, 64, 128] x 2 seeds: 6 runs, not 4);
-    the sweep widget runs each distinct value once, and a spec refuses the repeat."""
-    with pytest.raises(ScenarioError, match=message + r".*\(allowed: each (value|row) once; "
-                                                      r"repeats = N runs every point N times\)"):
-        SweepSpec(base, repeats=2, **kwargs)
-    # the same value in one zip list is fine when its rows differ
-    spec = SweepSpec(base, repeats=2, zip={"kernel.scan_size_mb": [64, 64],
-                                           "kernel.scan_delay_ms": [100, 200]})
-    assert len(spec) == len(spec.points()) == 4
-
-
-def test_a_spec_file_with_a_repeated_value_is_refused_by_the_cli(tmp_path, capsys):
-    from numaexp.cli import main
-
-    spec = tmp_path / "twice.toml"
-    spec.write_text('base = "numa02"\nrepeats = 2\n[product]\n'
-                    '"kernel.scan_size_mb" = [64, 64, 128]\n')
-    with pytest.raises(ScenarioError, match=r"^product.kernel.scan_size_mb: the value 64 is "
-                                            r"given twice .*twice.toml"):
-        SweepSpec.load(spec)
-    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("numaexp: error: product.kernel.scan_size_mb: the value 64 is given "
-                          "twice (positions 1 and 2)")
-    assert len(err.splitlines()) == 1 and not (tmp_path / "o").exists()
-
-
 def test_invalid_bases_and_files(tmp_path):
     with pytest.raises(ScenarioError, match=r"^base: 'numa99' is neither a .toml file nor a "
                                             r"preset \(allowed: default, .*numa02"):

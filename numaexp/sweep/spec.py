@@ -114,11 +114,10 @@ class SweepSpec:
         ``"default"``, ``"per_cgroup"``, ...) or the path of a scenario
         ``.toml`` file. Its seed is replaced by each point's.
     product : dict of str to list
-        Parameter path -> values; each parameter is an axis of the grid. A
-        value given twice is refused (it would run the same points again).
+        Parameter path -> values; each parameter is an axis of the grid.
     zip : dict of str to list
         Parameter path -> values, all lists of one length, varied together
-        (one axis); a row given twice is refused.
+        (one axis).
     sample : dict of str to dict
         Parameter path -> distribution such as ``{"loguniform": [100, 4000],
         "integer": True}`` (see :data:`~numaexp.sweep.values.DISTRIBUTIONS`);
@@ -209,18 +208,10 @@ class SweepSpec:
                 self._check_path(group, path)
         for path, values in self.product.items():
             check_values(f"product.{path}", values)
-            _check_once(f"product.{path}", values)
         lengths = {path: check_values(f"zip.{path}", values) for path, values in self.zip.items()}
         if len(set(lengths.values())) > 1:
             raise ScenarioError("zip", "lists of different lengths: " + ", ".join(
                 f"{path} has {n}" for path, n in lengths.items()), "lists of one length")
-        if len(self.zip) == 1:
-            _check_once(*(f"zip.{path}" for path in self.zip), *self.zip.values())
-        elif self.zip:
-            rows = [", ".join(f"{path} = {v!r}" for path, v in zip(self.zip, row, strict=True))
-                    for row in zip(*self.zip.values(), strict=True)]
-            _check_once("zip", list(zip(*self.zip.values(), strict=True)), shown=rows,
-                        what="row")
         for path, dist in self.sample.items():
             check_distribution(f"sample.{path}", dist)
         if bool(self.sample) != (self.samples > 0):
@@ -329,30 +320,6 @@ class SweepSpec:
                 out.append(Point(params=params, repeat=repeat, seed=seed, scenario=scenario,
                                  key=scenario_hash(scenario)))
         return out
-
-
-def _check_once(where: str, values, shown=None, what: str = "value") -> None:
-    """Refuse a value (or zipped row) given twice: it would run the same points again (the
-    sweep widget, too, runs each distinct value once). Values equal as parameters (``64`` and
-    ``64.0``) count as repeats.
-
-    Raises
-    ------
-    ScenarioError
-        Naming ``where``, the repeated value and its positions.
-    """
-    first: dict[str, int] = {}
-    for i, value in enumerate(values):
-        key = canonical_json(value)
-        if key in first:
-            text = shown[i] if shown is not None else repr(value)
-            if shown is None and repr(values[first[key]]) != text:
-                text += f" (= {values[first[key]]!r})"
-            raise ScenarioError(where, f"the {what} {text} is given twice (positions "
-                                       f"{first[key] + 1} and {i + 1}): it would run the same "
-                                       "points again",
-                                f"each {what} once; repeats = N runs every point N times")
-        first[key] = i
 
 
 def resolve_base(base: Scenario | str, options: dict[str, Any]) -> Scenario:
