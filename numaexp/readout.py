@@ -177,6 +177,41 @@ GROUP_ID = Column("numa_group_id", "", "NUMA group id (pid of its first task), 0
 USER_S = Column("user_s", "s", "user time", source="@user_s", agg="sum")
 SYSTEM_S = Column("system_s", "s", "system time run so far (kernel work charged and paid)",
                   source="@system_s", agg="sum")
+SYSTEM_TIME_SPECS = (
+    ("hint_fault_s", "handling NUMA hinting faults: the trap, do_numa_page or "
+                     "do_huge_pmd_numa_page, task_numa_fault", True),
+    ("migrate_s", "migrating pages on hinting faults: isolation, unmap and remap (the copy "
+                  "and the unmap's TLB shootdown are apart)", True),
+    ("migrate_copy_s", "copying migrated pages, at the bandwidth the nodes and the link had "
+                       "left in the tick", True),
+    ("scan_s", "task_numa_work: walking PTEs and making them PROT_NONE (the shootdowns "
+               "are apart)", True),
+    ("shootdown_s", "TLB shootdowns sent by the scan and by page migrations: the initiator's "
+                    "wait (x86: base + per target CPU running the mm; arm64: a broadcast)",
+     True),
+    ("lock_wait_s", "waiting for contended locks in NUMA balancing's paths: the VMA lock and "
+                    "the page-table lock of hinting faults, the LRU lock of migrations, the "
+                    "numa_group lock of task_numa_placement", True),
+    ("task_move_s", "NUMA task moves and swaps (migration stop-work, cold caches)", True),
+    ("first_touch_s", "first-touch faults (allocation, zeroing, and their lock waits): not "
+                      "NUMA balancing's", False),
+    ("clone_s", "creating threads: not NUMA balancing's", False),
+    ("reclaim_s", "direct reclaim demoting pages to make room for an allocation: not NUMA "
+                  "balancing's", False),
+)
+"""The ``times`` frame's breakdown of ``system_s``, in the simulator's charge order: (column,
+meaning, whether mmtests' "AutoNUMA cost" counts it). The columns add up to ``system_s``."""
+
+STOLEN_S = Column("stolen_s", "s", "time TLB-flush IPIs took from the task on the CPUs they "
+                  "interrupted (x86), run so far: not in system_s, not NUMA balancing's own "
+                  "work but caused by it (the scan's and migrations' shootdowns)",
+                  source="@stolen_s", agg="sum")
+SYSTEM_TIME_COLUMNS = tuple(Column(name, "s", doc + " (run so far)", source=f"@{name}",
+                                   agg="sum") for name, doc, _ in SYSTEM_TIME_SPECS)
+AUTONUMA_COST_S = Column(
+    "autonuma_cost_s", "s", "mmtests' \"AutoNUMA cost\": the system time NUMA balancing "
+    "spent, the sum of " + ", ".join(n for n, _, nb in SYSTEM_TIME_SPECS if nb)
+    + " (stolen_s apart)", source="@autonuma_cost_s", agg="sum")
 TOUCHES = Column("touches", "accesses", "memory accesses made (the work done)",
                  source="tk.touches", agg="sum")
 
@@ -285,7 +320,7 @@ FRAMES: dict[str, Frame] = {f.name: f for f in (
     Frame("times", "one per task, one per cgroup and a total (level)",
           "user, system and elapsed seconds as mmtests reports them, work and throughput", (
               Column("level", "", "task, cgroup or total"), *TASK_LABELS,
-              USER_S, SYSTEM_S,
+              USER_S, SYSTEM_S, *SYSTEM_TIME_COLUMNS, STOLEN_S, AUTONUMA_COST_S,
               Column("elapsed_s", "s", "until the task finished (or the run stopped)",
                      source="@elapsed_s", agg="max"),
               TOUCHES,
@@ -342,7 +377,8 @@ SUMMARY = Frame(
                                 "the whole duration ran (duration); False when an interrupt "
                                 "or stop.max_duration_s cut it off"),
         Column("sim_s", "s", "simulated seconds the run lasted"),
-        *(_times(name) for name in ("elapsed_s", "user_s", "system_s", "throughput_per_s")),
+        *(_times(name) for name in ("elapsed_s", "user_s", "system_s", "autonuma_cost_s",
+                                    "stolen_s", "throughput_per_s")),
         Column("speedup", "x", "throughput relative to the baseline run's (same cgroup with "
                                "by='cgroup'): 1.21 is 21 % faster"),
         *(_counter(name) for name in ("numa_pte_updates", "numa_hint_faults")),

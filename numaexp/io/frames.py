@@ -312,6 +312,9 @@ def _times(names, tasks, first, final_stat, last, end_s, cgroup_cpu=None) -> pd.
     total["throughput_per_s"] = total["touches"] / max(float(total["elapsed_s"].iloc[0]), 1e-12)
     times = pd.concat([frame, agg, total], ignore_index=True)
     times["pid"] = times["pid"].astype("Int64")
+    for name in C.TIMES:
+        if name not in times:  # the breakdown of system time: /proc has no such split
+            times[name] = float("nan")
     return times[list(C.TIMES)]
 
 

@@ -228,9 +228,39 @@ PARAMS: tuple[Param, ...] = (
           "(~4 GB/s: a base page costs 6 us in all, a 2 MiB THP ~0.5 ms)"),
     _cost("pte_scan_ns", 5.0, "walking one PTE in change_prot_numa (present or not)"),
     _cost("pte_update_ns", 20.0, "making one PTE PROT_NONE"),
-    _cost("tlb_flush_ns", 2000.0,
-          "flush_tlb_range after a change_prot_numa chunk that changed PTEs (IPIs to the "
-          "CPUs running the mm; HeMem's memsim: 4000 ns for a full shootdown)"),
+    _cost("tlb_flush_ns", 1000.0,
+          "flush_tlb_mm_range's own part, paid by the initiator whatever the targets: the "
+          "local flush and the IPI set-up (arch/x86/mm/tlb.c: 'each single flush is about "
+          "100 ns'; a shootdown to one other CPU costs ~1-3 us in published measurements)"),
+    _cost("tlb_flush_per_cpu_ns", 250.0,
+          "x86: the initiator's wait per target CPU of a flush (each other CPU running the "
+          "mm): published shootdowns grow from ~1-3 us for one target to tens of us for 64 "
+          "CPUs and ~50-100 us on the largest machines (250 ns: 17 us at 64, 97 us at 384)"),
+    _cost("tlb_ipi_recv_ns", 1000.0,
+          "x86: time a flush IPI takes from the task running on each target CPU (interrupt "
+          "entry, flush_tlb_func, exit: about one IPI round trip, ~1 us), stolen from its "
+          "work"),
+    Param("costs.tlb_broadcast", "bool", False, "",
+          "arm64: TLB invalidations are broadcast in hardware (TLBI ...IS then DSB ISH), no "
+          "IPIs: the initiator stalls tlb_flush_ns + tlb_flush_per_node_ns per other node "
+          "with CPUs, and no other CPU is interrupted", record="tlb_broadcast"),
+    _cost("tlb_flush_per_node_ns", 500.0,
+          "arm64 (tlb_broadcast): the broadcast's stall per other node with CPUs, the DSB "
+          "waiting for every node to complete (estimate: one cross-node round trip, ~0.5 us)"),
+    _cost("vma_lock_hold_ns", 100.0,
+          "the VMA lock's read side, per fault (lock_vma_under_rcu: an atomic on a cache line "
+          "that every faulting thread of the VMA writes; mmap_lock's read side before 6.4): "
+          "one cache-line transfer between cores, ~100 ns across sockets (Intel MLC)"),
+    _cost("ptl_hold_ns", 300.0,
+          "the split page-table lock of the faulting PMD, held per fault while the PTE is "
+          "checked and set (do_numa_page, do_anonymous_page; estimate: a few cache misses)"),
+    _cost("lru_lock_hold_ns", 300.0,
+          "the source node's LRU lock, held per folio isolated for migration "
+          "(folio_isolate_lru in migrate_misplaced_folio_prepare; estimate: a few cache "
+          "misses)"),
+    _cost("numa_group_lock_hold_ns", 2000.0,
+          "the numa_group lock, held once per task_numa_placement of a grouped task while "
+          "the group's per-node faults are updated (estimate: ~0.5 us per node, 4 nodes)"),
     _cost("task_move_ns", 30000.0, "a NUMA task move or swap, per task moved (migration "
           "stop-work, cold caches)"),
     _cost("clone_ns", 15000.0,

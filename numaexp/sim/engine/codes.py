@@ -6,6 +6,7 @@ Kernel names and constants are in :mod:`numaexp.sim.kernel.constants`.
 
 from __future__ import annotations
 
+from numaexp.readout import SYSTEM_TIME_SPECS
 from numaexp.sim.kernel.constants import (
     MPOL_BIND,
     MPOL_DEFAULT,
@@ -76,6 +77,16 @@ TS_WAITING = 3  # blocked until another task wakes it (barrier, join)
 TS_DEAD = 4  # exited
 # PHASE_DTYPE.barrier: where a phase's threads wait for each other
 BARRIER_NONE, BARRIER_PASS, BARRIER_PHASE = 0, 1, 2
+
+# kernel-time accounts of a task (State.tk_sys columns): one per readout.SYSTEM_TIME_SPECS
+# entry, in its order, then the time stolen by flush IPIs (not system time)
+SYS_NAMES = tuple(name for name, _, _ in SYSTEM_TIME_SPECS)
+(SYS_HINT_FAULT, SYS_MIGRATE, SYS_MIGRATE_COPY, SYS_SCAN, SYS_SHOOTDOWN, SYS_LOCK_WAIT,
+ SYS_TASK_MOVE, SYS_FIRST_TOUCH, SYS_CLONE, SYS_RECLAIM) = (SYS_NAMES.index(name) for name in (
+    "hint_fault_s", "migrate_s", "migrate_copy_s", "scan_s", "shootdown_s", "lock_wait_s",
+    "task_move_s", "first_touch_s", "clone_s", "reclaim_s"))
+SYS_STOLEN = len(SYS_NAMES)
+NR_SYS = SYS_STOLEN + 1
 
 # status codes returned by the engine to Python
 RUN_OK = 0  # reached the requested time

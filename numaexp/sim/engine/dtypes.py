@@ -50,6 +50,8 @@ VMA_DTYPE = np.dtype([
     ("pids_active_reset", i64),  # jiffies
     ("pids_active", u64, (2,)),
     ("prev_scan_seq", i64),
+    ("faults_cur", i64),  # faults taken in it this tick (locks: arrivals at its VMA lock)
+    ("faults_prev", i64),  # ... in the previous tick
 ])
 """A VMA; an mm's VMAs are contiguous and sorted by address."""
 
@@ -140,6 +142,10 @@ TASK_DTYPE = np.dtype([
     ("rate", f64),  # touches per ns of wall time this tick
     ("max_rate", f64),  # upper bound of rate in the phase
     ("running", i64),  # ran this tick
+    ("faults_cur", i64),  # faults it took this tick (locks: its own arrivals)
+    ("faults_prev", i64),  # ... in the previous tick
+    ("isolate_cur", i64),  # folios it isolated for migration this tick
+    ("isolate_prev", i64),  # ... in the previous tick
 ])
 """A thread. Its CPU mask, fault statistics and per-node shares are in
 ``tk_allowed``, ``tk_faults`` and ``tk_share``."""
@@ -150,6 +156,8 @@ GROUP_DTYPE = np.dtype([
     ("active_nodes", i64),
     ("max_faults_cpu", i64),
     ("gid", i64),
+    ("lock_cur", i64),  # acquisitions of its lock this tick (task_numa_placement)
+    ("lock_prev", i64),  # ... in the previous tick
 ])
 """A NUMA group (slot = index of the creating task); faults in ``ng_faults``."""
 
@@ -171,6 +179,9 @@ NODE_DTYPE = np.dtype([
     ("kswapd_lap_start", i64),  # ns: the hand last wrapped around
     ("kswapd_lap_ns", i64),  # ns: duration of the hand's last full lap (age of its pages)
     ("bandwidth", f64),  # bytes per ns
+    ("demand", f64),  # bytes per ns the tasks drew from it over the last tick (perf)
+    ("isolate_cur", i64),  # folios isolated from its LRU this tick (locks: LRU lock arrivals)
+    ("isolate_prev", i64),  # ... in the previous tick
 ])
 """A NUMA node. Distances, zonelists, latencies and links are 2-D arrays."""
 

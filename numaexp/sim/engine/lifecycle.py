@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numaexp.sim.engine.account import charge
 from numaexp.sim.engine.codes import (
     BARRIER_PHASE,
     CLK_ALIVE,
@@ -29,6 +30,7 @@ from numaexp.sim.engine.codes import (
     EV_START,
     EV_WAKEUP_NEW,
     RNG_SLEEP,
+    SYS_CLONE,
     TK_KTHREAD,
     TK_MAIN_SLEEPER,
     TK_WORKER,
@@ -115,8 +117,7 @@ def wake_up_new_task(s, t, now_ns, tick_start_ns):
     tk.recent_used_cpu[t] = this_cpu
     if parent >= 0:
         tk.vruntime[t] = tk.vruntime[parent]
-        tk.debt[parent] += np.int64(s.p.clone_ns)
-        tk.stime[parent] += np.int64(s.p.clone_ns)
+        charge(s, parent, s.p.clone_ns, SYS_CLONE)
     launcher = parent < 0 and tk.kind[t] != TK_KTHREAD
     if launcher:
         s.cpu.nr_running[LAUNCHER_CPU] += 1

@@ -140,3 +140,47 @@ def compute_speeds(s):
                 slow = max(node_factor[n], link_factor[a, n] if n != a else 1.0)
                 cost += s.tk_share[t, n] * mem_cost[t, n] * slow
         tk.speed[t] = 1.0 / cost
+
+
+@jit
+def measure_demand(s):
+    """Record the bandwidth the tasks drew over the tick just run, bytes per ns of wall time:
+    from each node (``nd.demand``) and over each link (``nd_link_demand[a, n]``, CPUs of
+    ``a`` reading node ``n``). Migrations copy with what is left (:func:`copy_slowdown`)."""
+    nn = s.p.nr_nodes
+    tk = s.tk
+    for n in range(nn):
+        s.nd.demand[n] = 0.0
+        for m in range(nn):
+            s.nd_link_demand[n, m] = 0.0
+    for t in range(s.p.nr_tasks):
+        ph = tk.phase[t]
+        if ph < 0 or tk.rate[t] <= 0.0:
+            continue
+        a = s.cpu.node[tk.cpu[t]]
+        nbytes = PAGE_SIZE if s.ph.sweep[ph] else CACHE_LINE
+        for n in range(nn):
+            d = tk.rate[t] * s.tk_share[t, n] * nbytes
+            s.nd.demand[n] += d
+            if n != a:
+                s.nd_link_demand[a, n] += d
+
+
+@jit
+def copy_slowdown(s, src, dst):
+    """How much slower than uncontended a migration copies from node ``src`` to ``dst``.
+
+    The copy is one more stream, at ``PAGE_SIZE / migrate_copy_ns_per_page``
+    bytes per ns, sharing each resource it crosses (the source node, the
+    destination node, the link between them) in proportion to demand, as the
+    tasks' touches do: the factor is the largest ``(demand + copy) /
+    bandwidth`` of the three, at least 1.
+    """
+    if s.p.migrate_copy_ns_per_page <= 0.0:
+        return 1.0
+    copy = PAGE_SIZE / s.p.migrate_copy_ns_per_page
+    slow = max(1.0, (s.nd.demand[src] + copy) / s.nd.bandwidth[src],
+               (s.nd.demand[dst] + copy) / s.nd.bandwidth[dst])
+    if src != dst:
+        slow = max(slow, (s.nd_link_demand[dst, src] + copy) / s.nd_link_bw[dst, src])
+    return slow

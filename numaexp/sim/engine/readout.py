@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numaexp.readout import FORK_REASON, FRAMES, MEMCG_SPECS, VMSTAT_SPECS, Column
+from numaexp.readout import (
+    FORK_REASON,
+    FRAMES,
+    MEMCG_SPECS,
+    SYSTEM_TIME_SPECS,
+    VMSTAT_SPECS,
+    Column,
+)
 from numaexp.sim.engine.codes import (
     EV_MIGRATE,
     EV_SKIP_VMA,
@@ -21,6 +28,8 @@ from numaexp.sim.engine.codes import (
     EV_WAKEUP_NEW,
     EVENT_NAMES,
     MOVE_REASONS,
+    SYS_NAMES,
+    SYS_STOLEN,
     TS_DEAD,
 )
 from numaexp.sim.engine.state import Arrays
@@ -31,6 +40,9 @@ COUNTER_NAMES = {"cnt_vm": [n for n, _, _ in VMSTAT_SPECS],
                  "cnt_node_vm": [n for n, _, _ in VMSTAT_SPECS],
                  "cnt_memcg": [n for n, _, _ in MEMCG_SPECS]}
 """Counter arrays and the names of their last axis, in counter order."""
+
+AUTONUMA_ACCOUNTS = tuple(k for k, (_, _, autonuma) in enumerate(SYSTEM_TIME_SPECS) if autonuma)
+"""The ``tk_sys`` accounts mmtests' "AutoNUMA cost" counts."""
 
 
 @dataclass
@@ -58,20 +70,30 @@ class View:
     events: dict | None = None
 
 
-def stime_run(tk: np.ndarray, end_ns: float) -> np.ndarray:
-    """Kernel time each task has run by ``end_ns``, ns: charged (``stime``) less what it
-    still owes.
+def share_run(tk: np.ndarray, tk_sys: np.ndarray, end_ns: float) -> np.ndarray:
+    """Share of each task's charged kernel time (system time and stolen time) that has run
+    by ``end_ns``.
 
-    Kernel work (hint faults, migrations, scans) is charged at once and paid
-    from the task's next ticks (``debt``); a live task's unpaid debt has not
-    run yet, so it is not system time yet (else user + system could exceed
-    the elapsed time). An exited task's debt was added to its finish time:
-    what of it falls after ``end_ns`` has not run either.
+    Kernel work (hint faults, migrations, scans) and flush IPIs are charged
+    at once and paid from the task's next ticks (``debt``); a live task's
+    unpaid debt has not run yet, so it is not system time yet (else user +
+    system could exceed the elapsed time). An exited task's debt was added
+    to its finish time: what of it falls after ``end_ns`` has not run
+    either. Every account keeps the same share of what it was charged.
     """
+    charged = tk["stime"] + tk_sys[:, SYS_STOLEN]
     owed_live = np.where(tk["alive"] != 0, np.maximum(tk["debt"], 0), 0)
     past_end = np.where((tk["alive"] == 0) & (tk["finish_ns"] > end_ns),
-                        np.minimum(tk["finish_ns"] - end_ns, tk["stime"]), 0)
-    return tk["stime"] - owed_live - past_end.astype(np.int64)
+                        np.minimum(tk["finish_ns"] - end_ns, charged), 0)
+    owed = np.minimum(owed_live + past_end, charged)
+    return np.where(charged > 0, (charged - owed) / np.maximum(charged, 1), 0.0)
+
+
+def account_run_s(view: View, accounts) -> np.ndarray:
+    """Seconds of the given ``tk_sys`` accounts (``codes.SYS_*``) each task has run."""
+    a = view.arrays
+    charged = a.tk_sys[:, list(accounts)].sum(axis=1)
+    return charged * share_run(a.tk, a.tk_sys, view.sim_seconds * 1e9) / 1e9
 
 
 def _fault_index(nr_nodes: int, nid: int, private: int) -> int:
@@ -155,7 +177,10 @@ DECODERS = {
     "nr_switches": lambda v: v.arrays.tk["nvcsw"] + v.arrays.tk["nivcsw"],
     "locality": lambda v: v.locality.copy(),
     "user_s": lambda v: v.arrays.tk["utime"] / 1e9,
-    "system_s": lambda v: stime_run(v.arrays.tk, v.sim_seconds * 1e9) / 1e9,
+    "system_s": lambda v: account_run_s(v, range(SYS_STOLEN)),
+    "stolen_s": lambda v: account_run_s(v, (SYS_STOLEN,)),
+    "autonuma_cost_s": lambda v: account_run_s(v, AUTONUMA_ACCOUNTS),
+    **{name: (lambda v, k=k: account_run_s(v, (k,))) for k, name in enumerate(SYS_NAMES)},
     "elapsed_s": lambda v: np.where(
         v.arrays.tk["alive"].astype(bool) | (v.arrays.tk["finish_ns"] < 0), v.sim_seconds,
         np.minimum(v.arrays.tk["finish_ns"] / 1e9, v.sim_seconds)),

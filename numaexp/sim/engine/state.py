@@ -73,6 +73,7 @@ STATE_FIELDS: tuple[tuple[str, object, int, str], ...] = (
     ("tk_allowed", u8, 2, "[T, C] cpus_ptr"),
     ("tk_faults", i64, 2, "[T, 8 N] numa_faults (MEM, CPU, MEMBUF, CPUBUF)"),
     ("tk_share", f64, 2, "[T, N] share of the task's touches per node"),
+    ("tk_sys", i64, 2, "[T, NR_SYS] kernel time charged per account (codes.SYS_*), ns"),
     ("ng", GROUP_DTYPE, 1, "[T] NUMA groups (slot = creating task)"),
     ("ng_faults", i64, 2, "[T, 4 N] group faults (MEM, CPU)"),
     ("nd", NODE_DTYPE, 1, "[N] nodes"),
@@ -81,6 +82,8 @@ STATE_FIELDS: tuple[tuple[str, object, int, str], ...] = (
     ("nd_zonelist", i64, 2, "[N, N] nodes with memory by distance, -1 padded"),
     ("nd_latency", f64, 2, "[N, N] ns from CPU node to memory node"),
     ("nd_link_bw", f64, 2, "[N, N] bytes per ns"),
+    ("nd_link_demand", f64, 2, "[N, N] bytes per ns CPUs of node i drew from node j over the "
+                               "last tick (perf)"),
     ("cpu", CPU_DTYPE, 1, "[C] CPUs and their runqueues"),
     ("sd", SD_DTYPE, 1, "[D] every CPU's sched domains, lowest first (build.domains)"),
     ("grp", SG_DTYPE, 1, "[G] sched groups (one per distinct span)"),

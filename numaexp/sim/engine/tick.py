@@ -37,6 +37,8 @@ from numaexp.sim.engine.lists import (
     segment_page,
     segment_take,
 )
+from numaexp.sim.engine.locks import roll_lock_counts
+from numaexp.sim.engine.perf import measure_demand
 from numaexp.sim.engine.phases import (
     build_segments,
     settle_streams,
@@ -57,8 +59,10 @@ def tick_once(s):
     tick_ns = s.p.tick_ns
     now = tick * tick_ns
     tk = s.tk
+    roll_lock_counts(s)
     sched_events(s, now)
     run_cpus(s, now)
+    measure_demand(s)
     update_row_rates(s, 0)
     prepare_row_picks(s)
     for t in range(s.p.nr_tasks):

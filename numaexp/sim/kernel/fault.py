@@ -4,7 +4,9 @@
 asks ``mpol_misplaced`` for a target; ``migrate_misplaced_folio_prepare``
 refuses when the target node is not balanced (free pages not above its high
 watermark plus the folio); ``migrate_misplaced_folio`` moves the page; then
-``task_numa_fault`` records it. Costs are charged to the faulting task.
+``task_numa_fault`` records it. Costs are charged to the faulting task, by
+account (``codes.SYS_*``): the fault, its lock waits, and a migration's
+isolation, shootdown and copy (:func:`numa_migrate_folio`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from numaexp.sim.engine.codes import (
     PG_DIRTY_FILE,
     PG_PRESENT,
     PG_QUEUED,
+    SYS_FIRST_TOUCH,
+    SYS_HINT_FAULT,
+    SYS_LOCK_WAIT,
+    SYS_MIGRATE,
+    SYS_MIGRATE_COPY,
 )
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.lists import list_remove, pending_add
+from numaexp.sim.engine.locks import fault_lock_wait, lru_lock_wait
+from numaexp.sim.engine.perf import copy_slowdown
 from numaexp.sim.engine.segindex import update_mass_at
 from numaexp.sim.kernel.constants import (
     ALLOC_FAILED,
@@ -57,6 +66,7 @@ from numaexp.sim.kernel.mempolicy import (
 from numaexp.sim.kernel.migrate import migrate_misplaced_folio, migrate_misplaced_folio_prepare
 from numaexp.sim.kernel.placement import task_numa_fault
 from numaexp.sim.kernel.should_migrate import should_numa_migrate_memory
+from numaexp.sim.kernel.tlb import flush_tlb_mm_range
 
 GOLDEN_RATIO_32 = 0x61C88647
 
@@ -155,16 +165,22 @@ def numa_migrate_check(s, t, v, o, page, nid):
 
 @jit
 def numa_migrate_folio(s, t, v, page, nid, target, nr, flags):
-    """Try to move a faulting folio to ``target``; return (node, flags, cost in ns)."""
-    cost = 0.0
+    """Try to move a faulting folio to ``target`` and charge ``t`` for it; return (node, flags).
+
+    A migration costs the faulting task: the wait for the source node's LRU
+    lock (isolation), ``migrate_folio_ns`` (isolation, unmap, remap), the
+    unmap's TLB shootdown, and the copy at the bandwidth left on the way
+    (``perf.copy_slowdown``).
+    """
     if not migrate_misplaced_folio_prepare(s, page, v, target, nr):
-        flags |= TNF_MIGRATE_FAIL
-    else:
-        migrate_misplaced_folio(s, page, nr, nid, target)
-        cost = s.p.migrate_folio_ns + nr * s.p.migrate_copy_ns_per_page
-        nid = target
-        flags |= TNF_MIGRATED
-    return nid, flags, cost
+        return nid, flags | TNF_MIGRATE_FAIL
+    charge(s, t, lru_lock_wait(s, t, nid), SYS_LOCK_WAIT)
+    migrate_misplaced_folio(s, page, nr, nid, target)
+    charge(s, t, s.p.migrate_folio_ns, SYS_MIGRATE)
+    flush_tlb_mm_range(s, t, s.vm.mm[v])
+    charge(s, t, nr * s.p.migrate_copy_ns_per_page * copy_slowdown(s, nid, target),
+           SYS_MIGRATE_COPY)
+    return target, flags | TNF_MIGRATED
 
 
 @jit
@@ -176,15 +192,14 @@ def do_numa_page(s, t, page, o, now_ns):
     pending_add(s, page, -1)
     nid = np.int64(s.pg.node[page])
     flags, last_cpupid = numa_migrate_check(s, t, v, o, page, nid)
-    cost = s.p.hint_fault_ns
+    charge(s, t, s.p.hint_fault_ns, SYS_HINT_FAULT)
+    charge(s, t, fault_lock_wait(s, t, v), SYS_LOCK_WAIT)
     target = mpol_misplaced_of(s, t, v, page, off, nid)
     # RFC patch 3: NUMA_TASK_MIG means "no page migration" (as posted it is 1,
     # so no page ever migrates to node 1 here)
     if target != NUMA_NO_NODE and target != s.p.numa_task_mig:
-        nid, flags, extra = numa_migrate_folio(s, t, v, page, nid, target, 1, flags)
-        cost += extra
+        nid, flags = numa_migrate_folio(s, t, v, page, nid, target, 1, flags)
     task_numa_fault(s, t, last_cpupid, nid, 1, flags, now_ns)
-    charge(s, t, cost)
 
 
 @jit
@@ -232,5 +247,5 @@ def do_anonymous_page(s, t, page, o, writes):
             if s.vm.obj[w] == o:
                 s.mm.rss[s.vm.mm[w]] += nr
     s.cnt_vm[PGFAULT_FIRST_TOUCH] += 1
-    charge(s, t, nr * s.p.first_touch_ns)
+    charge(s, t, nr * s.p.first_touch_ns + fault_lock_wait(s, t, v), SYS_FIRST_TOUCH)
     return True

@@ -11,9 +11,17 @@ from __future__ import annotations
 import numpy as np
 
 from numaexp.sim.engine.account import charge
-from numaexp.sim.engine.codes import EV_MISSING_NODE, PG_CLEAR_PROTNONE, PG_PROTNONE, PG_QUEUED
+from numaexp.sim.engine.codes import (
+    EV_MISSING_NODE,
+    PG_CLEAR_PROTNONE,
+    PG_PROTNONE,
+    PG_QUEUED,
+    SYS_HINT_FAULT,
+    SYS_LOCK_WAIT,
+)
 from numaexp.sim.engine.jit import jit
 from numaexp.sim.engine.lists import list_remove, pending_add
+from numaexp.sim.engine.locks import fault_lock_wait
 from numaexp.sim.engine.segindex import page_object
 from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import AS_POSTED_MISSING_NODE, HPAGE_PMD_NR, NUMA_NO_NODE
@@ -54,7 +62,8 @@ def do_huge_pmd_numa_page(s, t, page, now_ns):
     v = vma_of(s, t, o)
     nid = np.int64(pg.node[head])
     flags, last_cpupid = numa_migrate_check(s, t, v, o, head, nid)
-    cost = s.p.hint_fault_ns
+    charge(s, t, s.p.hint_fault_ns, SYS_HINT_FAULT)
+    charge(s, t, fault_lock_wait(s, t, v), SYS_LOCK_WAIT)
     target = mpol_misplaced_of(s, t, v, head, head - s.ob.first[o], nid)
     if target != NUMA_NO_NODE and target >= 0 and target != nid:
         if target >= s.p.nr_nodes:
@@ -63,8 +72,5 @@ def do_huge_pmd_numa_page(s, t, page, now_ns):
             s.cnt_vm[AS_POSTED_MISSING_NODE] += 1
             trace_event(s, now_ns, EV_MISSING_NODE, t, target, nid, 0, 0)
         else:
-            nid, flags, extra = numa_migrate_folio(s, t, v, head, nid, target, HPAGE_PMD_NR,
-                                                   flags)
-            cost += extra
+            nid, flags = numa_migrate_folio(s, t, v, head, nid, target, HPAGE_PMD_NR, flags)
     task_numa_fault(s, t, last_cpupid, nid, HPAGE_PMD_NR, flags, now_ns)
-    charge(s, t, cost)

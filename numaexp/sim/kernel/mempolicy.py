@@ -8,7 +8,7 @@ MPOL_F_MOF | MPOL_F_MORON.
 from __future__ import annotations
 
 from numaexp.sim.engine.account import charge
-from numaexp.sim.engine.codes import CLK_TICK
+from numaexp.sim.engine.codes import CLK_TICK, SYS_RECLAIM
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.kernel.constants import (
     ALLOC_FALLBACK,
@@ -225,7 +225,8 @@ def alloc_node(s, t, v, off, nr):
         if nid < 0 and can_demote(s, order[0]) and node_isset(allowed, order[0]):
             now_ns = s.clk[CLK_TICK] * s.p.tick_ns
             done = shrink_node(s, order[0], max(SWAP_CLUSTER_MAX, nr), True, now_ns)
-            charge(s, t, done * (s.p.migrate_folio_ns + s.p.migrate_copy_ns_per_page))
+            charge(s, t, done * (s.p.migrate_folio_ns + s.p.migrate_copy_ns_per_page),
+                   SYS_RECLAIM)
             nid = _alloc_pass(s, order, allowed, nr, 1)
         if nid < 0:
             nid = _alloc_pass(s, order, allowed, nr, 2)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from numaexp.sim.engine.codes import CLK_TICK
+from numaexp.sim.engine.account import charge
+from numaexp.sim.engine.codes import CLK_TICK, SYS_LOCK_WAIT
 from numaexp.sim.engine.jit import jit, jit_inline
+from numaexp.sim.engine.locks import numa_group_lock_wait
 from numaexp.sim.engine.policy_hooks import (
     POLICY_PLACE_TASK,
     POLICY_SCAN_PERIOD,
@@ -271,6 +273,8 @@ def task_numa_placement(s, t, now_ns):
     runtime, period = numa_get_avg_runtime(s, t, now_ns)
     g = s.tk.numa_group[t]
     gslot = g if g >= 0 else 0
+    if g >= 0:  # spin_lock_irq(&ng->lock) while the group's faults are updated
+        charge(s, t, numa_group_lock_wait(s, g), SYS_LOCK_WAIT)
     max_nid, max_faults, ft0, ft1, total_diff = task_numa_placement_decay(
         s.tk_faults[t], s.ng_faults[gslot], g >= 0, s.p.nr_nodes, runtime, period,
         total_faults)

@@ -20,6 +20,7 @@ from numaexp.sim.engine.codes import (
     PG_PROTNONE,
     PG_QUEUED,
     SCHED_MARKED,
+    SYS_SCAN,
 )
 from numaexp.sim.engine.events import next_access_list_at, schedule_page
 from numaexp.sim.engine.jit import jit, jit_inline
@@ -61,6 +62,7 @@ from numaexp.sim.kernel.scan_period import (
     task_scan_max_of,
     task_scan_start_of,
 )
+from numaexp.sim.kernel.tlb import flush_tlb_mm_range
 
 
 @jit_inline
@@ -176,13 +178,13 @@ def change_prot_numa(s, t, v, start, end):
             if change_huge_pmd(s, head, target_node, now_ms):
                 huge += 1
         updated = huge * HPAGE_PMD_NR
-        cost = s.p.pte_scan_ns * (end - start) // HPAGE_PMD_NR + s.p.pte_update_ns * huge
+        charge(s, t, s.p.pte_scan_ns * (end - start) // HPAGE_PMD_NR + s.p.pte_update_ns * huge,
+               SYS_SCAN)
         if huge > 0:
-            cost += s.p.tlb_flush_ns
+            flush_tlb_mm_range(s, t, mm)
             s.cnt_vm[NUMA_PTE_UPDATES] += updated
             s.cnt_vm[NUMA_HUGE_PTE_UPDATES] += huge
             s.cnt_memcg[s.mm.cgroup[mm], MC_NUMA_PTE_UPDATES] += updated
-        charge(s, t, cost)
         return updated
     # the range lies in one object: walk its segments along the range instead of
     # searching the object and the segment of every marked page
@@ -216,12 +218,11 @@ def change_prot_numa(s, t, v, start, end):
         lst = next_access_list_at(s, page, off, seg, SCHED_MARKED, 0)
         if lst >= 0:
             list_push(s, lst, page)
-    cost = s.p.pte_scan_ns * (end - start) + s.p.pte_update_ns * updated
+    charge(s, t, s.p.pte_scan_ns * (end - start) + s.p.pte_update_ns * updated, SYS_SCAN)
     if updated > 0:
-        cost += s.p.tlb_flush_ns
+        flush_tlb_mm_range(s, t, mm)
         s.cnt_vm[NUMA_PTE_UPDATES] += updated
         s.cnt_memcg[s.mm.cgroup[mm], MC_NUMA_PTE_UPDATES] += updated
-    charge(s, t, cost)
     return updated
 
 

@@ -9,9 +9,8 @@ the moment of the move.
 
 from __future__ import annotations
 
-import numpy as np
-
-from numaexp.sim.engine.codes import EV_MOVE_NUMA, EV_SWAP_NUMA, MOVE_NUMA, MOVE_SWAP
+from numaexp.sim.engine.account import charge
+from numaexp.sim.engine.codes import EV_MOVE_NUMA, EV_SWAP_NUMA, MOVE_NUMA, MOVE_SWAP, SYS_TASK_MOVE
 from numaexp.sim.engine.jit import jit
 from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import (
@@ -39,9 +38,7 @@ def count_task_event(s, t, vm_item, memcg_item):
 @jit
 def charge_move(s, t):
     """The task pays ``CostModel.task_move_ns`` of system time for being moved."""
-    cost = np.int64(s.p.task_move_ns)
-    s.tk.stime[t] += cost
-    s.tk.debt[t] += cost
+    charge(s, t, s.p.task_move_ns, SYS_TASK_MOVE)
 
 
 @jit

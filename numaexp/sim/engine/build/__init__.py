@@ -31,7 +31,7 @@ from numaexp.sim.engine.build.nodes import (
 )
 from numaexp.sim.engine.build.streams import build_streams
 from numaexp.sim.engine.build.tasks import build_tasks, link_phases
-from numaexp.sim.engine.codes import GUIDE_CELLS, NR_CLK
+from numaexp.sim.engine.codes import GUIDE_CELLS, NR_CLK, NR_SYS
 from numaexp.sim.engine.dtypes import (
     EVENT_DTYPE,
     GROUP_DTYPE,
@@ -109,10 +109,12 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         vm=memory.vmas, mm=memory.mms, tk=tasks.tasks, tk_allowed=tasks.allowed,
         tk_faults=np.zeros((nt, 8 * nn), dtype=np.int64),
         tk_share=np.zeros((nt, nn), dtype=np.float64),
+        tk_sys=np.zeros((nt, NR_SYS), dtype=np.int64),
         ng=np.zeros(nt, dtype=GROUP_DTYPE), ng_faults=np.zeros((nt, 4 * nn), dtype=np.int64),
         nd=nodes, nd_nbp=build_promotion_state(scenario), nd_distance=build_distance(scenario),
         nd_zonelist=build_zonelist(scenario), nd_latency=build_latency(scenario),
         nd_link_bw=build_link_bandwidth(scenario),
+        nd_link_demand=np.zeros((nn, nn), dtype=np.float64),
         cpu=cpus, sd=domains.sd, grp=domains.sg, sd_grp=domains.sd_groups,
         sd_grp_flags=domains.sd_group_flags, spans=domains.spans, span_cpus=domains.span_cpus,
         st=streams.streams,
