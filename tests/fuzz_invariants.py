@@ -24,6 +24,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from numaexp.readout import SYSTEM_TIME_SPECS
+
 HPAGE_PMD_NR = 512
 """Base pages of a PMD-mapped THP."""
 
@@ -103,11 +105,31 @@ def violations(scenario, result) -> list[str]:
         values = times[column].to_numpy(dtype=float)
         if not np.isfinite(values).all() or (values < 0).any():
             out.append(f"times.{column} not finite and >= 0: {values.tolist()[:5]}")
+    out += _breakdown_violations(times)
     stop = _stop_s(scenario)
     if times["elapsed_s"].max() > stop + 1e-9:
         out.append(f"elapsed_s {times['elapsed_s'].max()} beyond the stop {stop}")
     if result.meta["sim_seconds"] > stop + 1e-9:
         out.append(f"sim_seconds {result.meta['sim_seconds']} beyond the stop {stop}")
+    return out
+
+
+def _breakdown_violations(times) -> list[str]:
+    """The accounts of system time add up to ``system_s`` and the AutoNUMA ones to
+    ``autonuma_cost_s``, in every row of ``times`` (tasks, cgroups, total); all are >= 0."""
+    out = []
+    accounts = [name for name, _, _ in SYSTEM_TIME_SPECS]
+    autonuma = [name for name, _, counted in SYSTEM_TIME_SPECS if counted]
+    values = times[[*accounts, "stolen_s", "autonuma_cost_s"]].to_numpy(dtype=float)
+    if not np.isfinite(values).all() or (values < 0).any():
+        out.append("times: an account of system time is not finite and >= 0")
+    for total, parts in (("system_s", accounts), ("autonuma_cost_s", autonuma)):
+        summed = times[parts].to_numpy(dtype=float).sum(axis=1)
+        expected = times[total].to_numpy(dtype=float)
+        if not np.allclose(summed, expected, rtol=1e-9, atol=1e-12):
+            row = int(np.argmax(np.abs(summed - expected)))
+            out.append(f"times row {row}: the accounts add up to {summed[row]!r}, "
+                       f"{total} is {expected[row]!r}")
     return out
 
 

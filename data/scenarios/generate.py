@@ -18,6 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # use this checkout's numaexp
 
+from numaexp.model import Pattern, Phase, Process, Thread, Vma, Workload  # noqa: E402
 from numaexp.model.background import PRESET_BACKGROUND, described  # noqa: E402
 from numaexp.model.machine import four_node  # noqa: E402
 from numaexp.model.presets import (  # noqa: E402
@@ -49,12 +50,36 @@ def random_access_64g() -> Scenario:
                                           "30 s"))
 
 
+def shared_random_pinned() -> Scenario:
+    """96 threads, 24 per node and pinned to it, accessing one 2.25 GiB buffer uniformly at
+    random on the 4-node machine for 20 s: NUMA balancing has nothing to gain (every node
+    holds a quarter of what every thread touches), so what mode 1 costs shows alone
+    (``data/sweeps/thread_scaling_costs.toml`` varies the threads)."""
+    machine = four_node()
+    per_node = machine.nr_cpus // machine.nr_nodes
+    pattern = Pattern(vma="heap", kind="uniform", write_fraction=0.3)
+    threads = tuple(Thread(name=f"node{nid}", count=per_node,
+                           cpus=tuple(machine.node_cpus(nid)),
+                           phases=(Phase(patterns=(pattern,)),))
+                    for nid in range(machine.nr_nodes))
+    workload = Workload(name="shared_random_pinned", processes=(Process(
+        name="random", vmas=(Vma(name="heap", size=f"{24 * machine.nr_cpus} MiB"),),
+        threads=threads),), description=f"{machine.nr_cpus} threads, {per_node} pinned to "
+                                        "each node, sharing one buffer at random")
+    return Scenario(name="shared_random_pinned", machine=machine, workload=workload,
+                    stop=Stop(kind="duration", duration_s=20.0), background=PRESET_BACKGROUND,
+                    description=described(f"{machine.nr_cpus} threads pinned evenly to the "
+                                          "nodes, uniform random accesses over one shared "
+                                          "2.25 GiB buffer (24 MiB per thread), 20 s"))
+
+
 def scenarios() -> dict[str, Scenario]:
     """Every preset scenario by file name (``"default.toml"``, ``"numa01.toml"``, ...)."""
     out = {"default.toml": default_scenario()}
     for name in AUTONUMABENCH_NAMES:
         out[f"{name}.toml"] = autonumabench_scenario(name)
     out["random_access_64g.toml"] = random_access_64g()
+    out["shared_random_pinned.toml"] = shared_random_pinned()
     for name, build in RFC_PRESETS.items():
         out[f"{name}.toml"] = build()
     return out

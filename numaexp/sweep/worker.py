@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from numaexp.experiment import simulate
 from numaexp.model.scenario import Scenario
+from numaexp.readout import SYSTEM_TIME_COLUMNS
 from numaexp.results import Result
 
 STATUS_OK, STATUS_ERROR, STATUS_LOST = "ok", "error", "lost"
@@ -36,9 +37,13 @@ def _scalar(value):
 
 
 def metrics(result: Result) -> dict:
-    """Summary figures and every vmstat counter of a result, as Python scalars."""
+    """Summary figures, every vmstat counter and the breakdown of system time (the ``times``
+    frame's total row) of a result, as Python scalars."""
     out = {key: _scalar(v) for key, v in result.summary.items()}
     out.update({key: _scalar(v) for key, v in result.vmstat.iloc[0].items()})
+    times = result.times
+    total = times[times["level"] == "total"].iloc[0]
+    out.update({col.name: _scalar(total[col.name]) for col in SYSTEM_TIME_COLUMNS})
     out["sim_seconds"] = float(result.meta["sim_seconds"])
     return out
 
