@@ -13,6 +13,7 @@ import numaexp
 from numaexp import ScenarioError, SweepSpec
 from numaexp.model.toml_io import save_scenario
 from numaexp.sweep.hashing import point_seed, scenario_hash
+from numaexp.sweep.worker import metrics as point_metrics
 
 SWEEPS = Path(__file__).resolve().parent.parent / "data" / "sweeps"
 
@@ -136,7 +137,7 @@ def _axes(spec: SweepSpec) -> list[tuple[str, ...]]:
                                                                            spec.sample) if group]
 
 
-@pytest.mark.slow  # about 25 s: every point of the three specs, repeat 0, full size
+@pytest.mark.slow  # about 35 s: every point of the four specs, repeat 0, full size
 @pytest.mark.parametrize("path", sorted(SWEEPS.glob("*.toml")), ids=lambda p: p.stem)
 def test_every_value_of_a_shipped_sweep_shows_an_effect(path):
     """Any two values of an axis give metrics more than 0.1 % apart at some setting of the
@@ -145,8 +146,8 @@ def test_every_value_of_a_shipped_sweep_shows_an_effect(path):
     metrics = {}
     for point in spec.points():
         if point.repeat == 0:
-            summary = numaexp.simulate(point.scenario, progress=False).summary
-            metrics[tuple(point.params.items())] = [float(summary[m]) for m in spec.metrics]
+            figures = point_metrics(numaexp.simulate(point.scenario, progress=False))
+            metrics[tuple(point.params.items())] = [float(figures[m]) for m in spec.metrics]
     for axis in _axes(spec):
         by_rest: dict[tuple, dict[tuple, list]] = {}
         for params, values in metrics.items():

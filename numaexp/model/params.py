@@ -222,8 +222,9 @@ PARAMS: tuple[Param, ...] = (
           "handling one NUMA hinting fault (trap, do_numa_page, PTE restore, statistics): "
           "~1-3 us per fault in kernel discussions of AutoNUMA cost"),
     _cost("migrate_folio_ns", 5000.0,
-          "fixed cost of migrating one folio (isolation, unmap, TLB shootdown, remap): with "
-          "the copy, a 4 KiB page costs ~5-20 us in kernel migration benchmarks"),
+          "fixed cost of migrating one folio apart from its copy and its TLB shootdown "
+          "(isolation, unmap, remap): with them, a 4 KiB page costs ~5-20 us in kernel "
+          "migration benchmarks"),
     _cost("migrate_copy_ns_per_page", 1000.0, "copying one 4 KiB page during a migration "
           "(~4 GB/s: a base page costs 6 us in all, a 2 MiB THP ~0.5 ms)"),
     _cost("pte_scan_ns", 5.0, "walking one PTE in change_prot_numa (present or not)"),

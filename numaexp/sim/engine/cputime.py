@@ -28,7 +28,7 @@ from numaexp.sim.engine.rng import rand_u64
 from numaexp.sim.engine.touch import sweep_advance
 from numaexp.sim.engine.waits import barrier_arrive, block, sleep_until
 from numaexp.sim.kernel.lb import sched_balance_newidle
-from numaexp.sim.kernel.sched import rq_list_move_head
+from numaexp.sim.kernel.sched import rq_list_move_head, set_curr
 
 
 @jit_inline
@@ -184,7 +184,7 @@ def run_cpus(s, now):
     nc = s.p.nr_cpus
     for c in range(nc):
         s.cpu.clock[c] = 0
-        s.cpu.curr[c] = -1
+        set_curr(s, c, -1)
     for t in range(s.p.nr_tasks):
         tk.slot_done[t] = 0
         tk.running[t] = 0
@@ -201,7 +201,7 @@ def run_cpus(s, now):
             s.tmp_round_task[m] = t
             s.tmp_round_cpu[m] = c
             s.tmp_round_start[m] = start
-            s.cpu.curr[c] = t  # running: the balancers leave it alone
+            set_curr(s, c, t)  # running: the balancers leave it alone
             tk.running[t] = 1
             tk.slot_done[t] = 1
             m += 1
@@ -223,7 +223,7 @@ def run_cpus(s, now):
             s.cpu.clock[c] = end
             if tk.cpu[t] != c:  # NUMA balancing moved it during its turn
                 if s.cpu.curr[c] == t:
-                    s.cpu.curr[c] = -1
+                    set_curr(s, c, -1)
                 s.cpu.last[c] = -1
                 continue
             if blocked:
@@ -233,7 +233,7 @@ def run_cpus(s, now):
             elif start < end < tick_ns and not tk.phase_done[t]:
                 tk.slot_done[t] = 0  # it stopped at a barrier it opened: it may go on
             if end < tick_ns or blocked:
-                s.cpu.curr[c] = -1
+                set_curr(s, c, -1)
     for c in range(nc):
         if s.cpu.clock[c] < tick_ns:
             s.cpu.idle_ns[c] += tick_ns - s.cpu.clock[c]

@@ -16,7 +16,7 @@ deadlines, lags or slices.
 
 from __future__ import annotations
 
-from numaexp.sim.engine.codes import CLK_RD_OVERLOADED, EV_MIGRATE, TS_RUNNABLE
+from numaexp.sim.engine.codes import CLK_CURR_GEN, CLK_RD_OVERLOADED, EV_MIGRATE, TS_RUNNABLE
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import NUMA_IMBALANCE_MIN, NUMA_NO_NODE
@@ -118,6 +118,15 @@ def activate_task(s, t, c, arrival):
         s.tk.vruntime[t] = floor
 
 
+@jit_inline
+def set_curr(s, c, t):
+    """Task ``t`` (-1: none) is now the one running on CPU ``c`` (``rq->curr``); every change
+    goes through here, so that the TLB shootdown's list of CPUs running an mm knows it is old
+    (``tlb.mm_running_cpus``)."""
+    s.cpu.curr[c] = t
+    s.clk[CLK_CURR_GEN] += 1
+
+
 @jit
 def deactivate_task(s, t):
     """``deactivate_task``: take ``t`` off its CPU's runqueue (it sleeps, exits or moves)."""
@@ -129,7 +138,7 @@ def deactivate_task(s, t):
     account_numa_dequeue(s, c, t)
     rq_list_del(s, c, t)
     if s.cpu.curr[c] == t:
-        s.cpu.curr[c] = -1
+        set_curr(s, c, -1)
 
 
 @jit_inline

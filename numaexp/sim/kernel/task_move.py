@@ -19,7 +19,7 @@ from numaexp.sim.kernel.constants import (
     NUMA_TASK_MIGRATED,
     NUMA_TASK_SWAPPED,
 )
-from numaexp.sim.kernel.sched import set_task_cpu
+from numaexp.sim.kernel.sched import set_curr, set_task_cpu
 
 
 @jit
@@ -49,9 +49,9 @@ def migrate_task_to(s, t, cpu, now_ns):
     set_task_cpu(s, t, cpu, now_ns, MOVE_NUMA, -1)
     # t runs on its new CPU from now on (stop_one_cpu): later searches this tick see it there
     if s.cpu.curr[src] == t:
-        s.cpu.curr[src] = -1
+        set_curr(s, src, -1)
     if s.cpu.curr[cpu] < 0:
-        s.cpu.curr[cpu] = t
+        set_curr(s, cpu, t)
     count_task_event(s, t, NUMA_TASK_MIGRATED, MC_NUMA_TASK_MIGRATED)
     charge_move(s, t)
 
@@ -65,8 +65,8 @@ def migrate_swap(s, p, cur, target_cpu, curr_cpu, now_ns):
     set_task_cpu(s, cur, curr_cpu, now_ns, MOVE_SWAP, -1)
     # migrate_swap_stop exchanges the two running tasks: later searches this tick
     # must see each on its new CPU (else several tasks could swap with one partner)
-    s.cpu.curr[target_cpu] = p
-    s.cpu.curr[curr_cpu] = cur
+    set_curr(s, target_cpu, p)
+    set_curr(s, curr_cpu, cur)
     count_task_event(s, p, NUMA_TASK_SWAPPED, MC_NUMA_TASK_SWAPPED)
     count_task_event(s, cur, NUMA_TASK_SWAPPED, MC_NUMA_TASK_SWAPPED)
     charge_move(s, p)

@@ -15,16 +15,43 @@ no CPU is interrupted, the initiator's DSB waits ``tlb_flush_ns`` plus
 
 Departures: the running task of a CPU is the one running at the moment of
 the flush in the simulator's tick (the task of that CPU's current turn, or
-the last one of the tick for faults delivered after the turns); the
-once-a-second trim of lazy CPUs (``should_trim_cpumask``) is not modelled
-(lazy CPUs are never sent an IPI).
+the last one of the tick for faults delivered after the turns); a CPU that
+switched to another mm has left the cpumask (6.12's ``switch_mm_irqs_off``
+clears its bit), and a lazy one gets no IPI (``should_flush_tlb``), so the
+once-a-second trim (``should_trim_cpumask``) changes nothing here.
 """
 
 from __future__ import annotations
 
 from numaexp.sim.engine.account import charge, steal
-from numaexp.sim.engine.codes import SYS_SHOOTDOWN
+from numaexp.sim.engine.codes import (
+    CLK_CURR_GEN,
+    CLK_FLUSH_GEN,
+    CLK_FLUSH_MM,
+    CLK_FLUSH_NR,
+    SYS_SHOOTDOWN,
+)
 from numaexp.sim.engine.jit import jit
+
+
+@jit
+def mm_running_cpus(s, mm):
+    """How many CPUs run a task of ``mm`` now; ``tmp_flush_cpus`` lists them.
+
+    The list is kept until a CPU's running task changes (``sched.set_curr``)
+    or another mm asks: a task's consecutive flushes reuse it.
+    """
+    if s.clk[CLK_FLUSH_MM] != mm or s.clk[CLK_FLUSH_GEN] != s.clk[CLK_CURR_GEN]:
+        n = 0
+        for c in range(s.p.nr_cpus):
+            u = s.cpu.curr[c]
+            if u >= 0 and s.tk.mm[u] == mm:
+                s.tmp_flush_cpus[n] = c
+                n += 1
+        s.clk[CLK_FLUSH_MM] = mm
+        s.clk[CLK_FLUSH_GEN] = s.clk[CLK_CURR_GEN]
+        s.clk[CLK_FLUSH_NR] = n
+    return s.clk[CLK_FLUSH_NR]
 
 
 @jit
@@ -40,10 +67,12 @@ def flush_tlb_mm_range(s, t, mm):
         return 0
     self_cpu = s.tk.cpu[t]
     targets = 0
-    for c in range(s.p.nr_cpus):
-        u = s.cpu.curr[c]
-        if c != self_cpu and u >= 0 and s.tk.mm[u] == mm:
+    recv = s.p.tlb_ipi_recv_ns
+    for k in range(mm_running_cpus(s, mm)):
+        c = s.tmp_flush_cpus[k]
+        if c != self_cpu:
             targets += 1
-            steal(s, u, s.p.tlb_ipi_recv_ns)
+            if recv > 0.0:
+                steal(s, s.cpu.curr[c], recv)
     charge(s, t, s.p.tlb_flush_ns + s.p.tlb_flush_per_cpu_ns * targets, SYS_SHOOTDOWN)
     return targets
