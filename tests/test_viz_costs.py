@@ -86,6 +86,7 @@ def test_accounts_stack_in_readout_order_then_stolen():
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == [label for label, _ in segments]
     assert "autonuma_cost_s" in fig.get_supxlabel() and fig.get_label() == "system_time"
+    assert ax.get_xlim() == pytest.approx((0.0, 1.3 * (left[1] + 0.12)))  # room for the labels
 
 
 def test_one_panel_per_cgroup():
@@ -206,8 +207,18 @@ def test_overhead_scaling_draws_both_panels():
     assert cost_ax.get_xlabel() == loss_ax.get_xlabel() == "threads"
     assert "mode 1 vs 0" in loss_ax.get_title()
     text = fig.get_supxlabel()
-    assert "no hinting fault in mode 0" in text and THREADS in text
+    assert "no hinting fault, nothing per fault: mode 0" in text and THREADS in text
     assert fig.get_label() == "overhead_scaling"
+
+
+def test_overhead_scaling_names_points_without_hinting_faults():
+    frame = _sweep()
+    late = (frame["mode"] == 1) & (frame[THREADS] == 64)
+    frame.loc[late, ["numa_hint_faults", "autonuma_cost_s"]] = 0
+    fig = viz.plot_overhead_scaling(frame)
+    line = next(ln for ln in fig.axes[0].get_lines() if ln.get_label() == "mode 1: system_s")
+    assert list(line.get_xdata()) == [4, 16]
+    assert "nothing per fault: mode 0; mode 1 at threads = 64" in fig.get_supxlabel()
 
 
 def test_overhead_scaling_says_why_a_panel_is_empty():

@@ -44,6 +44,9 @@ LEGEND_HEIGHT = 0.25 * (len(ACCOUNTS) + 6)
 """Inches the legend of the accounts and the notes under it take: the least height of the
 figure's panels together."""
 
+LABEL_ROOM = 1.3
+"""The x axis runs to this many times the longest bar: room for the AutoNUMA labels."""
+
 THREADS_COLUMN = re.compile(r"\.threads\[[^\]]+\]\.count$")
 """A sweep frame's thread-count parameter: the path of a thread spec's ``count``."""
 
@@ -101,6 +104,7 @@ def plot_system_time(source, level: str = "total"):
                            legend=True)
     y = np.arange(len(labels))
     unsplit = set()
+    peak = 0.0
     for r, group in enumerate(groups):
         ax = axes[r, 0]
         part = times[times["cgroup"] == group] if level == "cgroup" else times
@@ -127,6 +131,7 @@ def plot_system_time(source, level: str = "total"):
             ax.barh(y, system, height=0.7, color=NO_BREAKDOWN_COLOR,
                     label=f"{SYSTEM_S.name}, no breakdown" if r == 0 else None)
             left = np.maximum(left, system)
+        peak = max(peak, float(left.max()))
         cost = _sums(rows, AUTONUMA_COST_S.name)
         for k in range(len(labels)):
             text = (f"AutoNUMA {cost[k]:.3g} s" if split[k] else "AutoNUMA n/a" if present[k]
@@ -136,10 +141,10 @@ def plot_system_time(source, level: str = "total"):
         ax.set_yticks(y, [names[label] for label in labels], fontsize="x-small")
         if r == 0:
             ax.invert_yaxis()
-        ax.margins(x=0.25)
         ax.grid(False, axis="y")
         label_axes(ax, "CPU seconds" if r == len(groups) - 1 else "",
                    group if level == "cgroup" else "")
+    axes[0, 0].set_xlim(0.0, LABEL_ROOM * peak)  # shared; a stacked bar's end is sticky
     figure_legend(fig, *axes[0, 0].get_legend_handles_labels(),
                   title="account (* AutoNUMA cost)")
     notes = ["bar label: autonuma_cost_s, mmtests' \"AutoNUMA cost\" (the accounts marked *); "
@@ -280,18 +285,24 @@ def plot_overhead_scaling(frame: pd.DataFrame, x: str = "threads", *, mode=1, ba
     cost_ax, loss_ax = axes[0]
     modes = sorted(per["mode"].dropna().unique())
     palette = colors(modes)
-    faultless = []
+    faultless, gaps = 0, []
     for m in modes:
         rows = per[per["mode"] == m]
-        if rows["system_us_per_fault"].isna().all():
-            faultless.append(format_value(m))
+        with_faults = rows.dropna(subset=["system_us_per_fault"])
+        if with_faults.empty:
+            faultless += 1
+            gaps.append(f"mode {format_value(m)}")
             continue
+        missing = sorted(set(rows[column]) - set(with_faults[column]))
+        if missing:
+            gaps.append(f"mode {format_value(m)} at {x} = "
+                        + ", ".join(format_value(v) for v in missing))
         for metric, style, what in (("system_us_per_fault", "-", SYSTEM_S.name),
                                     ("autonuma_us_per_fault", "--", AUTONUMA_COST_S.name)):
-            _mean_line(cost_ax, rows.dropna(subset=[metric]), column, metric,
+            _mean_line(cost_ax, with_faults.dropna(subset=[metric]), column, metric,
                        color=palette[m], linestyle=style,
                        label=f"mode {format_value(m)}: {what}")
-    if faultless and len(faultless) == len(modes):
+    if faultless == len(modes):
         empty_message(cost_ax, "no run had a hinting fault: nothing per fault")
     label_axes(cost_ax, x, "µs per hinting fault", "(a) cost per hinting fault")
     loss = throughput_loss(ok, column, mode, baseline)
@@ -314,8 +325,7 @@ def plot_overhead_scaling(frame: pd.DataFrame, x: str = "threads", *, mode=1, ba
               "NUMA balancing's own",
          f"(b) 100 x (1 - throughput_per_s of mode {format_value(mode)} / that of mode "
          f"{format_value(baseline)}), paired by seed index",
-         f"no hinting fault in mode {', '.join(faultless)}: nothing per fault"
-         if faultless else "")
+         f"no hinting fault, nothing per fault: {'; '.join(gaps)}" if gaps else "")
     fig.set_label("overhead_scaling")
     return fig
 
