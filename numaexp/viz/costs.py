@@ -224,8 +224,8 @@ def throughput_loss(frame: pd.DataFrame, x: str, mode=1, baseline=0) -> pd.DataF
         (or ``seed``) columns, one row per (``x``, mode, repeat).
     x : str
         Column the pairs share besides the seed index.
-    mode, baseline
-        Values of the ``mode`` column compared.
+    mode, baseline : int
+        Values of the ``mode`` column compared (``kernel.numa_balancing``).
 
     Returns
     -------
@@ -263,7 +263,7 @@ def plot_overhead_scaling(frame: pd.DataFrame, x: str = "threads", *, mode=1, ba
     x : str
         Column on the x axis; ``"threads"`` finds the swept thread count
         (:func:`thread_column`).
-    mode, baseline
+    mode, baseline : int
         The ``mode`` values whose throughputs panel (b) compares.
 
     Returns
@@ -274,8 +274,9 @@ def plot_overhead_scaling(frame: pd.DataFrame, x: str = "threads", *, mode=1, ba
     -----
     ``system_s`` also holds work that is not NUMA balancing's (first
     touches, thread creation): ``autonuma_cost_s`` per fault is the cost of
-    NUMA balancing alone. A mode without hinting faults (mode 0) has no
-    figure per fault: the figure's foot names it.
+    NUMA balancing alone. A mode without hinting faults (mode 0), or a
+    point without them, has no figure per fault: the figure's foot names
+    them.
     """
     column = thread_column(frame, x)
     ok = frame[frame["status"] == "ok"] if "status" in frame.columns else frame
