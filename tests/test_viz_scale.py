@@ -127,8 +127,8 @@ def test_cgroup_counters_plot_one_column_per_cgroup(nine):
 
 def test_the_figures_that_apply():
     one = numaexp.compare(bitid.preset_scenario("numa02"), modes=[0], progress=False)
-    assert viz.applicable(one) == ["counters", "locality", "times", "pages_per_node",
-                                   "placement", "scan_period", "memory_stat"]
+    assert viz.applicable(one) == ["counters", "locality", "times", "system_time",
+                                   "pages_per_node", "placement", "scan_period", "memory_stat"]
     tiered = numaexp.compare(bitid.preset_scenario("default"), modes=[0, 2], progress=False)
     names = viz.applicable(tiered)
     assert {"difference", "cgroup_counters", "tiering"} <= set(names)

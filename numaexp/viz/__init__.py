@@ -11,6 +11,7 @@ Interactive dashboards live in :mod:`numaexp.widgets`.
 
 from numaexp.viz.catalog import PLOTS, applicable, draw
 from numaexp.viz.cgroups import plot_memory_stat, plot_pages_per_node
+from numaexp.viz.costs import plot_overhead_scaling, plot_system_time
 from numaexp.viz.differences import plot_cgroup_counters, plot_difference
 from numaexp.viz.export import export, save_figure
 from numaexp.viz.moves import plot_task_moves, task_moves
@@ -32,11 +33,13 @@ __all__ = [
     "plot_difference",
     "plot_locality",
     "plot_memory_stat",
+    "plot_overhead_scaling",
     "plot_pages_per_node",
     "plot_placement",
     "plot_scan_period",
     "plot_sweep",
     "plot_sweep_heatmap",
+    "plot_system_time",
     "plot_task_moves",
     "plot_tiering",
     "plot_times",

@@ -4,6 +4,7 @@ and :func:`numaexp.viz.export` of a comparison write."""
 from __future__ import annotations
 
 from numaexp.viz.cgroups import plot_memory_stat, plot_pages_per_node
+from numaexp.viz.costs import plot_system_time
 from numaexp.viz.differences import plot_cgroup_counters, plot_difference
 from numaexp.viz.placement import plot_placement
 from numaexp.viz.style import runs
@@ -15,6 +16,7 @@ PLOTS = {
     "counters": plot_counters,
     "locality": plot_locality,
     "times": plot_times,
+    "system_time": plot_system_time,
     "difference": plot_difference,
     "pages_per_node": plot_pages_per_node,
     "cgroup_counters": plot_cgroup_counters,
