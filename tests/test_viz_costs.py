@@ -156,6 +156,7 @@ def _sweep(threads=(4, 16, 64), repeats=2) -> pd.DataFrame:
                 rows.append({"kernel.numa_balancing": mode, THREADS: n, "repeat": repeat,
                              "seed": 7 + repeat, "status": "ok", "mode": mode,
                              "system_s": 0.01 + cost, "autonuma_cost_s": cost,
+                             "stolen_s": cost / 2,
                              "numa_hint_faults": faults,
                              "throughput_per_s": 1e6 * n * (1 - loss)})
     return pd.DataFrame(rows)
@@ -165,12 +166,14 @@ def test_thread_column_is_the_swept_count_of_a_real_spec():
     spec = SweepSpec("numa02", base_options={"memory_scale": 0.0625},
                      product={"kernel.numa_balancing": [0, 1], THREADS: [4, 8]})
     frame = pd.DataFrame([point.row() for point in spec.points()])
-    assert thread_column(frame, "threads") == THREADS
-    assert thread_column(frame, "kernel.numa_balancing") == "kernel.numa_balancing"
+    assert thread_column(frame, "threads")[1] == THREADS
+    assert thread_column(frame, "kernel.numa_balancing")[1] == "kernel.numa_balancing"
     with pytest.raises(ValueError, match="no column 'threads' nor a swept thread count"):
         thread_column(frame.drop(columns=[THREADS]), "threads")
-    with pytest.raises(ValueError, match="several thread counts"):
-        thread_column(frame.assign(**{THREADS.replace("[0]", "[1]"): 1}), "threads")
+    # thread specs swept together (one per node): their sum
+    summed, column = thread_column(frame.assign(**{THREADS.replace("[0]", "[1]"): 1}),
+                                   "threads")
+    assert column == "threads" and (summed["threads"] == frame[THREADS] + 1).all()
     with pytest.raises(ValueError, match="no column 'cpus'"):
         thread_column(frame, "cpus")
 
@@ -180,6 +183,7 @@ def test_cost_per_fault_and_paired_loss():
     per = overhead_per_fault(frame)
     one = per[per["mode"] == 1]
     assert one["autonuma_us_per_fault"].to_numpy() == pytest.approx(1 + one[THREADS] / 16)
+    assert one["machine_us_per_fault"].to_numpy() == pytest.approx(1.5 * (1 + one[THREADS] / 16))
     assert one["system_us_per_fault"].to_numpy() == pytest.approx(
         1 + one[THREADS] / 16 + 1e4 / (1000 * one[THREADS]))
     assert per.loc[per["mode"] == 0, "system_us_per_fault"].isna().all()
@@ -197,7 +201,8 @@ def test_overhead_scaling_draws_both_panels():
     fig = viz.plot_overhead_scaling(frame)
     cost_ax, loss_ax = fig.axes
     lines = {line.get_label(): line for line in cost_ax.get_lines()}
-    assert list(lines) == ["mode 1: system_s", "mode 1: autonuma_cost_s"]
+    assert list(lines) == ["mode 1: system_s", "mode 1: autonuma_cost_s",
+                           "mode 1: autonuma_cost_s + stolen_s"]
     assert list(lines["mode 1: autonuma_cost_s"].get_xdata()) == [4, 16, 64]
     assert lines["mode 1: autonuma_cost_s"].get_ydata() == pytest.approx([1.25, 2.0, 5.0])
     assert lines["mode 1: autonuma_cost_s"].get_linestyle() == "--"

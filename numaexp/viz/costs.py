@@ -170,27 +170,29 @@ def _figure_name(level: str) -> str:
     return "system_time" if level == "total" else "system_time_per_cgroup"
 
 
-def thread_column(frame: pd.DataFrame, x: str) -> str:
-    """The sweep frame's column for ``x``.
+def thread_column(frame: pd.DataFrame, x: str) -> tuple[pd.DataFrame, str]:
+    """The sweep frame and its column for ``x``.
 
     A sweep frame names a swept parameter by its scenario path (e.g.
     ``workload.processes["random"].threads["worker"].count``): ``x`` is that
-    column, or ``"threads"`` for the one parameter column that is a thread
-    spec's ``count`` (:data:`THREADS_COLUMN`).
+    column, or ``"threads"`` for the parameter columns that are a thread
+    spec's ``count`` (:data:`THREADS_COLUMN`): one such column, or the sum of
+    several (thread specs swept together, e.g. one per node) in a column
+    ``threads`` added to the frame.
 
     Raises
     ------
     ValueError
-        When there is no such column, or ``"threads"`` matches several.
+        When there is no such column.
     """
     if x in frame.columns:
-        return x
+        return frame, x
     if x == "threads":
         found = [str(c) for c in frame.columns if THREADS_COLUMN.search(str(c))]
         if len(found) == 1:
-            return found[0]
+            return frame, found[0]
         if found:
-            raise ValueError(f"several thread counts swept ({', '.join(found)}): name one as x")
+            return frame.assign(threads=frame[found].sum(axis=1)), "threads"
     raise ValueError(f"sweep frame has no column {x!r}"
                      + (" nor a swept thread count (a path ending in .threads[...].count)"
                         if x == "threads" else "")
@@ -198,19 +200,23 @@ def thread_column(frame: pd.DataFrame, x: str) -> str:
 
 
 def overhead_per_fault(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with ``system_us_per_fault`` and ``autonuma_us_per_fault`` added.
+    """``frame`` with ``system_us_per_fault``, ``autonuma_us_per_fault`` and
+    ``machine_us_per_fault`` added.
 
-    ``system_s`` and ``autonuma_cost_s`` over ``numa_hint_faults``, in
-    microseconds per hinting fault; NaN for a run without hinting faults
-    (mode 0).
+    ``system_s``, ``autonuma_cost_s`` and ``autonuma_cost_s + stolen_s``
+    (what NUMA balancing cost the whole machine, the CPUs its shootdowns
+    interrupted included) over ``numa_hint_faults``, in microseconds per
+    hinting fault; NaN for a run without hinting faults (mode 0).
     """
-    require_columns(frame, [SYSTEM_S.name, AUTONUMA_COST_S.name, "numa_hint_faults"],
-                    "sweep frame")
+    require_columns(frame, [SYSTEM_S.name, AUTONUMA_COST_S.name, STOLEN_S.name,
+                            "numa_hint_faults"], "sweep frame")
     faults = frame["numa_hint_faults"].to_numpy(dtype=float)
+    seconds = {"system": frame[SYSTEM_S.name].to_numpy(dtype=float),
+               "autonuma": frame[AUTONUMA_COST_S.name].to_numpy(dtype=float)}
+    seconds["machine"] = seconds["autonuma"] + frame[STOLEN_S.name].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per = {f"{short}_us_per_fault": np.where(
-            faults > 0, 1e6 * frame[name].to_numpy(dtype=float) / faults, np.nan)
-            for short, name in (("system", SYSTEM_S.name), ("autonuma", AUTONUMA_COST_S.name))}
+        per = {f"{short}_us_per_fault": np.where(faults > 0, 1e6 * values / faults, np.nan)
+               for short, values in seconds.items()}
     return frame.assign(**per)
 
 
@@ -278,7 +284,7 @@ def plot_overhead_scaling(frame: pd.DataFrame, x: str = "threads", *, mode=1, ba
     point without them, has no figure per fault: the figure's foot names
     them.
     """
-    column = thread_column(frame, x)
+    frame, column = thread_column(frame, x)
     ok = frame[frame["status"] == "ok"] if "status" in frame.columns else frame
     require_columns(ok, ["mode", "throughput_per_s"], "sweep frame")
     per = overhead_per_fault(ok)
@@ -299,7 +305,9 @@ def plot_overhead_scaling(frame: pd.DataFrame, x: str = "threads", *, mode=1, ba
             gaps.append(f"mode {format_value(m)} at {x} = "
                         + ", ".join(format_value(v) for v in missing))
         for metric, style, what in (("system_us_per_fault", "-", SYSTEM_S.name),
-                                    ("autonuma_us_per_fault", "--", AUTONUMA_COST_S.name)):
+                                    ("autonuma_us_per_fault", "--", AUTONUMA_COST_S.name),
+                                    ("machine_us_per_fault", ":",
+                                     f"{AUTONUMA_COST_S.name} + {STOLEN_S.name}")):
             _mean_line(cost_ax, with_faults.dropna(subset=[metric]), column, metric,
                        color=palette[m], linestyle=style,
                        label=f"mode {format_value(m)}: {what}")
@@ -321,9 +329,10 @@ def plot_overhead_scaling(frame: pd.DataFrame, x: str = "threads", *, mode=1, ba
     fig.suptitle(f"NUMA balancing overhead against {x}")
     foot(fig, f"mean of {seeds} seed(s)" + (", 95 % confidence band" if seeds > 1 else "")
          + (f"; {x}: column {column}" if column != x else ""),
-         "(a) system_s (solid) and autonuma_cost_s (dashed) over numa_hint_faults; "
-              "system_s also counts first touches and thread creation, autonuma_cost_s is "
-              "NUMA balancing's own",
+         "(a) system_s (solid), autonuma_cost_s (dashed) and autonuma_cost_s + stolen_s "
+         "(dotted) over numa_hint_faults; system_s also counts first touches and thread "
+         "creation, autonuma_cost_s is NUMA balancing's own, stolen_s what its shootdowns "
+         "took from the CPUs they interrupted",
          f"(b) 100 x (1 - throughput_per_s of mode {format_value(mode)} / that of mode "
          f"{format_value(baseline)}), paired by seed index",
          f"no hinting fault, nothing per fault: {'; '.join(gaps)}" if gaps else "")

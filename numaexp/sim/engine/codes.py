@@ -128,11 +128,7 @@ CLK_POLICY_VALUE = 7  # that value
 CLK_POLICY_TICK = 8  # the tick it happened in
 CLK_RD_OVERLOADED = 9  # rd->overloaded: some CPU had more than one task (set_rd_overloaded)
 CLK_WORKERS_ALIVE = 10  # workload threads not yet finished (created or not)
-CLK_CURR_GEN = 11  # bumped whenever a CPU's running task (cpu.curr) changes (sched.set_curr)
-CLK_FLUSH_MM = 12  # the mm whose running CPUs tmp_flush_cpus lists (tlb.mm_running_cpus)
-CLK_FLUSH_GEN = 13  # the CLK_CURR_GEN that list was made at
-CLK_FLUSH_NR = 14  # CPUs in the list
-NR_CLK = 15
+NR_CLK = 11
 
 GUIDE_CELLS = 4
 """Cells of a random row's guide table per stream of the row (tick.build_row_guide)."""

@@ -67,6 +67,8 @@ MM_DTYPE = np.dtype([
     ("rss", i64),  # get_mm_rss, pages
     ("barrier_members", i64),  # threads in a phase with a barrier
     ("barrier_waiting", i64),  # of which waiting at it
+    ("nr_running_cpus", i64),  # CPUs whose running task uses it (x86 mm_cpumask, non-lazy)
+    ("ipi_ns", f64),  # ns of flush IPIs each running CPU of it has taken, since the start
 ])
 """An address space (one per process)."""
 
@@ -146,6 +148,8 @@ TASK_DTYPE = np.dtype([
     ("faults_prev", i64),  # ... in the previous tick
     ("isolate_cur", i64),  # folios it isolated for migration this tick
     ("isolate_prev", i64),  # ... in the previous tick
+    ("oncpu", i64),  # CPUs it is the running task of (cpu.curr; 2 during a swap)
+    ("ipi_seen", f64),  # its mm's ipi_ns when its IPIs were last charged (sched.set_curr)
 ])
 """A thread. Its CPU mask, fault statistics and per-node shares are in
 ``tk_allowed``, ``tk_faults`` and ``tk_share``."""

@@ -135,8 +135,6 @@ STATE_FIELDS: tuple[tuple[str, object, int, str], ...] = (
     ("tmp_numa_stats", NUMA_STATS_DTYPE, 1, "[2] its source and destination node stats"),
     ("tmp_sgs", SG_LB_STATS_DTYPE, 1, "[3] sg_lb_stats: local, busiest or idlest, examined"),
     ("tmp_lb_env", LB_ENV_DTYPE, 1, "[2] lb_env of sched_balance_rq and of active balancing"),
-    ("tmp_flush_cpus", i64, 1, "[C] CPUs running the mm of the last TLB flush "
-                               "(tlb.mm_running_cpus)"),
     ("tmp_lb_cpus", u8, 1, "[C] env->cpus of sched_balance_rq"),
     ("tmp_bounds", i64, 2, "[2, 2 S + 2] segment boundaries"),
     ("tmp_mass", f64, 2, "[chunks, N] per-chunk partial masses (parallel.row_mass)"),

@@ -47,6 +47,7 @@ from numaexp.sim.engine.phases import (
 from numaexp.sim.kernel.lb import sched_balance_trigger
 from numaexp.sim.kernel.pelt import update_load_avg_tick
 from numaexp.sim.kernel.scan import task_numa_work, task_tick_numa
+from numaexp.sim.kernel.tlb import charge_running_ipis
 from numaexp.sim.kernel.vmscan import kswapd
 
 __all__ = ["run", "sim_init", "task_locality", "tick_once"]
@@ -99,6 +100,7 @@ def tick_once(s):
         sched_balance_trigger(s, c, tick, now + tick_ns)
     if tick % (s.p.ring_size >> 1) == 0:
         redraw_far(s, s.p.far_list, SCHED_FAR_REDRAW)
+    charge_running_ipis(s)
     if advance_phases(s, now + tick_ns):
         s.clk[CLK_PENDING] = 1
     s.clk[CLK_TICK] = tick + 1

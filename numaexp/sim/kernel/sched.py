@@ -16,7 +16,8 @@ deadlines, lags or slices.
 
 from __future__ import annotations
 
-from numaexp.sim.engine.codes import CLK_CURR_GEN, CLK_RD_OVERLOADED, EV_MIGRATE, TS_RUNNABLE
+from numaexp.sim.engine.account import steal
+from numaexp.sim.engine.codes import CLK_RD_OVERLOADED, EV_MIGRATE, TS_RUNNABLE
 from numaexp.sim.engine.jit import jit, jit_inline
 from numaexp.sim.engine.trace import trace_event
 from numaexp.sim.kernel.constants import NUMA_IMBALANCE_MIN, NUMA_NO_NODE
@@ -118,13 +119,45 @@ def activate_task(s, t, c, arrival):
         s.tk.vruntime[t] = floor
 
 
-@jit_inline
+@jit
 def set_curr(s, c, t):
-    """Task ``t`` (-1: none) is now the one running on CPU ``c`` (``rq->curr``); every change
-    goes through here, so that the TLB shootdown's list of CPUs running an mm knows it is old
-    (``tlb.mm_running_cpus``)."""
+    """Task ``t`` (-1: none) is now the one running on CPU ``c`` (``rq->curr``).
+
+    Every change goes through here, which keeps what the TLB shootdowns
+    need (:mod:`numaexp.sim.kernel.tlb`): each mm's count of CPUs running
+    it (x86's ``mm_cpumask`` without its lazy CPUs), and the flush IPIs a
+    task takes while it runs, charged when it stops (``ipi_seen``).
+    """
+    old = s.cpu.curr[c]
+    if old == t:
+        return
+    tk = s.tk
+    if old >= 0:
+        tk.oncpu[old] -= 1
+        mm = tk.mm[old]
+        if mm >= 0:
+            s.mm.nr_running_cpus[mm] -= 1
+            if tk.oncpu[old] == 0:
+                charge_ipis(s, old)
     s.cpu.curr[c] = t
-    s.clk[CLK_CURR_GEN] += 1
+    if t >= 0:
+        tk.oncpu[t] += 1
+        mm = tk.mm[t]
+        if mm >= 0:
+            s.mm.nr_running_cpus[mm] += 1
+            if tk.oncpu[t] == 1:
+                tk.ipi_seen[t] = s.mm.ipi_ns[mm]
+
+
+@jit_inline
+def charge_ipis(s, t):
+    """Charge task ``t`` (of an mm) the flush IPIs its CPU took since they were last charged,
+    as stolen time."""
+    mm = s.tk.mm[t]
+    taken = s.mm.ipi_ns[mm] - s.tk.ipi_seen[t]
+    if taken > 0.0:
+        steal(s, t, taken)
+    s.tk.ipi_seen[t] = s.mm.ipi_ns[mm]
 
 
 @jit

@@ -23,41 +23,22 @@ once-a-second trim (``should_trim_cpumask``) changes nothing here.
 
 from __future__ import annotations
 
-from numaexp.sim.engine.account import charge, steal
-from numaexp.sim.engine.codes import (
-    CLK_CURR_GEN,
-    CLK_FLUSH_GEN,
-    CLK_FLUSH_MM,
-    CLK_FLUSH_NR,
-    SYS_SHOOTDOWN,
-)
+from numaexp.sim.engine.account import charge
+from numaexp.sim.engine.codes import SYS_SHOOTDOWN
 from numaexp.sim.engine.jit import jit
-
-
-@jit
-def mm_running_cpus(s, mm):
-    """How many CPUs run a task of ``mm`` now; ``tmp_flush_cpus`` lists them.
-
-    The list is kept until a CPU's running task changes (``sched.set_curr``)
-    or another mm asks: a task's consecutive flushes reuse it.
-    """
-    if s.clk[CLK_FLUSH_MM] != mm or s.clk[CLK_FLUSH_GEN] != s.clk[CLK_CURR_GEN]:
-        n = 0
-        for c in range(s.p.nr_cpus):
-            u = s.cpu.curr[c]
-            if u >= 0 and s.tk.mm[u] == mm:
-                s.tmp_flush_cpus[n] = c
-                n += 1
-        s.clk[CLK_FLUSH_MM] = mm
-        s.clk[CLK_FLUSH_GEN] = s.clk[CLK_CURR_GEN]
-        s.clk[CLK_FLUSH_NR] = n
-    return s.clk[CLK_FLUSH_NR]
+from numaexp.sim.kernel.sched import charge_ipis
 
 
 @jit
 def flush_tlb_mm_range(s, t, mm):
     """Task ``t`` flushes a range of ``mm`` from every TLB: charge it the wait, and the
-    interrupted CPUs' tasks the IPI (x86). Returns the number of CPUs interrupted."""
+    interrupted CPUs' tasks the IPI (x86). Returns the number of CPUs interrupted.
+
+    The IPIs are counted per mm (``mm.ipi_ns``: what each CPU running it has
+    taken so far) and charged to each running task when it stops running
+    (``sched.set_curr``) or at the end of the tick (:func:`charge_running_ipis`);
+    the initiator's own CPU takes none.
+    """
     if s.p.tlb_broadcast:
         others = 0
         for n in range(s.p.nr_nodes):
@@ -65,14 +46,22 @@ def flush_tlb_mm_range(s, t, mm):
                 others += 1
         charge(s, t, s.p.tlb_flush_ns + s.p.tlb_flush_per_node_ns * others, SYS_SHOOTDOWN)
         return 0
-    self_cpu = s.tk.cpu[t]
-    targets = 0
-    recv = s.p.tlb_ipi_recv_ns
-    for k in range(mm_running_cpus(s, mm)):
-        c = s.tmp_flush_cpus[k]
-        if c != self_cpu:
-            targets += 1
-            if recv > 0.0:
-                steal(s, s.cpu.curr[c], recv)
+    own = s.cpu.curr[s.tk.cpu[t]]
+    own_runs_mm = own >= 0 and s.tk.mm[own] == mm
+    targets = s.mm.nr_running_cpus[mm] - (1 if own_runs_mm else 0)
+    if targets > 0:
+        s.mm.ipi_ns[mm] += s.p.tlb_ipi_recv_ns
+        if own_runs_mm:
+            s.tk.ipi_seen[own] += s.p.tlb_ipi_recv_ns
     charge(s, t, s.p.tlb_flush_ns + s.p.tlb_flush_per_cpu_ns * targets, SYS_SHOOTDOWN)
     return targets
+
+
+@jit
+def charge_running_ipis(s):
+    """End of a tick: charge every running task the flush IPIs it has taken (so that the
+    tick's samples include them)."""
+    for c in range(s.p.nr_cpus):
+        u = s.cpu.curr[c]
+        if u >= 0 and s.tk.mm[u] >= 0:
+            charge_ipis(s, u)

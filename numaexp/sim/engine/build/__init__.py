@@ -31,7 +31,7 @@ from numaexp.sim.engine.build.nodes import (
 )
 from numaexp.sim.engine.build.streams import build_streams
 from numaexp.sim.engine.build.tasks import build_tasks, link_phases
-from numaexp.sim.engine.codes import CLK_FLUSH_MM, GUIDE_CELLS, NR_CLK, NR_SYS
+from numaexp.sim.engine.codes import GUIDE_CELLS, NR_CLK, NR_SYS
 from numaexp.sim.engine.dtypes import (
     EVENT_DTYPE,
     GROUP_DTYPE,
@@ -61,14 +61,6 @@ class Layout(Labels):
     task_specs: tuple[tuple[int, int], ...] = ()  # (process index, thread index) per task
     other_tasks: tuple[tuple[str, str, int, str], ...] = ()  # hidden mains, background
     sched_levels: tuple[str, ...] = ()  # name of each sched-domain level (build.domains)
-
-
-def initial_clock() -> np.ndarray:
-    """``State.clk`` before the first tick (``codes.CLK_*``): zeros, and no mm's running
-    CPUs listed yet."""
-    clk = np.zeros(NR_CLK, dtype=np.int64)
-    clk[CLK_FLUSH_MM] = -1
-    return clk
 
 
 def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
@@ -137,7 +129,7 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         cnt_cg_node_pages=cg_node_pages,
         cnt_node_vm=np.zeros((nn, NR_VM), dtype=np.int64),
         ev=np.zeros(EVENTS_CAPACITY, dtype=EVENT_DTYPE), ev_count=np.zeros(2, dtype=np.int64),
-        clk=initial_clock(),
+        clk=np.zeros(NR_CLK, dtype=np.int64),
         tmp_round_task=np.zeros(work, dtype=np.int64),
         tmp_round_cpu=np.zeros(work, dtype=np.int64),
         tmp_round_start=np.zeros(work, dtype=np.int64),
@@ -152,7 +144,6 @@ def build_state(scenario: Scenario) -> tuple[S.Arrays, Layout]:
         tmp_sgs=np.zeros(3, dtype=SG_LB_STATS_DTYPE),
         tmp_lb_env=np.zeros(2, dtype=LB_ENV_DTYPE),
         tmp_lb_cpus=np.zeros(machine.nr_cpus, dtype=np.uint8),
-        tmp_flush_cpus=np.zeros(machine.nr_cpus, dtype=np.int64),
         tmp_bounds=np.zeros((2, 2 * nr_streams + 2), dtype=np.int64),
         tmp_mass=np.zeros((max(1, -(-int(streams.streams["n"].max(initial=1)) // MASS_CHUNK)),
                            nn), dtype=np.float64),
