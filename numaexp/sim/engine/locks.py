@@ -39,7 +39,7 @@ def queue_wait_ns(others, tick_ns, hold_ns):
     return hold_ns * rho / (1.0 - rho)
 
 
-@jit
+@jit_inline
 def fault_lock_wait(s, t, v):
     """Wait of task ``t``'s fault in VMA ``v`` for the VMA lock and the PMD's page-table lock, ns.
 
@@ -54,7 +54,7 @@ def fault_lock_wait(s, t, v):
     return wait
 
 
-@jit
+@jit_inline
 def lru_lock_wait(s, t, nid):
     """Wait of task ``t`` for node ``nid``'s LRU lock to isolate a folio, ns (counted)."""
     others = s.nd.isolate_prev[nid] - s.tk.isolate_prev[t]

@@ -166,7 +166,7 @@ def measure_demand(s):
                 s.nd_link_demand[a, n] += d
 
 
-@jit
+@jit_inline
 def copy_slowdown(s, src, dst):
     """How much slower than uncontended a migration copies from node ``src`` to ``dst``.
 
