@@ -33,6 +33,7 @@ from numaexp.model import (
     tiered,
     two_socket,
 )
+from numaexp.model.params import section
 from numaexp.model.presets import (
     autonumabench_scenario,
     default_scenario,
@@ -606,8 +607,9 @@ def scenarios(draw) -> Scenario:
     workload = Workload(name="w", processes=(Process(name="p", vmas=vmas,
                                                      threads=tuple(threads)),),
                         description=draw(st.text(max_size=30)))
-    costs = CostModel(**{f.name: draw(st.floats(0.0, 1e9, **_finite))
-                         for f in dataclasses.fields(CostModel)})
+    costs = CostModel(**{name: draw(st.booleans() if param.kind == "bool" else
+                                    st.floats(0.0, 1e9, **_finite))
+                         for name, param in section("costs").items()})
     stop = Stop(kind="duration", duration_s=draw(st.floats(0.001, 1e5))) if duration else \
         Stop(kind="work", max_duration_s=draw(st.floats(0.001, 1e5)))
     kernel = draw(kernels())
