@@ -33,6 +33,7 @@ from numaexp.model import (
     tiered,
     two_socket,
 )
+from numaexp.model.machine import ARCHES
 from numaexp.model.params import section
 from numaexp.model.presets import (
     autonumabench_scenario,
@@ -588,7 +589,8 @@ def scenarios(draw) -> Scenario:
     machine = Machine(name=draw(st.text(max_size=20)), nodes=nodes, distance=distance,
                       local_latency_ns=draw(st.floats(1.0, 500.0)), latency_ns=latency,
                       link_bandwidth_gbps=draw(st.floats(0.5, 500.0)),
-                      description=draw(st.text(max_size=30)))
+                      description=draw(st.text(max_size=30)),
+                      arch=draw(st.sampled_from(ARCHES)))
     budget = machine.memory // 8  # min watermarks take at most 256 MiB
     nvmas = draw(st.integers(1, 3))
     vmas = tuple(Vma(name=f"v{i}", size=draw(st.integers(1, budget // nvmas)),
