@@ -18,9 +18,11 @@ from numaexp.errors import ScenarioError
 from numaexp.kernel.calibrate import COST_FIELDS as FITTED
 from numaexp.kernel.calibrate import FOLDED, NOT_FITTED, fit_sources
 from numaexp.model import CostModel, Machine, Node
+from numaexp.model.catalog import presets
 from numaexp.model.cost_profiles import (
     COST_FIELDS,
     CostProfile,
+    apply_profile,
     available_profiles,
     load_profile,
     preset_costs,
@@ -36,8 +38,9 @@ from numaexp.model.machine import (
     two_socket,
 )
 from numaexp.model.params import section
-from numaexp.model.presets import autonumabench_scenario
+from numaexp.model.presets import autonumabench_scenario, default_scenario
 from numaexp.model.toml_io import scenario_from_toml, scenario_to_toml
+from numaexp.widgets.scenarios import DashboardSettings, build_scenario
 
 SHIPPED = ("arm64-4node", "dram-cxl", "qemu-tcg", "x86-2socket", "x86-4node")
 
@@ -128,6 +131,35 @@ def test_arch_is_kept_in_scenario_files_and_left_out_at_its_default():
     text = scenario_to_toml(scenario)
     assert 'arch = "arm64"' in text and scenario_from_toml(text) == scenario
     assert "arch" not in scenario_to_toml(autonumabench_scenario("numa02"))
+
+
+def test_the_scenario_builders_take_their_machines_costs_only():
+    assert default_scenario().costs == load_profile("dram-cxl").costs
+    assert autonumabench_scenario("numa02").costs == load_profile("x86-4node").costs
+    arm = autonumabench_scenario("numa01", machine=four_node_arm64(cpus_per_node=2))
+    assert arm.costs == load_profile("arm64-4node").costs
+    for name, build in presets().items():  # every catalog preset, RFC and tiering ones too
+        scenario = build()
+        assert scenario.costs == preset_costs(scenario.machine), name
+    # the rates stay the scenario's: a profile's [rates] come with apply_profile alone
+    qemu = load_profile("qemu-tcg")
+    plain = autonumabench_scenario("numa02", machine=two_socket(cpus_per_node=2))
+    rates = {p.stream_gbps for proc in plain.workload.processes for t in proc.threads
+             for p in t.phases}
+    assert qemu.stream_gbps not in rates
+    applied = apply_profile(plain, qemu)
+    assert applied.costs == qemu.costs and {p.stream_gbps for proc in applied.workload.processes
+                                            for t in proc.threads for p in t.phases} == \
+        {qemu.stream_gbps}
+
+
+def test_the_dashboard_takes_the_machine_presets_profile_or_a_whole_scenarios_costs():
+    for machine, name in (("2-socket", "x86-2socket"), ("4-node-arm64", "arm64-4node"),
+                          ("tiered", "dram-cxl")):
+        scenario = build_scenario(DashboardSettings(machine=machine, passes=5))
+        assert scenario.costs == load_profile(name).costs, machine
+    whole = build_scenario(DashboardSettings(workload="default", machine="4-node"))
+    assert whole.costs == default_scenario().costs
 
 
 def _written(tmp_path, mutate, name="x86-4node"):

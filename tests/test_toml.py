@@ -142,7 +142,9 @@ def test_with_defaults_every_field_is_written_and_reads_back_equal():
 def test_defaults_are_left_out():
     data = scenario_to_dict(default_scenario())
     assert data["kernel"] == {"numa_balancing": 1}
-    assert "costs" not in data
+    # its dram-cxl profile's costs: only those off the defaults are written
+    assert data["costs"] == {"migrate_copy_ns_per_page": 2500.0}
+    assert "costs" not in scenario_to_dict(autonumabench_scenario("numa02"))  # all defaults
     thread = data["workload"]["processes"][0]["threads"][0]
     assert "policy" not in thread and "cpus" not in thread
     vma = data["workload"]["processes"][0]["vmas"][0]
