@@ -212,6 +212,10 @@ def test_a_profile_in_code_needs_its_sources_too():
         CostProfile(name="mine", costs=CostModel(), stream_gbps=8.0, sources={})
     assert err.value.field == "sources.hint_fault_ns"
     sources = dict(load_profile("x86-4node").sources)
+    with pytest.raises(ScenarioError, match="no source line for this figure") as err:
+        CostProfile(name="mine", costs=CostModel(), stream_gbps=8.0,
+                    sources={**sources, "clone_ns": " "})
+    assert err.value.field == "sources.clone_ns"
     CostProfile(name="mine", costs=CostModel(), stream_gbps=8.0, sources=sources)
     with pytest.raises(ScenarioError) as err:
         CostProfile(name="mine", costs=CostModel(), stream_gbps=8.0, sources=sources,

@@ -120,9 +120,11 @@ class CostProfile:
         figures = self.figures()
         for key in figures:
             line = self.sources.get(key)
-            if not isinstance(line, str) or not line.strip():
-                raise ScenarioError(f"sources.{key}", "no source line for this figure"
-                                    if line is None else f"not a line of text ({line!r:.40})",
+            if line is None or (isinstance(line, str) and not line.strip()):
+                raise ScenarioError(f"sources.{key}", "no source line for this figure",
+                                    SOURCE_ALLOWED)
+            if not isinstance(line, str):
+                raise ScenarioError(f"sources.{key}", f"not a line of text ({line!r:.40})",
                                     SOURCE_ALLOWED)
         for key in self.sources:
             if key not in figures:
