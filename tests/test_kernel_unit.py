@@ -47,13 +47,14 @@ def test_untranslatable_fields_listed_together():
     bad = dataclasses.replace(
         scenario, kernel=dataclasses.replace(scenario.kernel, hz=1000),
         workload=dataclasses.replace(scenario.workload, processes=(proc,)),
-        actions=(Action(at_s=1.0, kind="numa_balancing", value=0),))
+        actions=(Action(at_s=1.0, kind="numa_balancing", value=0),),
+        machine=dataclasses.replace(scenario.machine, arch="arm64"))
     problems = untranslatable(bad)
-    assert len(problems) == 3
+    assert len(problems) == 4
     with pytest.raises(ScenarioError) as err:
         numaexp.run_kernel(bad)
     text = str(err.value)
-    for field in ("kernel.hz", "actions", "workload.processes[0].vmas[0].kind"):
+    for field in ("machine.arch", "kernel.hz", "actions", "workload.processes[0].vmas[0].kind"):
         assert field in text
 
 

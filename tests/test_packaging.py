@@ -16,17 +16,21 @@ from numaexp.model.cost_profiles import available_profiles, load_profile
 ROOT = Path(numaexp.__file__).resolve().parents[1]
 """The source tree under test."""
 
-PACKAGE_DATA = ("numaexp/data/costs/qemu-tcg.toml", "numaexp/io/numaexp-collect",
+PROFILES = ("arm64-4node", "dram-cxl", "qemu-tcg", "x86-2socket", "x86-4node")
+"""The shipped cost profiles."""
+
+PACKAGE_DATA = (*(f"numaexp/data/costs/{name}.toml" for name in PROFILES),
+                "numaexp/io/numaexp-collect",
                 "numaexp/kernel/executor/executor.c", "numaexp/kernel/executor/init.sh",
                 "numaexp/kernel/executor/functions.sh")
 """Files the package reads at run time besides its modules."""
 
 
 def test_profiles_are_package_resources():
-    shipped = resources.files("numaexp") / "data" / "costs" / "qemu-tcg.toml"
-    assert shipped.is_file()
-    assert "qemu-tcg" in available_profiles()
-    assert load_profile("qemu-tcg").name == "qemu-tcg"
+    for name in PROFILES:
+        assert (resources.files("numaexp") / "data" / "costs" / f"{name}.toml").is_file()
+        assert load_profile(name).name == name
+    assert available_profiles() == list(PROFILES)
     assert not (ROOT / "data" / "costs").exists()  # nothing left outside the package
 
 
@@ -64,11 +68,13 @@ def test_the_wheel_ships_the_profiles_and_its_loader_finds_them(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     code = ("import numaexp, pathlib; from numaexp.model.cost_profiles import "
-            "available_profiles, load_profile; "
+            "available_profiles, load_profile, profile_for; "
+            "from numaexp.model.machine import four_node; "
             f"assert pathlib.Path(numaexp.__file__).is_relative_to(pathlib.Path({str(target)!r})); "
-            "print(available_profiles(), load_profile('qemu-tcg').stream_gbps)")
+            "print(available_profiles(), load_profile('qemu-tcg').stream_gbps, "
+            "profile_for(four_node(arch='arm64')).name)")
     env = {**os.environ, "PYTHONPATH": str(target)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.startswith("['qemu-tcg']")
+    assert done.stdout.startswith(str(list(PROFILES))) and "arm64-4node\n" in done.stdout

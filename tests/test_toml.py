@@ -33,6 +33,8 @@ from numaexp.model import (
     tiered,
     two_socket,
 )
+from numaexp.model.machine import ARCHES
+from numaexp.model.params import section
 from numaexp.model.presets import (
     autonumabench_scenario,
     default_scenario,
@@ -140,7 +142,9 @@ def test_with_defaults_every_field_is_written_and_reads_back_equal():
 def test_defaults_are_left_out():
     data = scenario_to_dict(default_scenario())
     assert data["kernel"] == {"numa_balancing": 1}
-    assert "costs" not in data
+    # its dram-cxl profile's costs: only those off the defaults are written
+    assert data["costs"] == {"migrate_copy_ns_per_page": 2500.0}
+    assert "costs" not in scenario_to_dict(autonumabench_scenario("numa02"))  # all defaults
     thread = data["workload"]["processes"][0]["threads"][0]
     assert "policy" not in thread and "cpus" not in thread
     vma = data["workload"]["processes"][0]["vmas"][0]
@@ -587,7 +591,8 @@ def scenarios(draw) -> Scenario:
     machine = Machine(name=draw(st.text(max_size=20)), nodes=nodes, distance=distance,
                       local_latency_ns=draw(st.floats(1.0, 500.0)), latency_ns=latency,
                       link_bandwidth_gbps=draw(st.floats(0.5, 500.0)),
-                      description=draw(st.text(max_size=30)))
+                      description=draw(st.text(max_size=30)),
+                      arch=draw(st.sampled_from(ARCHES)))
     budget = machine.memory // 8  # min watermarks take at most 256 MiB
     nvmas = draw(st.integers(1, 3))
     vmas = tuple(Vma(name=f"v{i}", size=draw(st.integers(1, budget // nvmas)),
@@ -606,8 +611,9 @@ def scenarios(draw) -> Scenario:
     workload = Workload(name="w", processes=(Process(name="p", vmas=vmas,
                                                      threads=tuple(threads)),),
                         description=draw(st.text(max_size=30)))
-    costs = CostModel(**{f.name: draw(st.floats(0.0, 1e9, **_finite))
-                         for f in dataclasses.fields(CostModel)})
+    costs = CostModel(**{name: draw(st.booleans() if param.kind == "bool" else
+                                    st.floats(0.0, 1e9, **_finite))
+                         for name, param in section("costs").items()})
     stop = Stop(kind="duration", duration_s=draw(st.floats(0.001, 1e5))) if duration else \
         Stop(kind="work", max_duration_s=draw(st.floats(0.001, 1e5)))
     kernel = draw(kernels())

@@ -20,6 +20,7 @@ sys.path.insert(0, str(HERE.parents[1]))  # use this checkout's numaexp
 
 from numaexp.model import Pattern, Phase, Process, Thread, Vma, Workload  # noqa: E402
 from numaexp.model.background import PRESET_BACKGROUND, described  # noqa: E402
+from numaexp.model.cost_profiles import preset_costs  # noqa: E402
 from numaexp.model.machine import four_node  # noqa: E402
 from numaexp.model.presets import (  # noqa: E402
     autonumabench_scenario,
@@ -45,6 +46,7 @@ def random_access_64g() -> Scenario:
     machine = four_node()
     workload = random_access(machine, memory="64 GiB", threads=64, duration_s=30.0)
     return Scenario(name="random_access_64g", machine=machine, workload=workload,
+                    costs=preset_costs(machine),
                     stop=Stop(kind="duration", duration_s=30.0), background=PRESET_BACKGROUND,
                     description=described("64 threads, uniform random accesses over 64 GiB, "
                                           "30 s"))

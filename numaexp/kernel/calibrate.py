@@ -15,6 +15,11 @@ fits them by least squares from kernel results (``run_kernel``):
   numa_hint_faults``; the baseline is system time that comes with no counted
   event, kept in the profile's ``fit`` table but not in the CostModel),
   solved with non-negative least squares.
+
+The other cost fields are 0 where their cost is inside the fitted ones
+(:data:`FOLDED`) or the parameter table's defaults (:data:`NOT_FITTED`);
+the profile's ``[sources]`` table says which for every figure
+(:func:`fit_sources`).
 """
 
 from __future__ import annotations
@@ -34,8 +39,40 @@ EVENTS = ("numa_hint_faults", "numa_pages_migrated", "numa_pte_updates", "first_
 """Regressors, in the order of :data:`COST_FIELDS`."""
 
 COST_FIELDS = ("hint_fault_ns", "migrate_folio_ns", "pte_update_ns", "first_touch_ns")
-"""CostModel fields fitted (``migrate_copy_ns_per_page``, ``pte_scan_ns`` and
-``tlb_flush_ns`` are set to 0: their cost is inside the fitted ones)."""
+"""CostModel fields fitted (the others: :data:`FOLDED` and :data:`NOT_FITTED`)."""
+
+MEASURED = {"hint_fault_ns": "per NUMA hinting fault (numa_hint_faults)",
+            "migrate_folio_ns": "per page migrated (numa_pages_migrated): the copy, the "
+                                "shootdowns and the lock waits included",
+            "pte_update_ns": "per PTE made PROT_NONE (numa_pte_updates): the PTE walk "
+                             "included",
+            "first_touch_ns": "per first touch (pgfault - numa_hint_faults)"}
+"""What each fitted figure of :data:`COST_FIELDS` is per."""
+
+FOLDED = {"migrate_copy_ns_per_page": "the copy is inside migrate_folio_ns",
+          "pte_scan_ns": "walking the PTEs is inside pte_update_ns",
+          "tlb_flush_ns": "the guest's shootdowns (IPIs between its vCPUs) are inside "
+                          "migrate_folio_ns and pte_update_ns",
+          "tlb_flush_per_cpu_ns": "the wait for each vCPU a shootdown interrupts is inside "
+                                  "migrate_folio_ns and pte_update_ns",
+          "tlb_ipi_recv_ns": "the vCPUs' time taking flush IPIs is system time, inside the "
+                             "fitted per-event costs",
+          "tlb_flush_per_node_ns": "unused, the guest being x86 (tlb_broadcast false)",
+          "vma_lock_hold_ns": "lock waits in the runs fitted are inside the fitted per-event "
+                              "costs",
+          "ptl_hold_ns": "lock waits in the runs fitted are inside the fitted per-event costs",
+          "lru_lock_hold_ns": "lock waits in the runs fitted are inside migrate_folio_ns",
+          "numa_group_lock_hold_ns": "lock waits in the runs fitted are inside the fitted "
+                                     "per-event costs"}
+"""CostModel fields set to 0, each with where its cost is instead."""
+
+NOT_FITTED = {"tlb_broadcast": "false: the guest runs an x86 (amd64) kernel, which flushes "
+                               "remote TLBs by IPI",
+              "task_move_ns": "not fitted (task moves are no regressor of the fit): the "
+                              "parameter table's default, an x86 server figure",
+              "clone_ns": "not fitted (thread creations are no regressor of the fit): the "
+                          "parameter table's default, an x86 server figure"}
+"""CostModel fields left at the parameter table's default, each with why."""
 
 
 def nnls(a: np.ndarray, b: np.ndarray, iterations: int = 200) -> np.ndarray:
@@ -179,8 +216,7 @@ def fit_profile(results, name: str = "fitted", description: str = "") -> CostPro
     ss_res = float(((b - pred) ** 2).sum())
     ss_tot = float(((b - b.mean()) ** 2).sum()) or 1.0
     fitted = {f: float(min(v, MAX_COST_NS)) for f, v in zip(COST_FIELDS, x[:-1], strict=True)}
-    costs = dataclasses.replace(CostModel(), migrate_copy_ns_per_page=0.0, pte_scan_ns=0.0,
-                                tlb_flush_ns=0.0, **fitted)
+    costs = dataclasses.replace(CostModel(), **dict.fromkeys(FOLDED, 0.0), **fitted)
     kernels = sorted({str(r.meta.get("kernel_release", "")) for r in results})
     confounded = confounded_events(rows)
     for first, second, r in confounded:
@@ -194,9 +230,35 @@ def fit_profile(results, name: str = "fitted", description: str = "") -> CostPro
            "intervals": len(rows), "r2_system_time": 1 - ss_res / ss_tot,
            "baseline_system_s_per_s": float(x[-1]) / 1e9,
            "confounded": [f"{first} ~ {second} (r = {r:.2f})" for first, second, r in confounded]}
+    think_ns = random_think_ns(results)
+    sources = fit_sources(fit)
+    if think_ns is None:
+        del sources["think_ns"]
     return CostProfile(name=name, costs=costs, stream_gbps=sweep_rate_gbps(results),
-                       think_ns=random_think_ns(results), flat_latency=True,
+                       sources=sources, think_ns=think_ns, flat_latency=True,
                        description=description, fit=fit)
+
+
+def fit_sources(fit: dict) -> dict[str, str]:
+    """The ``[sources]`` lines of a fitted profile, for every cost field and both rates.
+
+    Parameters
+    ----------
+    fit : dict
+        The profile's ``fit`` table (``date``, ``kernels``, ``runs``, ``intervals``).
+    """
+    runs = f"{'; '.join(fit['runs'])} (kernel {', '.join(fit['kernels'])}, {fit['date']})"
+    sources = {name: f"measured: numaexp calibrate's non-negative least-squares fit of the "
+                     f"guest's system time to its event counts, {per}; "
+                     f"{fit['intervals']} sampling intervals of {runs}"
+               for name, per in MEASURED.items()}
+    sources |= {name: f"0, not fitted: {why}" for name, why in FOLDED.items()}
+    sources |= NOT_FITTED
+    sources["stream_gbps"] = ("measured: touches x 4 KiB over user seconds of the sweep "
+                              f"threads (sweep_rate_gbps) of {runs}")
+    sources["think_ns"] = ("measured: user ns per random access less the simulator's stall "
+                           f"(90 ns / mlp 4) in the random-access runs (random_think_ns) of {runs}")
+    return sources
 
 
 PROBES = (("mode 1, first touched on node 0", {"mode": 1, "first_touch_node": 0}),

@@ -58,6 +58,9 @@ def is_kmem(node) -> bool:
 def untranslatable_machine(machine: Machine, prefix: str = "machine") -> list[str]:
     """Fields of ``machine`` that QEMU cannot build, each with the reason (empty if none)."""
     problems = []
+    if machine.arch != "x86":
+        problems.append(f"{prefix}.arch: the guest is an x86 (amd64) kernel under "
+                        f"qemu-system-x86_64 (got {machine.arch!r})")
     cpu_nodes = [n for n in machine.nodes if n.cpus > 0]
     if len({n.cpus for n in cpu_nodes}) > 1:
         problems.append(f"{prefix}.nodes[*].cpus: nodes with CPUs must have the same number of "

@@ -31,6 +31,12 @@ KMEM_ADISTANCE = 2880
 MEMTIER_CHUNK_BITS = 7
 """A memory tier spans ``1 << MEMTIER_CHUNK_BITS`` abstract-distance units."""
 
+ARCHES = ("x86", "arm64")
+"""Architectures a machine may have, by the kernel's ``arch/`` directory names. The
+simulator treats them alike; they differ in the machine's cost profile (x86 flushes
+remote TLBs by IPI, arm64 by broadcast TLBI: ``costs.tlb_broadcast``), which
+:func:`numaexp.model.cost_profiles.profile_for` picks from this."""
+
 NUMA_DIRECT, NUMA_GLUELESS_MESH, NUMA_BACKPLANE = 0, 1, 2
 """``sched_numa_topology_type`` values (kernel/sched/topology.c)."""
 
@@ -98,6 +104,11 @@ class Machine:
         ``local_latency_ns * distance / 10`` when not given.
     link_bandwidth_gbps : float
         Bandwidth of the interconnect between any two nodes, GB/s per direction.
+    description : str
+        Free text (not compared).
+    arch : {"x86", "arm64"}
+        Instruction set architecture (:data:`ARCHES`); it selects the machine
+        presets' cost profile (:func:`numaexp.model.cost_profiles.profile_for`).
     """
 
     name: str
@@ -107,9 +118,13 @@ class Machine:
     latency_ns: tuple[tuple[float, ...], ...] | None = None
     link_bandwidth_gbps: float = 40.0
     description: str = field(default="", compare=False)
+    arch: str = "x86"
 
     def __post_init__(self):
         check_text(self, "name", "description")
+        if self.arch not in ARCHES:
+            raise ScenarioError("arch", f"unknown architecture {self.arch!r:.40}",
+                                " or ".join(f'"{a}"' for a in ARCHES))
         nodes = check_items(self.nodes, "nodes", Node)
         object.__setattr__(self, "nodes", nodes)
         n = len(nodes)
@@ -290,8 +305,8 @@ def two_socket(cpus_per_node: int = 24, memory_per_node: int | str = "64 GiB",
 
 
 def four_node(cpus_per_node: int = 24, memory_per_node: int | str = "64 GiB",
-              layout: str = "snc") -> Machine:
-    """Four nodes.
+              layout: str = "snc", arch: str = "x86") -> Machine:
+    """Four nodes: a 4-node x86 server, or with ``arch="arm64"`` a 4-node arm64 server.
 
     Parameters
     ----------
@@ -303,7 +318,11 @@ def four_node(cpus_per_node: int = 24, memory_per_node: int | str = "64 GiB",
         ``"snc"``: two sockets with two sub-NUMA clusters each, SLIT 12 inside
         a socket and 21 across (a NUMA_BACKPLANE topology for the scheduler);
         ``"4-socket"``: four fully connected sockets, SLIT 21 between all
-        (NUMA_DIRECT).
+        (NUMA_DIRECT). Either shape on either architecture.
+    arch : {"x86", "arm64"}
+        The machine's :attr:`Machine.arch`: the same nodes, distances and
+        bandwidths, another cost profile (arm64: TLBs flushed by broadcast,
+        no IPIs).
     """
     if layout == "snc":
         near, far = 12, 21
@@ -315,12 +334,15 @@ def four_node(cpus_per_node: int = 24, memory_per_node: int | str = "64 GiB",
     else:
         raise ScenarioError("layout", f"unknown layout {layout!r}", '"snc" or "4-socket"')
     node = Node(cpus=cpus_per_node, memory=memory_per_node, bandwidth_gbps=60.0)
+    arm64 = arch == "arm64"
     return Machine(
-        name=f"4-node {4 * cpus_per_node} CPUs",
+        name=f"4-node{' arm64' if arm64 else ''} {4 * cpus_per_node} CPUs",
         nodes=(node,) * 4,
         distance=distance,
         link_bandwidth_gbps=40.0,
-        description=f"4 nodes x {cpus_per_node} CPUs, layout {layout}",
+        description=f"4 nodes x {cpus_per_node} CPUs, layout {layout}"
+                    + (", arm64" if arm64 else ""),
+        arch=arch,
     )
 
 
@@ -387,9 +409,17 @@ def tiered(dram_nodes: int = 2, slow_nodes: int = 2, cpus_per_node: int = 24,
     )
 
 
+def four_node_arm64(cpus_per_node: int = 24, memory_per_node: int | str = "64 GiB",
+                    layout: str = "snc") -> Machine:
+    """A 4-node arm64 server: :func:`four_node` with ``arch="arm64"`` (same parameters)."""
+    return four_node(cpus_per_node, memory_per_node, layout, arch="arm64")
+
+
 MACHINE_PRESETS = {
     "2-socket": two_socket,
     "4-node": four_node,
+    "4-node-arm64": four_node_arm64,
     "tiered": tiered,
 }
-"""Machine preset constructors by name."""
+"""Machine preset constructors by name (each has its cost profile:
+:func:`numaexp.model.cost_profiles.profile_for`)."""

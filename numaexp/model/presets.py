@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from numaexp.errors import ScenarioError
 from numaexp.model.background import PRESET_BACKGROUND, described
+from numaexp.model.cost_profiles import preset_costs
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import Machine, four_node, tiered
 from numaexp.model.scenario import Scenario, Stop
@@ -233,6 +234,9 @@ def default_scenario(numa_balancing: int = 1, seed: int = 0, duration_s: float =
     Each mode does something else: 0 nothing; 1 (NORMAL) pulls both cgroups'
     memory next to their threads; 2 (MEMORY_TIERING) promotes only the CXL
     pages of ``/batch``; 4 (CGROUP, RFC) balances only ``/app``.
+
+    The costs are the ``dram-cxl`` profile's
+    (:func:`~numaexp.model.cost_profiles.preset_costs`).
     """
     machine = tiered(dram_nodes=2, slow_nodes=1, cpus_per_node=cpus_per_node,
                      dram_per_node="8 GiB", slow_per_node="16 GiB")
@@ -261,6 +265,7 @@ def default_scenario(numa_balancing: int = 1, seed: int = 0, duration_s: float =
         machine=machine,
         workload=workload,
         kernel=KernelConfig(numa_balancing=numa_balancing),
+        costs=preset_costs(machine),
         stop=Stop(kind="duration", duration_s=duration_s),
         seed=seed,
         sample_interval_s=0.5,
@@ -273,10 +278,12 @@ def default_scenario(numa_balancing: int = 1, seed: int = 0, duration_s: float =
 
 def autonumabench_scenario(name: str, machine: Machine | None = None, numa_balancing: int = 1,
                            seed: int = 0, **kwargs) -> Scenario:
-    """A scenario running one autonumabench workload (default machine: 4-node, 96 CPUs)."""
+    """A scenario running one autonumabench workload (default machine: 4-node, 96 CPUs),
+    with the machine's cost profile (:func:`~numaexp.model.cost_profiles.preset_costs`)."""
     machine = machine or four_node()
     workload = autonumabench(name, machine, **kwargs)
     return Scenario(name=workload.name, machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=numa_balancing),
+                    costs=preset_costs(machine),
                     stop=Stop(kind="work", max_duration_s=3600.0), seed=seed,
                     background=PRESET_BACKGROUND, description=described(workload.description))

@@ -2,13 +2,16 @@
 
 Each function returns a validated :class:`~numaexp.model.Scenario` small
 enough to run in seconds here; sizes scale with ``memory_scale`` or the
-machine arguments. :data:`RFC_PRESETS` maps their names to the functions.
+machine arguments; its costs are the machine's cost profile
+(:func:`~numaexp.model.cost_profiles.preset_costs`). :data:`RFC_PRESETS`
+maps their names to the functions.
 """
 
 from __future__ import annotations
 
 from numaexp.model.actions import Action
 from numaexp.model.background import PRESET_BACKGROUND, described
+from numaexp.model.cost_profiles import preset_costs
 from numaexp.model.kernel import KernelConfig
 from numaexp.model.machine import Machine, four_node, tiered, two_socket
 from numaexp.model.presets import numa01_thread_alloc
@@ -75,6 +78,7 @@ def per_cgroup(numa_balancing: int = 4, variant: str = "rfc-v2", cpus_per_node: 
                       cpus=_cpus(machine, (3,))))
     return Scenario(name="per_cgroup", machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
+                    costs=preset_costs(machine),
                     stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
                     sample_interval_s=0.25, actions=actions, background=PRESET_BACKGROUND,
                     description=described("RFC patch 2: one cgroup balanced, one not, one "
@@ -127,6 +131,7 @@ def interleave_pair(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
                     workload=Workload(name="interleave_pair", cgroups=cgroups,
                                       processes=tuple(procs)),
                     kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
+                    costs=preset_costs(machine),
                     stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
                     sample_interval_s=0.5, actions=actions, background=PRESET_BACKGROUND,
                     description=described("RFC patch 3: tasks bound away from their interleaved "
@@ -151,6 +156,7 @@ def interleave_stride(variant: str = "rfc-v2", numa_balancing_flag: bool = True,
                                    policy=policy)
     return Scenario(name="interleave_stride", machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=numa_balancing, variant=variant),
+                    costs=preset_costs(machine),
                     stop=Stop(kind="work", max_duration_s=600.0), seed=seed,
                     sample_interval_s=0.5, background=PRESET_BACKGROUND,
                     description=described("RFC patch 3: numa01_THREAD_ALLOC, stride 2, "
@@ -174,6 +180,7 @@ def _tiering_scenario(name: str, process: str, thread: str, vma: str, memory: st
     return Scenario(name=name, machine=machine, workload=workload,
                     kernel=KernelConfig(numa_balancing=numa_balancing,
                                         demotion_enabled=demotion_enabled),
+                    costs=preset_costs(machine),
                     stop=Stop(kind="duration", duration_s=duration_s), seed=seed,
                     sample_interval_s=1.0, background=PRESET_BACKGROUND,
                     description=described(description))

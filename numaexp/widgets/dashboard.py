@@ -299,6 +299,8 @@ def _backend_controls(s: DashboardSettings) -> dict:
         "kernel": w.Dropdown(options=["6.12", "6.1"], value=s.kernel, description="kernel"),
         "profile": w.Dropdown(options=["none", *available_profiles()],
                               value=s.profile or "none", description="sim cost profile",
-                              tooltip="qemu-tcg: the simulator at a QEMU guest's speed and "
-                                      "costs, to compare with the kernel backend"),
+                              tooltip="none: the machine preset's own profile's costs; "
+                                      "another profile replaces them and sets its rates "
+                                      "(qemu-tcg: the simulator at a QEMU guest's speed and "
+                                      "costs, to compare with the kernel backend)"),
     }

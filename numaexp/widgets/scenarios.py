@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from numaexp.errors import ScenarioError
 from numaexp.model import presets
 from numaexp.model.background import PRESET_BACKGROUND, described
+from numaexp.model.cost_profiles import preset_costs
 from numaexp.model.kernel import (
     MODE_NAMES,
     SIMULATED_MODES,
@@ -63,8 +64,10 @@ class DashboardSettings:
 
     Parameters
     ----------
-    machine : {"2-socket", "4-node", "tiered"}
-        Machine preset (:data:`numaexp.model.machine.MACHINE_PRESETS`).
+    machine : {"2-socket", "4-node", "4-node-arm64", "tiered"}
+        Machine preset (:data:`numaexp.model.machine.MACHINE_PRESETS`); the
+        scenarios take its cost profile's costs
+        (:func:`numaexp.model.cost_profiles.preset_costs`).
     cpus_per_node : int
         CPUs per node (per DRAM node on a tiered machine).
     memory_per_node_gib : float
@@ -294,6 +297,9 @@ def _built(settings: DashboardSettings, machine: Machine) -> Workload:
 def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Scenario]]:
     """One scenario per selected mode and kernel variant, labelled as :func:`numaexp.compare` does.
 
+    Their costs are a whole scenario's own, else the machine preset's cost
+    profile's (:func:`numaexp.model.cost_profiles.preset_costs`).
+
     Returns
     -------
     list of (label, mode, variant label, Scenario)
@@ -332,7 +338,9 @@ def build_scenarios(settings: DashboardSettings) -> list[tuple[str, int, str, Sc
         except ScenarioError as err:
             raise err.under("kernel") from None
         scenario = Scenario(name=whole.name if whole else workload.name, machine=machine,
-                            workload=workload, kernel=kernel, stop=stop, seed=settings.seed,
+                            workload=workload, kernel=kernel,
+                            costs=whole.costs if whole else preset_costs(machine),
+                            stop=stop, seed=settings.seed,
                             sample_interval_s=settings.sample_interval_s,
                             actions=whole.actions if whole else (),
                             background=whole.background if whole else PRESET_BACKGROUND,
