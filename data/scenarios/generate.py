@@ -69,6 +69,7 @@ def shared_random_pinned() -> Scenario:
         threads=threads),), description=f"{machine.nr_cpus} threads, {per_node} pinned to "
                                         "each node, sharing one buffer at random")
     return Scenario(name="shared_random_pinned", machine=machine, workload=workload,
+                    costs=preset_costs(machine),
                     stop=Stop(kind="duration", duration_s=20.0), background=PRESET_BACKGROUND,
                     description=described(f"{machine.nr_cpus} threads pinned evenly to the "
                                           "nodes, uniform random accesses over one shared "
