@@ -12,12 +12,12 @@ import pandas as pd
 from numaexp.errors import ScenarioError
 
 RUN_COLUMNS = ("label", "finished", "elapsed_s", "throughput_per_s", "speedup", "user_s",
-               "system_s", "numa_pte_updates", "numa_hint_faults", "hint_local_pct",
+               "system_s", "autonuma_cost_s", "stolen_s", "numa_pte_updates", "numa_hint_faults", "hint_local_pct",
                "numa_pages_migrated", "pgpromote_success", "pgdemote_kswapd",
                "numa_task_migrated", "numa_task_swapped", "local_access_pct")
 """Columns printed per run (``cgroup`` follows ``label`` with ``--by cgroup``); columns that
 say nothing here are left out: ``elapsed_s`` of duration runs (the duration), and tiering
-counters that are 0 in every run."""
+counters and ``stolen_s`` (x86 flush IPIs) when 0 in every run."""
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 """Formats ``--formats`` takes."""
@@ -87,7 +87,7 @@ def shown_columns(frame: pd.DataFrame, duration: bool, by: str) -> list[str]:
         cols.remove("hint_local_pct")
     if duration:
         cols.remove("elapsed_s")
-    for name in ("pgpromote_success", "pgdemote_kswapd"):
+    for name in ("pgpromote_success", "pgdemote_kswapd", "stolen_s"):
         if name in frame and not frame[name].fillna(0).astype(bool).any():
             cols.remove(name)
     return [c for c in cols if c in frame]

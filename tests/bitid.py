@@ -20,7 +20,10 @@ enabled mid-run under a parent at 0) and ``interleave_pair`` (private heaps whos
 node 1): ``^(default|per_cgroup|interleave_pair)/`` recorded anew. Issue 20 (the 6.12
 scheduler: fork placement, wake-ups, the load balancer, lifecycles, background tasks)
 changes every run: all cases recorded anew at 86b7ec0, with the default scenario's /app
-moved away from its memory by its cpuset.
+moved away from its memory by its cpuset. Issue 21 (costs that depend on the state:
+shootdowns to the CPUs running the mm, lock waits, copies at leftover bandwidth, the
+presets' cost profiles, and the ``times`` frame's accounts) changes every run with NUMA
+balancing and every ``times`` frame: all cases recorded anew.
 """
 
 from __future__ import annotations
