@@ -241,10 +241,10 @@ def cmd_sweep(args) -> int:
         metrics = [m for m in spec.metrics if m in frame.columns]
         print(f"sweep: {spec.name} ({len(frame)} of {len(spec)} points)")
         if (frame["status"] == "ok").any():
-            print(mean_table(frame, spec.parameters, metrics).to_string(
+            print(mean_table(frame, spec.axis_parameters, metrics).to_string(
                 index=False, float_format=lambda x: f"{x:,.4g}"))
         if not args.no_plots:
-            for name, fig in summary_figures(frame, spec.parameters, metrics).items():
+            for name, fig in summary_figures(frame, spec.axis_parameters, metrics).items():
                 save_figure(fig, out / "figures" / name, formats=("png",))
     except OSError as err:
         raise ScenarioError("--out", f"cannot write {err.filename or out}: {_reason(err)}; the "

@@ -12,8 +12,8 @@ import pandas as pd
 from numaexp.errors import ScenarioError
 
 RUN_COLUMNS = ("label", "finished", "elapsed_s", "throughput_per_s", "speedup", "user_s",
-               "system_s", "autonuma_cost_s", "stolen_s", "numa_pte_updates", "numa_hint_faults", "hint_local_pct",
-               "numa_pages_migrated", "pgpromote_success", "pgdemote_kswapd",
+               "system_s", "autonuma_cost_s", "stolen_s", "numa_pte_updates", "numa_hint_faults",
+               "hint_local_pct", "numa_pages_migrated", "pgpromote_success", "pgdemote_kswapd",
                "numa_task_migrated", "numa_task_swapped", "local_access_pct")
 """Columns printed per run (``cgroup`` follows ``label`` with ``--by cgroup``); columns that
 say nothing here are left out: ``elapsed_s`` of duration runs (the duration), and tiering

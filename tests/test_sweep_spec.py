@@ -197,3 +197,11 @@ def test_invalid_bases_and_files(tmp_path):
         SweepSpec.load(tmp_path / "broken.toml")
     with pytest.raises(FileNotFoundError, match="sweep spec not found"):
         SweepSpec.load(tmp_path / "missing.toml")
+
+
+def test_a_zip_group_is_one_axis_of_the_summary():
+    spec = SweepSpec.load(SWEEPS / "thread_scaling_costs.toml")
+    counts = [p for p in spec.zip if p.endswith(".count")]
+    assert len(spec.zip) == 5 and len(counts) == 4
+    assert spec.axis_parameters == ("kernel.numa_balancing", next(iter(spec.zip)))
+    assert set(spec.parameters) == {"kernel.numa_balancing", *spec.zip}

@@ -233,3 +233,17 @@ def test_overhead_scaling_says_why_a_panel_is_empty():
     assert "no run had a hinting fault" in _texts(fig)
     assert "no pair of mode 1 and mode 0 runs" in loss_ax.texts[0].get_text()
     assert not cost_ax.get_lines()
+
+
+def test_a_sweep_of_modes_0_and_1_over_threads_gets_the_overhead_figure():
+    from numaexp.sweep.plots import summary_figures
+
+    frame = _sweep()
+    figures = summary_figures(frame, ["kernel.numa_balancing", THREADS], ["system_s"])
+    assert figures["overhead_scaling"].get_label() == "overhead_scaling"
+    # another parameter varying too: no single pairing of the modes, no such figure
+    other = pd.concat([frame.assign(**{"kernel.hz": hz}) for hz in (250, 1000)])
+    assert "overhead_scaling" not in summary_figures(
+        other, ["kernel.numa_balancing", THREADS, "kernel.hz"], ["system_s"])
+    assert "overhead_scaling" not in summary_figures(
+        frame[frame["mode"] == 1], ["kernel.numa_balancing", THREADS], ["system_s"])

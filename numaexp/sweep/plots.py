@@ -3,7 +3,9 @@
 Which plots a sweep gets: for each parameter that takes more than one value,
 its metrics against it (mean over seeds with a 95 % confidence band), one
 line per value of the other parameters; with exactly two parameters, a
-heatmap too. Only points with status ``ok`` are drawn.
+heatmap too; when modes 0 and 1 run at several thread counts (and nothing
+else varies), NUMA balancing's overhead against the thread count
+(``overhead_scaling``). Only points with status ``ok`` are drawn.
 """
 
 from __future__ import annotations
@@ -67,7 +69,27 @@ def summary_figures(frame: pd.DataFrame, parameters, metrics) -> dict:
                                                   logx=_wide_positive(ok[x]))
     if len(varying) == 2:
         figures["heatmap"] = plot_sweep_heatmap(ok, varying[0], varying[1], list(metrics))
+    overhead = _overhead_scaling(ok)
+    if overhead is not None:
+        figures["overhead_scaling"] = overhead
     return figures
+
+
+def _overhead_scaling(ok: pd.DataFrame):
+    """:func:`~numaexp.viz.costs.plot_overhead_scaling` when the sweep runs modes 0 and 1 at
+    several thread counts and nothing else varies; else None."""
+    from numaexp.viz.costs import plot_overhead_scaling, thread_column
+
+    if "mode" not in ok.columns or not {0, 1} <= set(ok["mode"]):
+        return None
+    try:
+        threads, column = thread_column(ok, "threads")
+    except ValueError:
+        return None
+    try:
+        return plot_overhead_scaling(ok) if threads[column].nunique() > 1 else None
+    except ValueError:  # another parameter varies too: the loss has no single pairing
+        return None
 
 
 def mean_table(frame: pd.DataFrame, parameters, metrics) -> pd.DataFrame:

@@ -286,6 +286,12 @@ class SweepSpec:
         """Paths of the parameters that vary, in column order."""
         return (*self.product, *self.zip, *self.sample)
 
+    @property
+    def axis_parameters(self) -> tuple[str, ...]:
+        """:attr:`parameters` with one path per ``zip`` group (its first): the others vary
+        in step with it, so they add nothing to a table or a plot's axes."""
+        return (*self.product, *list(self.zip)[:1], *self.sample)
+
     def _axes(self) -> list[list[dict]]:
         axes = [[{path: v} for v in values] for path, values in self.product.items()]
         if self.zip:
