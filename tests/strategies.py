@@ -297,10 +297,9 @@ def scenarios(draw) -> Scenario:
                                                                                "sleeps"]))))
     machine = machines(draw, shape, need, wild)
     workload = Workload(name="fuzz", processes=tuple(procs), cgroups=tuple(groups))
-    costs = CostModel(**{name: _wild_float(draw, wild, 0.0, 1e5, (0.0, MAX_COST_NS))
-                         for name in ("hint_fault_ns", "migrate_folio_ns",
-                                      "migrate_copy_ns_per_page", "pte_scan_ns", "pte_update_ns",
-                                      "tlb_flush_ns", "task_move_ns", "first_touch_ns")})
+    costs = CostModel(**{name: draw(st.booleans()) if param.kind == "bool" else
+                         _wild_float(draw, wild, 0.0, 1e5, (0.0, MAX_COST_NS))
+                         for name, param in section("costs").items()})
     tick = 1 / kernel.hz
     interval = max(tick, draw(st.sampled_from([tick, 2 * tick, 0.01, 0.0123, 0.05, 0.1])))
     sc = Scenario(name="fuzz", machine=machine, workload=workload, kernel=kernel, costs=costs,
