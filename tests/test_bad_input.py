@@ -41,6 +41,7 @@ from numaexp.model import (
 )
 from numaexp.model.checks import MAX_SECONDS
 from numaexp.model.costs import MAX_COST_NS
+from numaexp.model.params import section
 from numaexp.model.phases import MAX_GAUSSIAN_SIGMA
 from numaexp.model.toml_io import scenario_from_dict, scenario_to_dict, scenario_to_toml
 from numaexp.model.units import MAX_NODE_MEMORY, MAX_SIZE, parse_size
@@ -112,6 +113,9 @@ def _pattern(**changes) -> Pattern:
 
 
 # ----- 1. every float field is finite, from Python and from TOML ------------------------------
+FLOAT_COSTS = [name for name, param in section("costs").items() if param.kind == "float"]
+"""The costs that are numbers of ns (``tlb_broadcast`` is a bool)."""
+
 FLOAT_FIELDS = [
     # (id, Python builder taking the value, field named by the dataclass, TOML path)
     ("local_latency_ns", lambda v: _machine(local_latency_ns=v), "local_latency_ns",
@@ -144,8 +148,8 @@ FLOAT_FIELDS = [
      "stop.max_duration_s"),
     ("sample_interval_s", lambda v: base_scenario(sample_interval_s=v), "sample_interval_s",
      "sample_interval_s"),
-    *[(f"costs.{f.name}", lambda v, n=f.name: CostModel(**{n: v}), f.name, f"costs.{f.name}")
-      for f in dataclasses.fields(CostModel)],
+    *[(f"costs.{name}", lambda v, n=name: CostModel(**{n: v}), name, f"costs.{name}")
+      for name in FLOAT_COSTS],
 ]
 
 
@@ -180,12 +184,18 @@ def test_non_finite_numbers_refused(build, field, toml_path, value):
     assert info.value.field == field, str(info.value)
 
 
-@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(CostModel)])
+@pytest.mark.parametrize("name", FLOAT_COSTS)
 def test_costs_bounded_so_int64_ns_cannot_wrap(name):
     # A cost of 1e19 ns wraps the simulator's int64 system time like inf did.
     CostModel(**{name: MAX_COST_NS})
     err = error_of(lambda: CostModel(**{name: 1e19}))
     assert err.field == name and "[0, 1000000000] ns" in err.allowed and "1 s" in err.allowed
+
+
+@pytest.mark.parametrize("value", [1, 1.0, "true", None])
+def test_a_bool_cost_field_takes_only_a_bool(value):
+    err = error_of(lambda: CostModel(tlb_broadcast=value))
+    assert err.field == "tlb_broadcast" and "true or false" in err.allowed
 
 
 @pytest.mark.parametrize("build", [lambda v: Stop(kind="duration", duration_s=v),
