@@ -187,12 +187,17 @@ def test_committed_files_match_generator():
 
 def test_committed_file_set():
     names = {p.stem for p in SCENARIO_DIR.glob("*.toml")}
-    assert names == {"default", "random_access_64g", *AUTONUMABENCH_NAMES, *RFC_PRESETS}
+    assert names == {"default", "random_access_64g", "shared_random_pinned", *AUTONUMABENCH_NAMES,
+                     *RFC_PRESETS}
     s = load_scenario(SCENARIO_DIR / "random_access_64g.toml")
     assert s.stop.kind == "duration" and s.stop.duration_s == 30.0
     assert s.machine == four_node()
     assert s.workload.processes[0].nr_threads == 64
     assert s.workload.processes[0].vmas[0].size == 64 * GiB
+    pinned = load_scenario(SCENARIO_DIR / "shared_random_pinned.toml")
+    assert pinned.machine == four_node() and pinned.workload.processes[0].nr_threads == 96
+    for nid, thread in enumerate(pinned.workload.processes[0].threads):
+        assert thread.cpus == tuple(pinned.machine.node_cpus(nid)) and thread.count == 24
 
 
 def test_generator_check_mode(tmp_path, capsys):
@@ -200,7 +205,7 @@ def test_generator_check_mode(tmp_path, capsys):
     assert gen.main(["--check", "--dir", str(tmp_path)]) == 1
     assert gen.main(["--dir", str(tmp_path)]) == 0
     assert gen.main(["--check", "--dir", str(tmp_path)]) == 0
-    assert len(list(tmp_path.glob("*.toml"))) == 14 + len(RFC_PRESETS)
+    assert len(list(tmp_path.glob("*.toml"))) == len(gen.scenarios()) == 15 + len(RFC_PRESETS)
 
 
 # ----- errors -------------------------------------------------------------------------
