@@ -17,7 +17,7 @@ COMPILE_MINUTES = 3
 """What the first compile takes, in whole minutes, as said to users (README, notebook 01,
 the progress bar): :data:`COMPILE_MEASURED`."""
 
-COMPILE_MEASURED = "measured 162-215 s on one core of the 2-core build VM"
+COMPILE_MEASURED = "measured 145-215 s on one core of the 2-core build VM"
 """The measured first compile behind :data:`COMPILE_MINUTES` (``bench/bench_compile.py``,
 2026-12-07, with other work on the machine: load average 2.2-3.5; 244-437 s before issue
 19's compile work)."""

@@ -64,7 +64,10 @@ def do_huge_pmd_numa_page(s, t, page, now_ns):
     flags, last_cpupid = numa_migrate_check(s, t, v, o, head, nid)
     charge(s, t, s.p.hint_fault_ns, SYS_HINT_FAULT)
     charge(s, t, fault_lock_wait(s, t, v), SYS_LOCK_WAIT)
-    target = mpol_misplaced_of(s, t, v, head, head - s.ob.first[o], nid)
+    # the page number as the pending-fault lists hold it (int32), as do_numa_page passes
+    # its page: one compile of mpol_misplaced_of and numa_migrate_folio, not two
+    head32 = np.int32(head)
+    target = mpol_misplaced_of(s, t, v, head32, head32 - s.ob.first[o], nid)
     if target != NUMA_NO_NODE and target >= 0 and target != nid:
         if target >= s.p.nr_nodes:
             # as posted, NUMA_TASK_MIG (1) is taken for a node: where node 1 does not exist
@@ -72,5 +75,5 @@ def do_huge_pmd_numa_page(s, t, page, now_ns):
             s.cnt_vm[AS_POSTED_MISSING_NODE] += 1
             trace_event(s, now_ns, EV_MISSING_NODE, t, target, nid, 0, 0)
         else:
-            nid, flags = numa_migrate_folio(s, t, v, head, nid, target, HPAGE_PMD_NR, flags)
+            nid, flags = numa_migrate_folio(s, t, v, head32, nid, target, HPAGE_PMD_NR, flags)
     task_numa_fault(s, t, last_cpupid, nid, HPAGE_PMD_NR, flags, now_ns)
