@@ -28,8 +28,8 @@ class Notice:
 
     It has a stable ``code`` (``mode4-nothing-enabled``, ``mode4-mainline``,
     ``one-tier``, ``short-run``, ``no-slow-pages``, ``already-local``,
-    ``stats-as-posted``, ``interleave-as-posted`` or ``identical``) and a ``message`` of one or two
-    sentences: the condition, its consequence, what changes it."""
+    ``stats-as-posted``, ``interleave-as-posted``, ``arch-costs`` or ``identical``) and a
+    ``message`` of one or two sentences: the condition, its consequence, what changes it."""
 
     code: str
     message: str
@@ -128,6 +128,22 @@ def _balancing(scenario) -> bool:
                 and _enabled_cgroups(scenario)[0]:
             return True
     return False
+
+
+def _arch_costs(scenario) -> list[Notice]:
+    """The machine's architecture and the costs' TLB shootdowns disagree (a hand-built
+    scenario keeps the x86 defaults on an arm64 machine)."""
+    broadcast = scenario.costs.tlb_broadcast
+    arch = scenario.machine.arch
+    if not _balancing(scenario) or broadcast == (arch == "arm64"):
+        return []
+    how = ("by IPI, as on x86: every other CPU running the process is interrupted"
+           if not broadcast else "by hardware broadcast, as on arm64: no CPU is interrupted")
+    return [Notice("arch-costs", f"{scenario.machine.name} is {arch}, but its costs flush TLBs "
+                   f"{how} (costs.tlb_broadcast = {str(broadcast).lower()}), so shootdowns "
+                   "cost what they would on the other architecture; "
+                   "numaexp.model.cost_profiles.preset_costs(machine) gives the machine's own "
+                   "profile")]
 
 
 def needed_seconds(scenario) -> float:
@@ -252,6 +268,7 @@ def scenario_notices(scenario) -> list[Notice]:
         out += short_run(scenario, scenario.stop.duration_s)
     if scenario.kernel.variant.rfc and scenario.kernel.variant.interleave == "as-posted":
         out += _interleave_as_posted(scenario)
+    out += _arch_costs(scenario)
     return out
 
 

@@ -11,8 +11,9 @@ from helpers import small_machine
 
 import numaexp
 from numaexp.model import Action, Cgroup, KernelConfig, Scenario, Stop
-from numaexp.model.machine import tiered
-from numaexp.model.presets import default_scenario, numa02
+from numaexp.model.cost_profiles import preset_costs
+from numaexp.model.machine import four_node, tiered
+from numaexp.model.presets import default_scenario, numa02, random_access
 from numaexp.model.rfc_presets import interleave_pair
 from numaexp.notices import NUMA_COUNTERS, needed_seconds, scenario_notices
 from numaexp.sentences import SAME_SPEED_PCT, run_sentence
@@ -265,3 +266,18 @@ def test_a_run_whose_accesses_are_local_already_says_balancing_had_nothing_to_do
     moved = numaexp.simulate(remote, progress=False)
     assert moved.vmstat["numa_pages_migrated"].iloc[0] > 0
     assert "already-local" not in _codes(moved.notices)
+
+
+def test_notice_costs_of_the_other_architecture():
+    """A hand-built arm64 scenario keeps the x86 defaults (IPI shootdowns): it says so, and
+    the machine's own profile (broadcast TLBI) silences it."""
+    machine = four_node(cpus_per_node=2, memory_per_node="1 GiB", arch="arm64")
+    scenario = Scenario(name="arm", machine=machine, workload=random_access(
+        machine, memory="64 MiB"), stop=Stop(kind="duration", duration_s=30.0))
+    (notice,) = scenario_notices(scenario)
+    assert notice.code == "arch-costs" and "is arm64" in str(notice)
+    assert "costs.tlb_broadcast = false" in str(notice) and "preset_costs" in str(notice)
+    assert scenario_notices(dataclasses.replace(scenario, costs=preset_costs(machine))) == []
+    off = dataclasses.replace(scenario, kernel=dataclasses.replace(scenario.kernel,
+                                                                   numa_balancing=0))
+    assert scenario_notices(off) == []  # no shootdown without NUMA balancing
